@@ -1,0 +1,50 @@
+import { plan } from '../plan/plan.ts';
+import type { Topology } from '../topology/topology.ts';
+import type { CheckRule, Finding } from './finding.ts';
+import { alertmanagerTiming } from './rules/alertmanager-timing.ts';
+import { backupAlertmanager } from './rules/backup-alertmanager.ts';
+import { directFederation } from './rules/direct-federation.ts';
+import { exporterCoverage } from './rules/exporter-coverage.ts';
+import { outOfOrder } from './rules/out-of-order.ts';
+import { persistence } from './rules/persistence.ts';
+import { federateMatch, ruleFiles } from './rules/promql.ts';
+import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
+import { retention } from './rules/retention.ts';
+import { scrapeJobs } from './rules/scrape-jobs.ts';
+import { staleness } from './rules/staleness.ts';
+import { twoMembers } from './rules/two-members.ts';
+import { uniqueAddresses } from './rules/unique-addresses.ts';
+import { uniqueNames } from './rules/unique-names.ts';
+import { vipAddress } from './rules/vip.ts';
+
+export const CHECK_RULES: readonly CheckRule[] = [
+  twoMembers,
+  uniqueNames,
+  uniqueAddresses,
+  exporterCoverage,
+  scrapeJobs,
+  staleness,
+  directFederation,
+  persistence,
+  retention,
+  backupAlertmanager,
+  alertmanagerTiming,
+  pushedKeepFiring,
+  outOfOrder,
+  ruleFiles,
+  federateMatch,
+  vipAddress,
+];
+
+/** Every finding of every rule, errors first, then by file position. */
+export function check(topology: Topology, rules: readonly CheckRule[] = CHECK_RULES): Finding[] {
+  const ctx = { topology, nodes: plan(topology) };
+  const findings = rules.flatMap((r) => [...r.run(ctx)].map((f) => ({ code: r.code, rule: r.name, ...f })));
+  return findings.sort(
+    (a, b) =>
+      (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||
+      a.location.file.localeCompare(b.location.file) ||
+      a.location.line - b.location.line ||
+      a.location.column - b.location.column,
+  );
+}

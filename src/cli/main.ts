@@ -1,0 +1,88 @@
+import { Command, CommanderError } from 'commander';
+import pc from 'picocolors';
+import { runCheck, formatReport } from '../commands/check.ts';
+import { init, SCHEMA_FILE } from '../commands/init.ts';
+import { runRender } from '../commands/render.ts';
+import { ExitError, ValidationError } from '../errors.ts';
+import { formatLocation } from '../location.ts';
+import { topologyJsonSchema } from '../topology/schema.ts';
+import { writeFile } from 'node:fs/promises';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+function program(): Command {
+  const cli = new Command('promha')
+    .description('High-availability Prometheus topologies: declare, check and render them')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  cli
+    .command('init')
+    .argument('[file]', 'topology file to write', 'promha.yaml')
+    .description("write the seed's topology as a commented starter file (never overwrites)")
+    .action(async (file: string) => {
+      await init(file);
+      out(`wrote ${file}: the seed topology (4 scraper sets, 2 pushgateway sets, 1 federator set, 2 + 1 Alertmanagers)`);
+      out(`next: promha check ${file} && promha render ${file} --out out/`);
+    });
+
+  cli
+    .command('check')
+    .argument('[file]', 'topology file', 'promha.yaml')
+    .option('--json', 'print findings as JSON')
+    .description('verify the topology against the seed rules and the dedup design; exit 1 on errors')
+    .action(async (file: string, o: { json?: boolean }) => {
+      const report = await runCheck(file);
+      out(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      if (report.errors > 0) throw new ExitError(1);
+    });
+
+  cli
+    .command('render')
+    .argument('[file]', 'topology file', 'promha.yaml')
+    .requiredOption('--out <dir>', 'directory to write, one subdirectory per member')
+    .option('--config-root <dir>', 'where the configs will live on the hosts', '/etc/promha')
+    .option('--data-root <dir>', 'where data will live on the hosts', '/var/lib/promha')
+    .description("write every member's configuration and exact command line")
+    .action(async (file: string, o: { out: string; configRoot: string; dataRoot: string }) => {
+      const r = await runRender(file, o);
+      out(`rendered ${r.nodes} nodes (${r.written.length} files) into ${o.out}`);
+    });
+
+  cli
+    .command('schema')
+    .option('--out <file>', `write to a file (e.g. ${SCHEMA_FILE}) instead of stdout`)
+    .description('print the draft-7 JSON Schema of the topology file')
+    .action(async (o: { out?: string }) => {
+      const text = `${JSON.stringify(topologyJsonSchema(), null, 2)}\n`;
+      if (o.out) await writeFile(o.out, text);
+      else process.stdout.write(text);
+    });
+  return cli;
+}
+
+/** The one place where typed errors become messages and exit codes. */
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof ValidationError) {
+      if (json) out(JSON.stringify({ problems: e.problems }, null, 2));
+      else
+        for (const p of e.problems)
+          process.stderr.write(`${formatLocation(p.location)}: ${pc.red('error')} ${p.message}${p.hint ? `\n    ${pc.cyan('fix:')} ${p.hint}` : ''}\n`);
+      return 2;
+    }
+    if (e instanceof ExitError) {
+      if (e.message) process.stderr.write(`${e.message}\n`);
+      return e.code;
+    }
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`promha: unexpected error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 70;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,487 @@
+import * as T from '@prometheus-io/lezer-promql';
+import { Duration } from '../duration.ts';
+
+/*
+ * Static facts about PromQL expressions, read from the official lezer grammar.
+ *
+ * The grammar tracks Prometheus main (3.x), while the federators run 2.42, so
+ * everything here reads the tree with two corrections:
+ *  - constructs the grammar accepts but 2.42 rejects are reported as errors;
+ *  - the grammar binds `offset`, `@`, `[range]` and `[range:step]` looser than
+ *    binary and unary operators (`a + b offset 5m` parses as `(a + b) offset 5m`),
+ *    whereas Prometheus applies them to the operand right before them. `operand`
+ *    walks down to that operand.
+ */
+
+type Tree = ReturnType<typeof T.parser.parse>;
+type SyntaxNode = Tree['topNode'];
+
+export interface PromqlDiagnostic {
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+  /** Offsets into the expression, `to` exclusive. */
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface SelectorRef {
+  readonly metric?: string;
+  readonly matchers: ReadonlyArray<{ readonly name: string; readonly op: '=' | '!=' | '=~' | '!~'; readonly value: string }>;
+  readonly from: number;
+  readonly to: number;
+}
+
+/* ---------------------------------------------------------------- lexing -- */
+
+/** Strings and comments, the only places where brackets and names do not count. */
+const OPAQUE = /"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|`[^`]*`?|#[^\n]*/g;
+
+function forEachOpaque(expr: string, fn: (from: number, to: number) => void): void {
+  for (const m of expr.matchAll(OPAQUE)) fn(m.index, m.index + m[0].length);
+}
+
+/**
+ * `holt_winters` exists in 2.42 but the grammar dropped it (it became
+ * `double_exponential_smoothing` in 3.0). Swapping it for a known function of the
+ * same length keeps every offset valid; names are always read from the original text.
+ */
+function maskLegacyFunctions(expr: string): string {
+  const opaque: Array<[number, number]> = [];
+  forEachOpaque(expr, (f, t) => opaque.push([f, t]));
+  return expr.replace(/(?<![\w:])holt_winters(?=\s*\()/g, (name, at: number) =>
+    opaque.some(([f, t]) => at >= f && at < t) ? name : 'day_of_month',
+  );
+}
+
+function parse(expr: string): Tree {
+  return T.parser.parse(maskLegacyFunctions(expr));
+}
+
+/** The innermost bracket or quote left open at the end of `expr`, as the character that would close it. */
+function missingCloser(expr: string): string | undefined {
+  const closers: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+  const stack: string[] = [];
+  let last = 0;
+  const scanPlain = (to: number) => {
+    for (let i = last; i < to; i++) {
+      const c = expr.charAt(i);
+      if (closers[c]) stack.push(closers[c]);
+      else if (c === stack[stack.length - 1]) stack.pop();
+    }
+  };
+  let unterminated: string | undefined;
+  forEachOpaque(expr, (f, t) => {
+    scanPlain(f);
+    last = t;
+    const q = expr.charAt(f);
+    const s = expr.slice(f, t);
+    if (q !== '#' && (s.length < 2 || !s.endsWith(q) || (q !== '`' && /(?:^|[^\\])(?:\\\\)*\\.$/.test(s))))
+      unterminated = q;
+  });
+  scanPlain(expr.length);
+  return unterminated ?? stack[stack.length - 1];
+}
+
+/** The token starting at `at`, for messages like `unexpected "}"`. */
+function tokenAt(expr: string, at: number): string {
+  const m = /^(?:[A-Za-z_:][\w:]*|[0-9.][\w.]*|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|`[^`]*`?|=~|!~|[=!<>]=|\S)/.exec(
+    expr.slice(at),
+  );
+  return m ? m[0] : '';
+}
+
+/* ----------------------------------------------------------- tree access -- */
+
+function children(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let c = node.firstChild; c; c = c.nextSibling) out.push(c);
+  return out;
+}
+
+function exprChildren(node: SyntaxNode): SyntaxNode[] {
+  return children(node).filter((c) => c.type.is('Expr'));
+}
+
+function containsNode(node: SyntaxNode, pred: (n: SyntaxNode) => boolean): boolean {
+  return children(node).some((c) => pred(c) || containsNode(c, pred));
+}
+
+function text(expr: string, node: { from: number; to: number }): string {
+  return expr.slice(node.from, node.to);
+}
+
+/** The node a postfix modifier really applies to (see the file comment). */
+function operand(node: SyntaxNode): SyntaxNode {
+  if (node.type.id === T.BinaryExpr) {
+    const right = exprChildren(node).at(-1);
+    return right ? operand(right) : node;
+  }
+  if (node.type.id === T.UnaryExpr) {
+    const inner = exprChildren(node)[0];
+    return inner ? operand(inner) : node;
+  }
+  return node;
+}
+
+/** The part of a postfix node after its operand, e.g. ` offset 5m` (trimmed), for diagnostics. */
+function modifierSpan(expr: string, node: SyntaxNode): { from: number; to: number } {
+  let from = node.firstChild?.to ?? node.from;
+  while (from < node.to && /\s/.test(expr.charAt(from))) from++;
+  return { from, to: node.to };
+}
+
+/** Milliseconds of a plain duration (`5m`, `-5m`, `(5m)`), negative allowed; undefined when not a literal. */
+function durationMs(expr: string, node: SyntaxNode): number | undefined {
+  const kids = children(node);
+  const [first, second] = kids;
+  if (!first) return undefined;
+  if (kids.length === 1 && first.type.id === T.NumberDurationLiteralInDurationContext)
+    return Duration.tryParse(text(expr, first))?.ms;
+  if (kids.length === 1 && (first.type.id === T.DurationExpr || first.type.id === T.OffsetDurationExpr))
+    return durationMs(expr, first);
+  if (kids.length === 2 && first.type.id === T.UnaryOp && second) {
+    const v = durationMs(expr, second);
+    return v === undefined ? undefined : text(expr, first) === '-' ? -v : v;
+  }
+  return undefined;
+}
+
+function durationOf(expr: string, node: SyntaxNode | undefined): Duration {
+  const ms = node ? durationMs(expr, node) : undefined;
+  return ms !== undefined && ms > 0 ? Duration.milliseconds(ms) : Duration.ZERO;
+}
+
+/* ----------------------------------------------------------- diagnostics -- */
+
+const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'atan2']);
+
+function syntaxError(expr: string, tree: Tree): PromqlDiagnostic | undefined {
+  let first: { from: number; to: number } | undefined;
+  tree.iterate({
+    enter(n) {
+      if (n.type.isError && (!first || n.from < first.from)) first = { from: n.from, to: n.to };
+    },
+  });
+  if (!first) return undefined;
+  let at = first.from;
+  while (at < expr.length && /\s/.test(expr.charAt(at))) at++;
+  if (at >= expr.length) {
+    const closer = missingCloser(expr);
+    const message = `unexpected end of expression${closer ? `, missing ${JSON.stringify(closer)}` : ''}`;
+    return { severity: 'error', message, from: expr.length, to: expr.length };
+  }
+  const token = tokenAt(expr, at);
+  // An unknown function shows up as a metric name followed by a stray "(".
+  const callee = token === '(' ? /([A-Za-z_:][\w:]*)\s*$/.exec(expr.slice(0, at)) : null;
+  if (callee?.[1] && !KEYWORDS.has(callee[1].toLowerCase()))
+    return { severity: 'error', message: `unknown function with name ${JSON.stringify(callee[1])}`, from: callee.index, to: callee.index + callee[1].length };
+  return { severity: 'error', message: `unexpected ${JSON.stringify(token)}`, from: at, to: at + token.length };
+}
+
+/** Functions of Prometheus 2.42 (promql/parser/functions.go). */
+const FUNCTIONS_2_42 = new Set([
+  'abs', 'absent', 'absent_over_time', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'avg_over_time', 'ceil',
+  'changes', 'clamp', 'clamp_max', 'clamp_min', 'cos', 'cosh', 'count_over_time', 'days_in_month', 'day_of_month',
+  'day_of_week', 'day_of_year', 'deg', 'delta', 'deriv', 'exp', 'floor', 'histogram_count', 'histogram_fraction',
+  'histogram_quantile', 'histogram_sum', 'holt_winters', 'hour', 'idelta', 'increase', 'irate', 'label_join',
+  'label_replace', 'last_over_time', 'ln', 'log10', 'log2', 'max_over_time', 'min_over_time', 'minute', 'month', 'pi',
+  'predict_linear', 'present_over_time', 'quantile_over_time', 'rad', 'rate', 'resets', 'round', 'scalar', 'sgn', 'sin',
+  'sinh', 'sort', 'sort_desc', 'sqrt', 'stddev_over_time', 'stdvar_over_time', 'sum_over_time', 'tan', 'tanh', 'time',
+  'timestamp', 'vector', 'year',
+]);
+
+const DURATION_OPERATORS = new Set([T.Add, T.Sub, T.Mul, T.Div, T.Mod, T.Pow]);
+
+/** 2.42 takes only `<digits><unit>...` in ranges and steps, and an optional single `-` before an offset. */
+function durationProblem(expr: string, node: SyntaxNode, isOffset: boolean): string | undefined {
+  const kids = children(node);
+  const [first, second] = kids;
+  if (!first) return undefined;
+  if (kids.length === 1 && first.type.id === T.NumberDurationLiteralInDurationContext) {
+    const literal = text(expr, first);
+    if (/^(?:\d+(?:ms|[ywdhms]))+$/.test(literal) && Duration.tryParse(literal)) return undefined;
+    return `${JSON.stringify(literal)} is not a duration in Prometheus 2.42, which needs a unit (e.g. 5m)`;
+  }
+  if (containsNode(node, (n) => DURATION_OPERATORS.has(n.type.id))) return 'duration arithmetic is not supported by Prometheus 2.42';
+  if (isOffset && kids.length === 2 && first.type.id === T.UnaryOp && text(expr, first) === '-' && second) {
+    const inner = children(second);
+    if (inner.length === 1 && inner[0]?.type.id === T.NumberDurationLiteralInDurationContext)
+      return durationProblem(expr, second, false);
+  }
+  return `${JSON.stringify(text(expr, node))} is not a plain duration; Prometheus 2.42 accepts only literals such as 5m${isOffset ? ' or -5m' : ''}`;
+}
+
+/** Prometheus keeps offset and @ as fields of a selector or subquery, so they need one and may be set once. */
+function modifierTargetProblem(node: SyntaxNode, modifier: 'offset' | '@'): string | undefined {
+  let target = node.firstChild ? operand(node.firstChild) : node;
+  for (;;) {
+    const id = target.type.id;
+    if (id === T.OffsetExpr || id === T.StepInvariantExpr) {
+      if ((id === T.OffsetExpr) === (modifier === 'offset'))
+        return modifier === 'offset' ? 'offset may not be set multiple times' : '@ <timestamp> may not be set multiple times';
+      target = target.firstChild ? operand(target.firstChild) : target;
+      continue;
+    }
+    if (id === T.VectorSelector || id === T.MatrixSelector || id === T.SubqueryExpr) return undefined;
+    return `${modifier} modifier must be preceded by an instant vector selector or range vector selector or a subquery`;
+  }
+}
+
+function rangeTargetProblem(node: SyntaxNode): string | undefined {
+  const target = node.firstChild ? operand(node.firstChild) : node;
+  switch (target.type.id) {
+    case T.VectorSelector:
+      return undefined;
+    case T.OffsetExpr:
+      return 'no offset modifiers allowed before range';
+    case T.StepInvariantExpr:
+      return 'no @ modifiers allowed before range';
+    default:
+      return 'ranges only allowed for vector selectors';
+  }
+}
+
+function versionDiagnostics(expr: string, tree: Tree): PromqlDiagnostic[] {
+  const out: PromqlDiagnostic[] = [];
+  const error = (message: string, at: { from: number; to: number }) => out.push({ severity: 'error', message, from: at.from, to: at.to });
+  const notIn242 = (what: string, at: { from: number; to: number }) => error(`${what} is not supported by Prometheus 2.42`, at);
+  tree.iterate({
+    enter(ref) {
+      const node = ref.node;
+      switch (node.type.id) {
+        case T.MatrixSelector: {
+          const problem = rangeTargetProblem(node);
+          if (problem) error(problem, modifierSpan(expr, node));
+          break;
+        }
+        case T.DurationExpr:
+        case T.OffsetDurationExpr: {
+          // Only the outermost duration of a modifier; its parts are judged as a whole.
+          const parent = node.parent?.type.id;
+          if (parent !== T.MatrixSelector && parent !== T.SubqueryExpr && parent !== T.OffsetExpr) break;
+          const problem = durationProblem(expr, node, parent === T.OffsetExpr);
+          if (problem) error(problem, node);
+          return false;
+        }
+        case T.OffsetExpr: {
+          const problem = modifierTargetProblem(node, 'offset');
+          if (problem) error(problem, modifierSpan(expr, node));
+          break;
+        }
+        case T.StepInvariantExpr: {
+          const span = modifierSpan(expr, node);
+          const problem = modifierTargetProblem(node, '@');
+          if (problem) error(problem, span);
+          out.push({
+            severity: 'warning',
+            message: 'the @ modifier pins the evaluation time, so the history this expression reads cannot be computed',
+            ...span,
+          });
+          break;
+        }
+        case T.NumberDurationLiteral:
+          // The grammar reads `5m` as the number 300 anywhere; 2.42 only has durations after `[` and `offset`.
+          if (/^[+-]?(?:\d+(?:ms|[ywdhms]))+$/.test(text(expr, node)))
+            error(`${JSON.stringify(text(expr, node))} is a duration, but Prometheus 2.42 needs a number here (in seconds)`, node);
+          break;
+        case T.FunctionIdentifier: {
+          const name = text(expr, node);
+          if (!FUNCTIONS_2_42.has(name)) notIn242(`function ${JSON.stringify(name)}`, node);
+          break;
+        }
+        case T.LimitK:
+        case T.LimitRatio:
+          notIn242(`aggregation ${JSON.stringify(text(expr, node))}`, node);
+          break;
+        case T.Anchored:
+        case T.Smoothed:
+          notIn242(`the ${JSON.stringify(text(expr, node))} modifier`, node);
+          break;
+        case T.FillModifier:
+          notIn242('fill() in binary operations', node);
+          return false;
+        case T.TrimUpper:
+        case T.TrimLower:
+          notIn242(`the ${JSON.stringify(text(expr, node))} operator`, node);
+          break;
+        case T.QuotedLabelName:
+          notIn242('a quoted metric or label name', node);
+          return false;
+      }
+      return undefined;
+    },
+  });
+  return out.sort((a, b) => a.from - b.from);
+}
+
+/**
+ * Problems Prometheus 2.42 would report for `expr`: the first syntax error (later ones are
+ * mostly the parser's recovery guessing), or else constructs 2.42 rejects, plus warnings.
+ */
+export function promqlDiagnostics(expr: string): PromqlDiagnostic[] {
+  const tree = parse(expr);
+  const onlyComments = expr.replace(OPAQUE, (m) => (m.startsWith('#') ? '' : m)).trim() === '';
+  if (onlyComments) return [{ severity: 'error', message: 'empty expression', from: 0, to: expr.length }];
+  const syntax = syntaxError(expr, tree);
+  if (syntax) return [syntax];
+  return versionDiagnostics(expr, tree);
+}
+
+/* --------------------------------------------------------------- history -- */
+
+/**
+ * How far before the evaluation instant `expr` reads samples. `@` pins evaluation to a
+ * fixed time that cannot be known here, so it is ignored (promqlDiagnostics warns).
+ */
+export function historyNeeded(expr: string, lookback: Duration): Duration {
+  return need(expr, parse(expr).topNode, lookback);
+}
+
+function need(expr: string, node: SyntaxNode, lookback: Duration): Duration {
+  const durations = () => children(node).filter((c) => c.type.id === T.DurationExpr || c.type.id === T.OffsetDurationExpr);
+  switch (node.type.id) {
+    case T.VectorSelector:
+      return lookback;
+    case T.MatrixSelector: {
+      // A range replaces the lookback: the selector reads exactly the range.
+      const range = durationOf(expr, durations()[0]);
+      return throughOperand(expr, node, lookback, (target) => need(expr, target, range));
+    }
+    case T.SubqueryExpr: {
+      const range = durationOf(expr, durations()[0]);
+      return throughOperand(expr, node, lookback, (target) => range.plus(need(expr, target, lookback)));
+    }
+    case T.OffsetExpr: {
+      const offset = durationOf(expr, durations()[0]);
+      return throughOperand(expr, node, lookback, (target) => offset.plus(need(expr, target, lookback)));
+    }
+    case T.StepInvariantExpr:
+      return throughOperand(expr, node, lookback, (target) => need(expr, target, lookback));
+    default:
+      return Duration.max(...children(node).map((c) => need(expr, c, lookback)));
+  }
+}
+
+/** Applies a postfix node's effect to its real operand only, leaving the rest of a binary chain as is. */
+function throughOperand(expr: string, postfix: SyntaxNode, lookback: Duration, apply: (target: SyntaxNode) => Duration): Duration {
+  const walk = (node: SyntaxNode): Duration => {
+    if (node.type.id === T.BinaryExpr) {
+      const sides = exprChildren(node);
+      const right = sides.pop();
+      const left = sides.map((s) => need(expr, s, lookback));
+      return Duration.max(...left, right ? walk(right) : Duration.ZERO);
+    }
+    if (node.type.id === T.UnaryExpr) {
+      const inner = exprChildren(node)[0];
+      return inner ? walk(inner) : Duration.ZERO;
+    }
+    return apply(node);
+  };
+  return postfix.firstChild ? walk(postfix.firstChild) : Duration.ZERO;
+}
+
+/* ------------------------------------------------------------- selectors -- */
+
+const MATCH_OPS: Readonly<Record<string, '=' | '!=' | '=~' | '!~'>> = { '=': '=', '!=': '!=', '=~': '=~', '!~': '!~' };
+
+/** Every series selector in `expr`, including those under ranges and subqueries. */
+export function vectorSelectors(expr: string): SelectorRef[] {
+  const out: SelectorRef[] = [];
+  parse(expr).iterate({
+    enter(ref) {
+      if (ref.type.id !== T.VectorSelector) return undefined;
+      out.push(selectorRef(expr, ref.node));
+      return false;
+    },
+  });
+  return out;
+}
+
+function selectorRef(expr: string, node: SyntaxNode): SelectorRef {
+  let metric: string | undefined;
+  const matchers: Array<SelectorRef['matchers'][number]> = [];
+  for (const part of children(node)) {
+    if (part.type.id === T.Identifier) metric = text(expr, part);
+    if (part.type.id !== T.LabelMatchers) continue;
+    for (const m of children(part)) {
+      if (m.type.id === T.QuotedLabelName) {
+        // `{"metric.name"}`: a bare quoted name is the metric name.
+        metric ??= unquote(text(expr, m));
+        continue;
+      }
+      if (m.type.id !== T.UnquotedLabelMatcher && m.type.id !== T.QuotedLabelMatcher) continue;
+      const [nameNode, opNode, valueNode] = children(m);
+      const op = opNode && MATCH_OPS[text(expr, opNode)];
+      if (!nameNode || !op || !valueNode) continue;
+      const name = nameNode.type.id === T.QuotedLabelName ? unquote(text(expr, nameNode)) : text(expr, nameNode);
+      matchers.push({ name, op, value: unquote(text(expr, valueNode)) });
+    }
+  }
+  metric ??= matchers.find((m) => m.name === '__name__' && m.op === '=')?.value;
+  return { ...(metric !== undefined ? { metric } : {}), matchers, from: node.from, to: node.to };
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, "'": 39, '"': 34 };
+
+/**
+ * The value of a PromQL string literal. Quoted strings follow Go's escapes, where `\x` and
+ * octal escapes are bytes, hence the detour through UTF-8. Backquoted strings are raw.
+ */
+export function unquote(literal: string): string {
+  const quote = literal.charAt(0);
+  if (quote === '`') return literal.slice(1, literal.length > 1 && literal.endsWith('`') ? -1 : undefined);
+  if (quote !== '"' && quote !== "'") return literal;
+  const bytes: number[] = [];
+  const encoder = new TextEncoder();
+  for (let i = 1; i < literal.length; i++) {
+    const c = literal.charAt(i);
+    if (c === quote) break;
+    if (c !== '\\') {
+      const cp = literal.codePointAt(i) ?? 0;
+      if (cp > 0xffff) i++;
+      bytes.push(...encoder.encode(String.fromCodePoint(cp)));
+      continue;
+    }
+    const e = literal.charAt(++i);
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) bytes.push(simple);
+    else if (e === 'x' || e === 'u' || e === 'U') {
+      const len = e === 'x' ? 2 : e === 'u' ? 4 : 8;
+      const hex = literal.slice(i + 1, i + 1 + len);
+      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len) return literal.slice(1, -1);
+      const v = parseInt(hex, 16);
+      if (e === 'x') bytes.push(v);
+      else bytes.push(...encoder.encode(String.fromCodePoint(Math.min(v, 0x10ffff))));
+      i += len;
+    } else if (/[0-7]/.test(e) && /^[0-7]{3}$/.test(literal.slice(i, i + 3))) {
+      bytes.push(parseInt(literal.slice(i, i + 3), 8) & 0xff);
+      i += 2;
+    } else return literal.slice(1, -1);
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** Whether the selector's `job` matchers all accept `job`; false when it has none. */
+export function selectorMatchesJob(sel: SelectorRef, job: string): boolean {
+  const jobMatchers = sel.matchers.filter((m) => m.name === 'job');
+  return jobMatchers.length > 0 && jobMatchers.every((m) => matcherAccepts(m.op, m.value, job));
+}
+
+function matcherAccepts(op: '=' | '!=' | '=~' | '!~', pattern: string, value: string): boolean {
+  if (op === '=') return value === pattern;
+  if (op === '!=') return value !== pattern;
+  const re = anchored(pattern);
+  // An invalid regex is rejected by Prometheus, so it selects nothing.
+  if (!re) return false;
+  return op === '=~' ? re.test(value) : !re.test(value);
+}
+
+/** Prometheus anchors label regexes at both ends; RE2's leading `(?i)` becomes a JS flag. */
+function anchored(pattern: string): RegExp | undefined {
+  const insensitive = pattern.startsWith('(?i)');
+  try {
+    return new RegExp(`^(?:${insensitive ? pattern.slice(4) : pattern})$`, insensitive ? 'si' : 's');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import { Address } from '../address.ts';
+import { Duration } from '../duration.ts';
+
+/*
+ * The topology file, in the seed's words. Snake_case keys, like the Prometheus and
+ * Alertmanager files that operators already write. Parts that are standard
+ * Prometheus/Alertmanager configuration (scrape_configs, route, receivers,
+ * inhibit_rules) pass through unchanged; the real binaries validate them.
+ *
+ * Rules that relate several fields (two members per set, timings, retention)
+ * are not encoded here but in check/, where each has a code, a location and a hint.
+ */
+
+const DURATION_PATTERN = '^(0|([0-9]+(y|w|d|h|m|s|ms))+)$';
+
+export const durationSchema = z
+  .string()
+  // abort: a value that is no duration at all gets one message, not two.
+  .regex(new RegExp(DURATION_PATTERN), { error: 'not a duration: use e.g. 30s, 5m, 1h30m, 15d', abort: true })
+  .refine((s) => Duration.tryParse(s) !== undefined, 'units must go from largest to smallest, each once (e.g. 1h30m, not 30m1h)')
+  .transform((s) => Duration.parse(s))
+  .meta({ description: 'A Prometheus duration: 30s, 5m, 1h30m, 15d' });
+
+const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
+
+export const nameSchema = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'names are lowercase letters, digits and "-" (they become directory, host and Kubernetes names)')
+  .max(63, 'names are at most 63 characters (a DNS label)')
+  .meta({ description: 'A name of lowercase letters, digits and "-", as in the seed: scraper1, pushgateway2, federator1' });
+
+export const addressSchema = z
+  .string()
+  .superRefine((s, ctx) => {
+    const p = Address.problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  })
+  .transform((s) => Address.parse(s))
+  .meta({ description: 'host:port where the member serves HTTP, e.g. 10.0.1.11:9090' });
+
+const passthrough = z.record(z.string(), z.unknown());
+
+export const memberSchema = z.strictObject({
+  name: nameSchema.meta({ description: 'Member name, as in the seed: scraper1-1, pushgateway2-2, alertmanager1-3 …' }),
+  address: addressSchema,
+});
+
+export const alertmanagerMemberSchema = memberSchema.extend({
+  cluster_address: addressSchema
+    .optional()
+    .meta({ description: 'host:port of the gossip listener (TCP and UDP). Default: the member host, port 9094' }),
+});
+
+export const intervalsSchema = z
+  .strictObject({
+    scrape: durationSchema.default(Duration.seconds(30)).meta({ description: 'How often scrapers scrape the exporters. Default 30s' }),
+    push: durationSchema.default(Duration.seconds(30)).meta({ description: 'How often pushers push to the VIP. Default 30s' }),
+    federate: durationSchema.default(Duration.seconds(30)).meta({ description: 'How often federators scrape every scraper and pushgateway member. Default 30s' }),
+    evaluate: durationSchema.default(Duration.seconds(30)).meta({ description: 'Rule evaluation interval on the federators. Default 30s' }),
+  })
+  .meta({ description: 'The seed advises 30s or 1m: one missed scrape must stay well inside the 5m staleness window' });
+
+export const exporterGroupSchema = z
+  .strictObject({
+    name: nameSchema.meta({ description: 'Exporter group name; also the job name when `targets` is used' }),
+    targets: z.array(addressSchema).min(1).optional().meta({ description: 'Static exporter targets (host:port), scraped as job <name>' }),
+    labels: z.record(z.string(), z.string()).optional().meta({ description: 'Extra target labels for `targets`' }),
+    scrape_configs: z
+      .array(passthrough)
+      .min(1)
+      .optional()
+      .meta({ description: 'Standard Prometheus scrape_configs, passed through unchanged (any service discovery)' }),
+  })
+  .superRefine((g, ctx) => {
+    if ((g.targets === undefined) === (g.scrape_configs === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targets'],
+        message: 'an exporter group needs either `targets` or `scrape_configs` (exactly one of them)',
+      });
+  });
+
+export const scraperSetSchema = z.strictObject({
+  name: nameSchema,
+  exporters: z.array(z.string()).min(1).meta({ description: 'Names of the exporter groups this set scrapes' }),
+  members: z.array(memberSchema).min(1).meta({ description: 'Exactly two members, both scraping the same exporters' }),
+  storage: z
+    .strictObject({
+      persistent: z.boolean().default(false).meta({ description: 'Scrapers need no persistence (seed). Default false' }),
+      retention: durationSchema.default(Duration.hours(6)).meta({ description: 'Short retention is enough. Default 6h' }),
+      path: z.string().optional().meta({ description: 'TSDB directory. Default /var/lib/promha/<member>' }),
+    })
+    .prefault({}),
+});
+
+export const pushedJobSchema = z.strictObject({
+  name: z.string().min(1).meta({ description: 'The `job` label pushers use' }),
+  metrics: z
+    .array(z.string().min(1))
+    .default([])
+    .meta({ description: 'Metric names (or regular expressions) pushed under this job, so checks know which rules read pushed data' }),
+});
+
+export const pushgatewaySetSchema = z.strictObject({
+  name: nameSchema,
+  vip: z
+    .strictObject({
+      address: addressSchema.meta({ description: 'VIP address pushers push to (IP:port); federators never scrape it' }),
+      interface: z.string().min(1).default('eth0').meta({ description: 'Network interface keepalived puts the VIP on. Default eth0' }),
+      virtual_router_id: z.number().int().min(1).max(255).optional().meta({ description: 'VRRP router id, unique per network. Default 51 + set index' }),
+      advert_int: durationSchema.default(Duration.seconds(1)).meta({ description: 'VRRP advertisement interval. Default 1s' }),
+    })
+    .meta({ description: 'The address pushers use; keepalived moves it, never failing back' }),
+  jobs: z.array(pushedJobSchema).default([]).meta({ description: 'Jobs pushed to this set' }),
+  members: z.array(memberSchema).min(1).meta({ description: 'Exactly two members behind the VIP' }),
+  persistence_file: z
+    .string()
+    .default('')
+    .meta({ description: 'Pushgateway --persistence.file. Must stay empty: a restarted gateway must come back empty' }),
+});
+
+export const federatorSetSchema = z.strictObject({
+  name: nameSchema,
+  members: z.array(memberSchema).min(1).meta({ description: 'Exactly two members; each scrapes every scraper and pushgateway member directly' }),
+  storage: z
+    .strictObject({
+      persistent: z.boolean().default(true).meta({ description: 'Federators must persist: rules evaluate over history. Default true' }),
+      path: z.string().optional().meta({ description: 'TSDB directory. Default /var/lib/promha/<member>' }),
+      retention: autoOr(durationSchema)
+        .default('auto')
+        .meta({ description: '`auto` = the longest history any rule reads, plus a margin' }),
+    })
+    .prefault({}),
+  match: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['{__name__=~".+"}'])
+    .meta({ description: 'match[] selectors for /federate. Default: everything' }),
+  rule_files: z.array(z.string().min(1)).default([]).meta({ description: 'Standard Prometheus rule files, relative to this file' }),
+  out_of_order_window: autoOr(durationSchema)
+    .default('auto')
+    .meta({ description: 'TSDB out-of-order window that lets both scraper copies feed one series. `auto` = max(30s, 2 × (scrape + federate))' }),
+  for_grace_period: durationSchema.optional().meta({ description: 'Prometheus --rules.alert.for-grace-period (default 10m)' }),
+  scrape_configs: z
+    .array(passthrough)
+    .default([])
+    .meta({ description: 'Extra scrape_configs for the federators, passed through (never a VIP)' }),
+});
+
+export const alertmanagerClusterSchema = z.strictObject({
+  name: nameSchema,
+  members: z.array(alertmanagerMemberSchema).min(1).meta({ description: 'The two active members: they receive alerts and notify' }),
+  backup: alertmanagerMemberSchema.meta({
+    description: 'The backup member: in the gossip cluster for silences and the notification log only; receives no alerts, sends no notifications',
+  }),
+  peer_timeout: autoOr(durationSchema)
+    .default('auto')
+    .meta({ description: 'Alertmanager --cluster.peer-timeout. `auto` = 3 × the evaluation interval' }),
+  global: passthrough.optional().meta({ description: 'Alertmanager `global`, passed through' }),
+  templates: z.array(z.string()).optional(),
+  route: passthrough.meta({ description: 'Alertmanager `route`, passed through to the active members' }),
+  receivers: z.array(passthrough).min(1).meta({ description: 'Alertmanager `receivers`, passed through to the active members' }),
+  inhibit_rules: z.array(passthrough).optional(),
+});
+
+export const topologySchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1).meta({ description: 'Topology file format version' }),
+    intervals: intervalsSchema.prefault({}),
+    lookback_delta: durationSchema
+      .default(Duration.minutes(5))
+      .meta({ description: 'Prometheus --query.lookback-delta: how long a series without data still counts. Default 5m (keep it in production)' }),
+    exporters: z.array(exporterGroupSchema).min(1).meta({ description: 'Exporter groups' }),
+    scrapers: z.array(scraperSetSchema).min(1).meta({ description: 'Scraper sets of two members' }),
+    pushgateways: z.array(pushgatewaySetSchema).default([]).meta({ description: 'Pushgateway sets of two members behind a VIP' }),
+    federators: federatorSetSchema,
+    alertmanagers: alertmanagerClusterSchema,
+  })
+  .meta({ title: 'promha topology', description: 'A high-availability Prometheus topology (scrapers, pushgateways, federators, Alertmanagers)' });
+
+export type TopologyInput = z.input<typeof topologySchema>;
+export type TopologySpec = z.output<typeof topologySchema>;
+export type MemberSpec = z.output<typeof memberSchema>;
+export type AlertmanagerMemberSpec = z.output<typeof alertmanagerMemberSchema>;
+export type ScraperSetSpec = z.output<typeof scraperSetSchema>;
+export type PushgatewaySetSpec = z.output<typeof pushgatewaySetSchema>;
+export type FederatorSetSpec = z.output<typeof federatorSetSchema>;
+export type AlertmanagerClusterSpec = z.output<typeof alertmanagerClusterSchema>;
+export type ExporterGroupSpec = z.output<typeof exporterGroupSchema>;
+
+/** Draft-7 JSON Schema of what users write (defaults shown, transforms ignored). */
+export function topologyJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(topologySchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

@@ -1,0 +1,72 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { execa } from 'execa';
+
+/** A temporary project: files from an object literal, removed by `cleanup`. */
+export async function tempProject(files: Record<string, string | object>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-test-'));
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, typeof content === 'string' ? content : stringify(content));
+  }
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Runs the real CLI, as a user would. */
+export async function promha(args: string[], cwd: string) {
+  return execa('node', [path.join(ROOT, 'bin/promha.js'), ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
+}
+
+/** A small topology in the seed's shape with test-profile intervals (1 s), on loopback addresses. */
+export function fastTopology(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const pair = (set: string, base: number, port: number) => [1, 2].map((i) => ({ name: `${set}-${i}`, address: `127.0.0.${base + i}:${port}` }));
+  return {
+    version: 1,
+    intervals: { scrape: '1s', push: '1s', federate: '1s', evaluate: '1s' },
+    lookback_delta: '20s',
+    exporters: [
+      { name: 'demo1', targets: ['127.0.0.101:9100'] },
+      { name: 'demo2', targets: ['127.0.0.102:9100'] },
+    ],
+    scrapers: [
+      { name: 'scraper1', exporters: ['demo1'], members: pair('scraper1', 10, 9090) },
+      { name: 'scraper2', exporters: ['demo2'], members: pair('scraper2', 20, 9090) },
+    ],
+    pushgateways: [
+      {
+        name: 'pushgateway1',
+        vip: { address: '127.0.0.100:9091' },
+        jobs: [{ name: 'batch', metrics: ['pushed_value'] }],
+        members: pair('pushgateway1', 50, 9091),
+      },
+    ],
+    federators: { name: 'federator1', members: pair('federator1', 70, 9090), rule_files: ['rules/*.yml'] },
+    alertmanagers: {
+      name: 'alertmanager1',
+      members: pair('alertmanager1', 80, 9093),
+      backup: { name: 'alertmanager1-3', address: '127.0.0.83:9093' },
+      route: { receiver: 'webhook', group_by: ['alertname'], group_wait: '1s', group_interval: '10s', repeat_interval: '1h' },
+      receivers: [{ name: 'webhook', webhook_configs: [{ url: 'http://127.0.0.99:5001/' }] }],
+    },
+    ...overrides,
+  };
+}
+
+export const FAST_RULES = {
+  groups: [
+    {
+      name: 'demo',
+      rules: [
+        { alert: 'DemoHigh', expr: 'demo_value > 0', for: '0s' },
+        { alert: 'RateHigh', expr: 'sum(rate(demo_requests_total[10s])) > 15' },
+        { alert: 'PushedHigh', expr: 'pushed_value > 0', keep_firing_for: '10s' },
+        { record: 'job:demo_requests:rate1m', expr: 'sum by (job) (rate(demo_requests_total[1m]))' },
+      ],
+    },
+  ],
+};
