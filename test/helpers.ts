@@ -45,7 +45,8 @@ export function fastTopology(overrides: Record<string, unknown> = {}): Record<st
         members: pair('pushgateway1', 50, 9091),
       },
     ],
-    federators: { name: 'federator1', members: pair('federator1', 70, 9090), rule_files: ['rules/*.yml'] },
+    // A short resend delay: alerts dropped before the Alertmanagers are discovered come back in seconds.
+    federators: { name: 'federator1', members: pair('federator1', 70, 9090), rule_files: ['rules/*.yml'], resend_delay: '2s' },
     alertmanagers: {
       name: 'alertmanager1',
       members: pair('alertmanager1', 80, 9093),

@@ -29,17 +29,17 @@ const argsOf = (n: NodeSpec, process: string) => n.processes.find((p) => p.name 
 describe('plan', () => {
   const nodes = plan(topology());
 
-  it('orders nodes for start: scrapers, gateways, VIP stand-ins, federators, active Alertmanagers, backup last', () => {
+  it('orders nodes for start: scrapers, gateways, VIP stand-ins, active Alertmanagers, the backup, federators', () => {
     assert.deepEqual(
       nodes.map((n) => n.name),
       [
         'scraper1-1', 'scraper1-2', 'scraper2-1', 'scraper2-2',
         'pushgateway1-1', 'pushgateway1-2', 'pushgateway1-vip',
-        'federator1-1', 'federator1-2',
         'alertmanager1-1', 'alertmanager1-2', 'alertmanager1-3',
+        'federator1-1', 'federator1-2',
       ],
     );
-    assert.equal(nodes.at(-1)?.backup, true);
+    assert.equal(nodes.find((n) => n.role === 'alertmanager' && n.backup)?.name, 'alertmanager1-3');
   });
 
   it('gives scraper members distinct external labels (DESIGN §3.1)', () => {

@@ -7,12 +7,19 @@ import { ExitError, ValidationError } from '../errors.ts';
 import { formatLocation } from '../location.ts';
 import { topologyJsonSchema } from '../topology/schema.ts';
 import { writeFile } from 'node:fs/promises';
+import { registerDemoCommand } from '../commands/demo.ts';
+import { runFault } from '../commands/fault.ts';
+import { runLogs } from '../commands/logs.ts';
+import { runSetup } from '../commands/setup.ts';
+import { collectStatus, formatStatus, runDown } from '../commands/status.ts';
+import { runUp, type UpCommandOptions } from '../commands/up.ts';
+import { StateDir } from '../runtime/state.ts';
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
+const out = (s: string): void => void process.stdout.write(`${s}\n`);
 
 function program(): Command {
   const cli = new Command('promha')
-    .description('High-availability Prometheus topologies: declare, check and render them')
+    .description('High-availability Prometheus topologies: declare, check, render and run them')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -48,6 +55,66 @@ function program(): Command {
       const r = await runRender(file, o);
       out(`rendered ${r.nodes} nodes (${r.written.length} files) into ${o.out}`);
     });
+
+  const stateOption = ['--state-dir <dir>', 'where the running stack keeps configs, data and logs', '.promha'] as const;
+  cli
+    .command('setup')
+    .description('install the Debian packages of the real components (as root on Debian/Ubuntu)')
+    .action(async () => runSetup(out));
+
+  cli
+    .command('up')
+    .argument('[file]', 'topology file', 'promha.yaml')
+    .option('--network <mode>', 'netns (each member its own host; default as root) or loopback (127.0.0.x, no root)')
+    .option('--subnet <cidr>', 'netns address range', '10.213.0.0/24')
+    .option('--detach', 'return once everything is ready')
+    .option('--bin <name=path...>', 'binary paths, e.g. prometheus=/opt/prometheus/prometheus')
+    .option('--timeout <seconds>', 'readiness timeout per member', '90')
+    .option(...stateOption)
+    .description('start every member of the topology locally, with the real binaries, plus a demo workload')
+    .action(async (file: string, o: UpCommandOptions & { network?: string }) => {
+      if (o.network && o.network !== 'netns' && o.network !== 'loopback') throw new ExitError(2, `--network ${o.network}: use netns or loopback`);
+      await runUp(file, o, out);
+    });
+
+  cli
+    .command('down')
+    .option(...stateOption)
+    .description('stop everything `up` started; remove namespaces and links')
+    .action(async (o: { stateDir: string }) => out(await runDown(o.stateDir)));
+
+  cli
+    .command('status')
+    .option('--json', 'print as JSON')
+    .option(...stateOption)
+    .description('every member: role, addresses, state')
+    .action(async (o: { stateDir: string; json?: boolean }) => {
+      const s = await collectStatus(new StateDir(o.stateDir));
+      out(o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+      if (s.members.some((m) => m.state !== 'ready')) throw new ExitError(1);
+    });
+
+  cli
+    .command('logs')
+    .argument('<member>', 'member name, e.g. scraper1-1')
+    .option('-n, --lines <n>', 'only the last N lines')
+    .option(...stateOption)
+    .description("print a member's logs")
+    .action(async (member: string, o: { stateDir: string; lines?: string }) => out(await runLogs(o.stateDir, member, o.lines ? Number(o.lines) : undefined)));
+
+  cli
+    .command('fault')
+    .argument('<kind>', 'exporter or pusher')
+    .argument('<target>', 'exporter group or pushgateway set')
+    .argument('<action>', 'down, slow [SECONDS], ok, value N')
+    .argument('[arg]')
+    .option(...stateOption)
+    .description('inject a demo fault: `fault exporter exporters1 value 3`, `fault exporter exporters1 down`, `fault pusher pushgateway1 value 1`')
+    .action(async (kind: string, target: string, action: string, arg: string | undefined, o: { stateDir: string }) =>
+      out(await runFault(o.stateDir, kind, target, action, arg)),
+    );
+
+  registerDemoCommand(cli);
 
   cli
     .command('schema')

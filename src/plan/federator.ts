@@ -125,6 +125,7 @@ export function planFederators(topology: Topology, layout: Layout): NodeSpec[] {
     const dataDir = layout.dataDir(member.name, set.storage.path);
     const args = prometheusArgs({ configDir, dataDir, address: member.address, retention, lookback: spec.lookback_delta });
     if (set.for_grace_period) args.push(`--rules.alert.for-grace-period=${set.for_grace_period}`);
+    if (set.resend_delay) args.push(`--rules.alert.resend-delay=${set.resend_delay}`);
     const config = yamlFile('prometheus.yml', federatorConfig(topology, member.name));
     return {
       name: member.name,

@@ -1,5 +1,7 @@
 import type { Address } from '../address.ts';
 
+export type VipMode = 'keepalived' | 'haproxy';
+
 export type Role = 'scraper' | 'pushgateway' | 'federator' | 'alertmanager' | 'vip';
 
 /** The Debian 12 package binaries promha runs; never re-implemented. */

@@ -1,6 +1,6 @@
 import type { Address } from '../address.ts';
 import type { PushgatewaySetSpec, TopologySpec } from '../topology/schema.ts';
-import type { FileSpec, Layout, NodeSpec } from './node-spec.ts';
+import type { FileSpec, Layout, NodeSpec, ProcessSpec, VipMode } from './node-spec.ts';
 
 export const KEEPALIVED_CONF = 'keepalived.conf';
 export const CHECK_SCRIPT = 'check-pushgateway.sh';
@@ -68,7 +68,7 @@ vrrp_instance ${set.name} {
 `;
 }
 
-export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, layout: Layout): NodeSpec[] {
+export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, layout: Layout, vip: VipMode): NodeSpec[] {
   return set.members.map((member, index) => {
     const configDir = layout.configDir(member.name);
     const runDir = layout.runDir(member.name);
@@ -100,7 +100,8 @@ export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, 
           name: 'pushgateway',
           binary: 'prometheus-pushgateway',
           args: [
-            `--web.listen-address=${member.address.listen}`,
+            // Pushes arrive on the VIP, which keepalived puts on this host: listen on every interface.
+            `--web.listen-address=${vip === 'keepalived' ? `:${member.address.port}` : member.address.listen}`,
             `--web.external-url=http://${member.address}/`,
             // Debian's package persists by default; the seed wants none: a restarted gateway is empty.
             `--persistence.file=${set.persistence_file}`,
@@ -108,23 +109,27 @@ export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, 
             '--web.enable-admin-api',
           ],
         },
-        {
-          name: 'keepalived',
-          binary: 'keepalived',
-          args: [
-            '--dont-fork',
-            '--log-console',
-            '--log-detail',
-            `--use-file=${configDir}/${KEEPALIVED_CONF}`,
-            // Own pid files: several instances may share a machine (network namespaces).
-            `--pid=${runDir}/keepalived.pid`,
-            `--vrrp_pid=${runDir}/vrrp.pid`,
-            `--checkers_pid=${runDir}/checkers.pid`,
-          ],
-        },
+        ...(vip === 'keepalived' ? [keepalivedProcess(configDir, runDir)] : []),
       ],
     };
   });
+}
+
+function keepalivedProcess(configDir: string, runDir: string): ProcessSpec {
+  return {
+    name: 'keepalived',
+    binary: 'keepalived',
+    args: [
+      '--dont-fork',
+      '--log-console',
+      '--log-detail',
+      `--use-file=${configDir}/${KEEPALIVED_CONF}`,
+      // Own pid files: several instances may share a machine (network namespaces).
+      `--pid=${runDir}/keepalived.pid`,
+      `--vrrp_pid=${runDir}/vrrp.pid`,
+      `--checkers_pid=${runDir}/checkers.pid`,
+    ],
+  };
 }
 
 /** Name of the HAProxy node that stands in for a set's VIP without root. */

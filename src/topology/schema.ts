@@ -142,6 +142,12 @@ export const federatorSetSchema = z.strictObject({
     .default('auto')
     .meta({ description: 'TSDB out-of-order window that lets both scraper copies feed one series. `auto` = max(30s, 2 × (scrape + federate))' }),
   for_grace_period: durationSchema.optional().meta({ description: 'Prometheus --rules.alert.for-grace-period (default 10m)' }),
+  resend_delay: durationSchema
+    .optional()
+    .meta({
+      description:
+        'Prometheus --rules.alert.resend-delay (default 1m): how often firing alerts are re-sent, and how soon alerts lost at start (before the Alertmanagers are discovered) arrive. Alertmanager resolves alerts 4 × this after the last send',
+    }),
   scrape_configs: z
     .array(passthrough)
     .default([])

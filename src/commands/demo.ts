@@ -1,0 +1,64 @@
+// `promha demo …`: the demo workload `promha up` starts beside the real servers. Each
+// subcommand is one long-running process, so that it can run in its own network namespace.
+import { InvalidArgumentError, type Command } from 'commander';
+import { startExporter } from '../demo/exporter.ts';
+import type { DemoServer } from '../demo/http.ts';
+import { startPusher } from '../demo/pusher.ts';
+import { startWebhook } from '../demo/webhook.ts';
+import { ExitError } from '../errors.ts';
+
+function integer(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('not a non-negative integer');
+  return Number(text);
+}
+
+/**
+ * Starts a server, prints `ready <url>` (the line `promha up` waits for) and keeps it
+ * running until SIGTERM or SIGINT, after which it closes and the command returns (exit 0).
+ * A failed start (the address in use or not on this host) becomes one line and exit 1.
+ */
+async function run(kind: string, start: () => Promise<DemoServer>): Promise<void> {
+  let server: DemoServer;
+  try {
+    server = await start();
+  } catch (e) {
+    throw new ExitError(1, `promha demo ${kind}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const stopped = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
+  process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+  process.stdout.write(`ready ${server.url}\n`);
+  const signal = await stopped;
+  // Our handlers go, so that a second signal while closing ends the process the default way.
+  process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+  process.stderr.write(`promha demo ${kind}: ${signal}, closing\n`);
+  await server.close();
+}
+
+export function registerDemoCommand(cli: Command): void {
+  const demo = cli.command('demo', { hidden: true }).description('demo workload processes (started by promha up)');
+
+  demo
+    .command('exporter')
+    .description('an exporter whose value and health /-/fault controls')
+    .requiredOption('--listen <host:port>', 'address to serve on')
+    .requiredOption('--group <name>', 'value of the group label')
+    .action((o: { listen: string; group: string }) => run('exporter', () => startExporter(o)));
+
+  demo
+    .command('pusher')
+    .description('a batch job pushing to a Pushgateway on an interval')
+    .requiredOption('--listen <host:port>', 'address to serve /-/fault, /-/stats and /metrics on')
+    .requiredOption('--push-url <url>', 'Pushgateway base URL, normally the VIP')
+    .requiredOption('--job <name>', 'job name of the push group')
+    .requiredOption('--interval-ms <n>', 'milliseconds between pushes', integer)
+    .option('--retries <n>', 'retries per push, 200 ms apart', integer, 3)
+    .action((o: { listen: string; pushUrl: string; job: string; intervalMs: number; retries: number }) => run('pusher', () => startPusher(o)));
+
+  demo
+    .command('webhook')
+    .description('an Alertmanager webhook receiver recording notifications in a JSONL file')
+    .requiredOption('--listen <host:port>', 'address to serve on')
+    .requiredOption('--file <path>', 'JSONL file of received notifications')
+    .action((o: { listen: string; file: string }) => run('webhook', () => startWebhook(o)));
+}

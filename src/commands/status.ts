@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import pc from 'picocolors';
+import { ExitError } from '../errors.ts';
+import { holdsAddress } from '../runtime/netns.ts';
+import { isRunning } from '../runtime/process.ts';
+import { readiness } from '../runtime/readiness.ts';
+import { StateDir, type RunState } from '../runtime/state.ts';
+import { down } from '../runtime/up.ts';
+
+export interface MemberStatus {
+  readonly name: string;
+  readonly role: string;
+  readonly set: string;
+  readonly backup: boolean;
+  readonly topologyAddress: string;
+  readonly localAddress: string;
+  readonly netns?: string;
+  readonly state: 'ready' | 'not ready' | 'stopped';
+  readonly detail: string;
+  /** keepalived mode: whether this gateway holds its set's VIP. */
+  readonly holdsVip?: boolean;
+}
+
+export async function collectStatus(dir: StateDir): Promise<{ mode: string; members: MemberStatus[] }> {
+  const state = await dir.read();
+  if (!state) throw new ExitError(1, `nothing is running from ${dir.root} (\`promha up\` starts the topology)`);
+  const members = await Promise.all(
+    state.nodes.map(async (n): Promise<MemberStatus> => {
+      const running = n.processes.length > 0 && n.processes.every(isRunning);
+      const r = running ? await readiness(n.role, n.localAddress) : { ready: false, detail: 'process not running' };
+      let holdsVip: boolean | undefined;
+      if (n.role === 'pushgateway' && n.netns && state.network) {
+        const vip = await vipOf(dir, state, n.set);
+        if (vip) holdsVip = await holdsAddress(n.netns, vip);
+      }
+      return {
+        name: n.name,
+        role: n.backup ? 'alertmanager (backup)' : n.role,
+        set: n.set,
+        backup: n.backup,
+        topologyAddress: n.topologyAddress,
+        localAddress: n.localAddress,
+        ...(n.netns ? { netns: n.netns } : {}),
+        state: running ? (r.ready ? 'ready' : 'not ready') : 'stopped',
+        detail: r.detail,
+        ...(holdsVip !== undefined ? { holdsVip } : {}),
+      };
+    }),
+  );
+  return { mode: state.mode, members };
+}
+
+/** The local VIP of a set in netns mode, from the rendered keepalived.conf of its first member. */
+async function vipOf(dir: StateDir, state: RunState, set: string): Promise<string | undefined> {
+  const member = state.nodes.find((n) => n.role === 'pushgateway' && n.set === set);
+  if (!member) return undefined;
+  const conf = await readFile(`${dir.nodeDir(member.name)}/keepalived.conf`, 'utf8').catch(() => '');
+  return /virtual_ipaddress \{\s+(\S+)\/32/.exec(conf)?.[1];
+}
+
+export function formatStatus(s: { mode: string; members: MemberStatus[] }): string {
+  const rows = s.members.map((m) => [
+    m.name + (m.holdsVip ? ' [VIP]' : ''),
+    m.role,
+    m.topologyAddress || '-',
+    m.localAddress,
+    m.state === 'ready' ? pc.green(m.state) : m.state === 'stopped' ? pc.red(m.state) : pc.yellow(m.state),
+  ]);
+  const head = ['MEMBER', 'ROLE', 'TOPOLOGY ADDRESS', `LOCAL ADDRESS (${s.mode})`, 'STATE'];
+  // eslint-disable-next-line no-control-regex
+  const width = (t: string) => t.replace(/\x1b\[[0-9;]*m/g, '').length;
+  const widths = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const line = (r: string[]) => r.map((c, i) => c + ' '.repeat((widths[i] ?? 0) - width(c))).join('  ').trimEnd();
+  return [pc.bold(line(head)), ...rows.map(line)].join('\n');
+}
+
+export async function runDown(stateDir: string): Promise<string> {
+  const r = await down(new StateDir(stateDir));
+  return r.stopped === 0 ? 'nothing was running' : `stopped ${r.stopped} processes; namespaces and links removed`;
+}

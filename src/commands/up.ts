@@ -1,0 +1,64 @@
+import pc from 'picocolors';
+import { ExitError } from '../errors.ts';
+import type { BinaryName } from '../plan/node-spec.ts';
+import type { NetworkMode } from '../runtime/local-topology.ts';
+import { StateDir } from '../runtime/state.ts';
+import { down, up } from '../runtime/up.ts';
+import { loadTopology } from '../topology/load.ts';
+import { formatStatus, collectStatus } from './status.ts';
+
+export interface UpCommandOptions {
+  readonly network?: NetworkMode;
+  readonly subnet?: string;
+  readonly stateDir: string;
+  readonly detach?: boolean;
+  readonly bin?: string[];
+  readonly timeout?: string;
+}
+
+/** `--bin prometheus=/opt/prometheus` pairs. */
+export function parseBins(pairs: readonly string[] = []): Partial<Record<BinaryName, string>> {
+  const out: Partial<Record<BinaryName, string>> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    const name = p.slice(0, i) as BinaryName;
+    if (i < 1 || !['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway', 'keepalived', 'haproxy'].includes(name))
+      throw new ExitError(2, `--bin ${p}: use NAME=PATH with NAME one of prometheus, prometheus-alertmanager, prometheus-pushgateway, keepalived, haproxy`);
+    out[name] = p.slice(i + 1);
+  }
+  return out;
+}
+
+export async function runUp(file: string, o: UpCommandOptions, print: (s: string) => void): Promise<void> {
+  const topology = await loadTopology(file);
+  const mode: NetworkMode = o.network ?? (process.getuid?.() === 0 ? 'netns' : 'loopback');
+  const stateDir = new StateDir(o.stateDir);
+  print(pc.dim(`starting ${topology.file} in ${mode} mode (state in ${stateDir.root})`));
+  const result = await up(topology, {
+    mode,
+    stateDir,
+    ...(o.subnet ? { subnet: o.subnet } : {}),
+    binaries: parseBins(o.bin),
+    timeoutMs: o.timeout ? Number(o.timeout) * 1000 : 90_000,
+    progress: (line, ok) => print(`  ${ok ? pc.green('✔') : pc.red('✘')} ${line}`),
+  });
+  print(`\nready in ${result.seconds.toFixed(1)} s\n`);
+  print(formatStatus(await collectStatus(stateDir)));
+  const ui = (role: string) => result.state.nodes.filter((n) => n.role === role).map((n) => `http://${n.localAddress}/`);
+  print(`\nopen: federators ${ui('federator').join(' ')}`);
+  print(`      alertmanagers ${ui('alertmanager').join(' ')}`);
+  print(`      notifications ${result.state.webhookUrl}`);
+  if (o.detach) {
+    print(pc.dim('\ndetached: `promha status`, `promha logs MEMBER`, `promha down`'));
+    return;
+  }
+  print(pc.dim('\nrunning in the foreground: Ctrl-C stops everything'));
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  print('\nstopping…');
+  const r = await down(stateDir);
+  print(`stopped ${r.stopped} processes`);
+}

@@ -1,0 +1,45 @@
+import { stringify } from 'yaml';
+import { Duration } from '../duration.ts';
+import { parseRuleFile } from '../rules/rule-file.ts';
+import type { TopologySpec } from '../topology/schema.ts';
+import { vipFailoverTime } from '../plan/derived.ts';
+import { DEMO_RULES_FILE } from './local-topology.ts';
+
+/**
+ * Alert rules on the demo metrics, so faults injected with `promha fault` reach the
+ * receiver. The pushed-metric rule carries keep_firing_for (DESIGN §3.4).
+ */
+export function demoRules(spec: TopologySpec) {
+  const advert = Duration.max(Duration.seconds(1), ...spec.pushgateways.map((s) => s.vip.advert_int));
+  const keep = spec.intervals.push.plus(vipFailoverTime(advert)).times(2);
+  const text = stringify({
+    groups: [
+      {
+        name: 'promha-demo',
+        rules: [
+          {
+            alert: 'PromhaDemoValueHigh',
+            expr: 'max by (group) (promha_demo_value) > 0',
+            labels: { severity: 'warning', promha: 'demo' },
+            annotations: { summary: 'Demo exporter group {{ $labels.group }} reports {{ $value }}' },
+          },
+          {
+            alert: 'PromhaDemoExporterDown',
+            expr: 'up{job!~"promha-.+"} == 0',
+            for: spec.intervals.scrape.times(3).toString(),
+            labels: { severity: 'warning', promha: 'demo' },
+            annotations: { summary: 'Exporter {{ $labels.instance }} of job {{ $labels.job }} is down' },
+          },
+          {
+            alert: 'PromhaDemoPushedValueHigh',
+            expr: 'max by (job) (promha_demo_pushed_value) > 0',
+            keep_firing_for: keep.toString(),
+            labels: { severity: 'warning', promha: 'demo' },
+            annotations: { summary: 'Pushed value of {{ $labels.job }} is {{ $value }}' },
+          },
+        ],
+      },
+    ],
+  });
+  return { name: DEMO_RULES_FILE, text, parsed: parseRuleFile(DEMO_RULES_FILE, text) };
+}

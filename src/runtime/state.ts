@@ -1,0 +1,81 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Role } from '../plan/node-spec.ts';
+import type { NetworkMode } from './local-topology.ts';
+import type { NetworkRecord } from './netns.ts';
+import type { ProcessRecord } from './process.ts';
+
+export const DEFAULT_STATE_DIR = '.promha';
+
+export interface NodeRecord {
+  readonly name: string;
+  readonly role: Role | 'demo';
+  readonly set: string;
+  readonly backup: boolean;
+  /** Address in the topology file (the real deployment). */
+  readonly topologyAddress: string;
+  /** Address on this machine. */
+  readonly localAddress: string;
+  readonly netns?: string;
+  readonly processes: ProcessRecord[];
+}
+
+/** What is running, written before and after every step so `down` can always undo it. */
+export interface RunState {
+  readonly version: 1;
+  readonly topologyFile: string;
+  readonly mode: NetworkMode;
+  readonly startedAt: string;
+  readyAt?: string;
+  readonly network?: NetworkRecord;
+  readonly nodes: NodeRecord[];
+  /** The dashboard / URLs to show. */
+  readonly webhookUrl?: string;
+}
+
+/** Where one stack keeps its files: configs, data, logs and the state file. */
+export class StateDir {
+  constructor(readonly root: string = DEFAULT_STATE_DIR) {}
+  get absoluteRoot() {
+    return path.resolve(this.root);
+  }
+  get stateFile() {
+    return path.join(this.root, 'state.json');
+  }
+  get nodesDir() {
+    return path.join(this.root, 'nodes');
+  }
+  nodeDir(node: string) {
+    return path.resolve(this.nodesDir, node);
+  }
+  /** Federator and Alertmanager data persist across down and up; scrapers' is thrown away. */
+  dataDir(member: string) {
+    return path.resolve(this.root, 'data', member);
+  }
+  runDir(node: string) {
+    return path.resolve(this.root, 'run', node);
+  }
+  logFile(node: string, process: string) {
+    return path.resolve(this.root, 'logs', `${node}.${process}.log`);
+  }
+  get notificationsFile() {
+    return path.resolve(this.root, 'notifications.jsonl');
+  }
+
+  async read(): Promise<RunState | undefined> {
+    try {
+      return JSON.parse(await readFile(this.stateFile, 'utf8')) as RunState;
+    } catch {
+      return undefined;
+    }
+  }
+  async write(state: RunState): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    const tmp = `${this.stateFile}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+    await rename(tmp, this.stateFile);
+  }
+  async clear(): Promise<void> {
+    await rm(this.stateFile, { force: true });
+  }
+}

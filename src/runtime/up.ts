@@ -1,0 +1,240 @@
+import { mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { check } from '../check/check.ts';
+import { ExitError } from '../errors.ts';
+import type { BinaryName, Layout, NodeSpec } from '../plan/node-spec.ts';
+import { plan } from '../plan/plan.ts';
+import { writeRender } from '../render/write.ts';
+import type { Topology } from '../topology/topology.ts';
+import { findBinaries } from './binaries.ts';
+import { demoRules } from './demo-rules.ts';
+import { localAddressing, localTopology, type DemoSpec, type LocalAddressing, type NetworkMode } from './local-topology.ts';
+import { assertSubnetFree, createBridge, createHost, destroyNetwork, type NetworkRecord, BRIDGE } from './netns.ts';
+import { hasExited, isRunning, processesOfStack, startProcess, stopProcess, tail, type ProcessRecord } from './process.ts';
+import { readlinkSync } from 'node:fs';
+import { federationUp, readiness, waitFor } from './readiness.ts';
+import { StateDir, type NodeRecord, type RunState } from './state.ts';
+
+export interface UpOptions {
+  readonly mode: NetworkMode;
+  readonly stateDir: StateDir;
+  /** netns address range. @default 10.213.0.0/24 */
+  readonly subnet?: string;
+  readonly binaries?: Partial<Record<BinaryName, string>>;
+  /** Per-member readiness timeout. @default 60 s */
+  readonly timeoutMs?: number;
+  /** Progress lines; `ok` is false for the failure line. */
+  readonly progress?: (line: string, ok: boolean) => void;
+  /** The command that runs the demo processes. @default this promha */
+  readonly demoCommand?: readonly string[];
+}
+
+export interface UpResult {
+  readonly state: RunState;
+  readonly addressing: LocalAddressing;
+  readonly seconds: number;
+}
+
+const BIN_ENTRY = path.resolve(import.meta.dirname, '../../bin/promha.js');
+
+function stateLayout(dir: StateDir): Layout {
+  return { configDir: (m) => dir.nodeDir(m), dataDir: (m) => dir.dataDir(m), runDir: (m) => dir.runDir(m) };
+}
+
+/** Fails with a clear message when any address this stack binds is taken. */
+async function assertFree(address: string, owner: string): Promise<void> {
+  const i = address.lastIndexOf(':');
+  const host = address.slice(0, i);
+  const port = Number(address.slice(i + 1));
+  await new Promise<void>((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new ExitError(2, `${address} (${owner}) is not free: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.code}\n    fix: stop what uses it (\`ss -ltnp 'sport = :${port}'\`), or \`promha down\` an earlier stack`)),
+    );
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()));
+  });
+}
+
+/** The addresses a node binds on the machine's own network stack (loopback mode). */
+function boundAddresses(n: NodeSpec): string[] {
+  const out = [String(n.address)];
+  for (const p of n.processes) for (const a of p.args) if (a.startsWith('--cluster.listen-address=')) out.push(a.slice(25));
+  return out;
+}
+
+/**
+ * Starts the whole topology on this machine: every member as a real process with the
+ * configuration `render` produces for local addresses, the VIP, and the demo workload.
+ * Any failure stops everything already started and removes what was created.
+ */
+export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
+  const t0 = Date.now();
+  const say = (line: string, ok = true) => o.progress?.(line, ok);
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  const errors = check(topology).filter((f) => f.severity === 'error');
+  if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s): run \`promha check\``);
+  const previous = await o.stateDir.read();
+  if (previous && previous.nodes.some((n) => n.processes.some(isRunning)))
+    throw new ExitError(2, `a stack is already running from ${o.stateDir.root}: \`promha down\` first`);
+  if (o.mode === 'netns' && process.getuid?.() !== 0) throw new ExitError(2, 'netns mode needs root\n    fix: run as root, or use --network loopback');
+
+  const addressing = localAddressing(topology.spec, o.mode, o.subnet);
+  const local = localTopology(topology, addressing, demoRules(topology.spec));
+  const nodes = plan(local, { layout: stateLayout(o.stateDir), vip: o.mode === 'netns' ? 'keepalived' : 'haproxy', vipStandIns: o.mode === 'loopback' });
+  const bins = findBinaries(
+    nodes.flatMap((n) => n.processes.map((p) => p.binary)),
+    o.binaries,
+  );
+  if (o.mode === 'loopback') {
+    for (const n of nodes) for (const a of boundAddresses(n)) await assertFree(a, n.name);
+    for (const d of addressing.demo) await assertFree(String(d.address), d.name);
+  } else await assertSubnetFree(o.subnet ?? '10.213.0.0/24');
+
+  const state: RunState = {
+    version: 1,
+    topologyFile: topology.file,
+    mode: o.mode,
+    startedAt: new Date().toISOString(),
+    ...(o.mode === 'netns' ? { network: { bridge: BRIDGE, subnet: o.subnet ?? '10.213.0.0/24', namespaces: [] } } : {}),
+    nodes: [],
+    webhookUrl: `http://${addressing.demo.find((d) => d.kind === 'webhook')?.address}/notifications`,
+  };
+  const started: ProcessRecord[] = [];
+  const exited = () => {
+    const dead = started.find(hasExited);
+    return dead ? `${dead.name} exited during start; last log lines:\n${tail(dead.log)}` : undefined;
+  };
+
+  try {
+    await o.stateDir.write(state);
+    await writeRender(o.stateDir.nodesDir, nodes);
+    for (const n of nodes) {
+      await mkdir(o.stateDir.runDir(n.name), { recursive: true });
+      // Scrapers keep nothing across runs; federators and Alertmanagers keep their data.
+      if (n.dataDir && n.role === 'scraper') await rm(n.dataDir, { recursive: true, force: true });
+      if (n.dataDir) await mkdir(n.dataDir, { recursive: true });
+    }
+    await mkdir(path.join(o.stateDir.root, 'logs'), { recursive: true });
+
+    const netnsOf = new Map<string, string>();
+    if (state.network) {
+      const net = state.network as NetworkRecord;
+      say(`network: bridge ${BRIDGE} ${addressing.gateway}/${addressing.prefixLength}`);
+      await createBridge(net, `${addressing.gateway}/${addressing.prefixLength}`);
+      let index = 0;
+      for (const n of nodes) {
+        const ns = await createHost(net, n.name, index++, `${n.address.host}/${addressing.prefixLength}`);
+        netnsOf.set(n.name, ns);
+        await o.stateDir.write(state);
+      }
+    }
+
+    const record = (r: Omit<NodeRecord, 'processes'>, procs: ProcessRecord[]) => {
+      started.push(...procs);
+      state.nodes.push({ ...r, processes: procs });
+      return o.stateDir.write(state);
+    };
+    const demoCmd = o.demoCommand ?? [process.execPath, BIN_ENTRY];
+    const startDemo = async (d: DemoSpec) => {
+      const args = ['demo', d.kind, '--listen', String(d.address)];
+      if (d.kind === 'exporter') args.push('--group', d.target ?? d.name);
+      if (d.kind === 'pusher') args.push('--push-url', d.pushUrl ?? '', '--job', d.job ?? d.name, '--interval-ms', String(topology.spec.intervals.push.ms));
+      if (d.kind === 'webhook') args.push('--file', o.stateDir.notificationsFile);
+      const p = startProcess({ name: d.name, binary: demoCmd[0] as string, args: [...demoCmd.slice(1), ...args], log: o.stateDir.logFile(d.name, d.kind), stateRoot: o.stateDir.absoluteRoot });
+      await record({ name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address) }, [p]);
+      const r = await waitFor(() => readiness('demo', String(d.address)), { timeoutMs, failed: exited });
+      if (!r.ready) throw new ExitError(1, `${d.name} did not become ready: ${r.detail}`);
+      say(`ready  ${d.name.padEnd(24)} ${d.address}`);
+    };
+    const startNode = async (n: NodeSpec) => {
+      const procs = n.processes.map((p) =>
+        startProcess({
+          name: `${n.name}/${p.name}`,
+          binary: bins[p.binary],
+          args: p.args,
+          log: o.stateDir.logFile(n.name, p.name),
+          stateRoot: o.stateDir.absoluteRoot,
+          ...(netnsOf.has(n.name) ? { netns: netnsOf.get(n.name) as string } : {}),
+        }),
+      );
+      const topo = addressing.members.get(n.name)?.topology;
+      await record(
+        { name: n.name, role: n.role, set: n.set, backup: n.backup, topologyAddress: String(topo ?? ''), localAddress: String(n.address), ...(netnsOf.has(n.name) ? { netns: netnsOf.get(n.name) as string } : {}) },
+        procs,
+      );
+    };
+    const awaitNode = async (n: NodeSpec) => {
+      const r = await waitFor(() => readiness(n.role, String(n.address)), { timeoutMs, failed: exited });
+      if (!r.ready) throw new ExitError(1, `${n.name} did not become ready: ${r.detail}`);
+      say(`ready  ${n.name.padEnd(24)} ${n.address}${n.backup ? ' (backup)' : ''}`);
+    };
+
+    for (const d of addressing.demo.filter((x) => x.kind !== 'pusher')) await startDemo(d);
+    const phase = async (ns: NodeSpec[]) => {
+      for (const n of ns) await startNode(n);
+      for (const n of ns) await awaitNode(n);
+    };
+    await phase(nodes.filter((n) => n.role === 'scraper'));
+    await phase(nodes.filter((n) => n.role === 'pushgateway' || n.role === 'vip'));
+    if (o.mode === 'netns')
+      for (const s of local.spec.pushgateways) {
+        const vip = String(s.vip.address);
+        const r = await waitFor(() => readiness('vip', vip), { timeoutMs, failed: exited });
+        if (!r.ready) throw new ExitError(1, `the VIP of ${s.name} (${vip}) did not come up: ${r.detail}`);
+        say(`ready  ${`${s.name} VIP`.padEnd(24)} ${vip} (keepalived)`);
+      }
+    for (const d of addressing.demo.filter((x) => x.kind === 'pusher')) await startDemo(d);
+    // The backup starts only once the active members run: start order decides peer
+    // positions, and the backup must hold the last one (DESIGN §2).
+    const ams = nodes.filter((n) => n.role === 'alertmanager');
+    for (const n of ams.filter((x) => !x.backup)) await startNode(n);
+    for (const n of ams.filter((x) => !x.backup))
+      await waitFor(async () => ({ ready: (await fetch(`http://${n.address}/-/healthy`).catch(() => undefined))?.status === 200, detail: '' }), { timeoutMs, failed: exited });
+    for (const n of ams.filter((x) => x.backup)) await startNode(n);
+    for (const n of ams) await awaitNode(n);
+    // Federators last: their first alerts (the watchdog among them) find the Alertmanagers
+    // ready instead of waiting for the next resend.
+    await phase(nodes.filter((n) => n.role === 'federator'));
+    for (const n of nodes.filter((x) => x.role === 'federator')) {
+      const r = await waitFor(() => federationUp(String(n.address)), { timeoutMs, failed: exited });
+      if (!r.ready) throw new ExitError(1, `${n.name}: federation targets not up: ${r.detail}`);
+      say(`ready  ${`${n.name} targets`.padEnd(24)} ${r.detail}`);
+    }
+    state.readyAt = new Date().toISOString();
+    await o.stateDir.write(state);
+    return { state, addressing, seconds: (Date.now() - t0) / 1000 };
+  } catch (e) {
+    say('start failed: stopping everything already started', false);
+    await down(o.stateDir, state);
+    throw e;
+  }
+}
+
+const readlinkSafe = (pid: number) => {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return '';
+  }
+};
+
+/** Stops every process (demo last-in first-out), removes namespaces and the bridge, clears the state. */
+export async function down(dir: StateDir, known?: RunState): Promise<{ stopped: number }> {
+  const state = known ?? (await dir.read());
+  if (!state) return { stopped: 0 };
+  const procs = state.nodes.flatMap((n) => n.processes).reverse();
+  let stopped = 0;
+  await Promise.all(
+    procs.map(async (p) => {
+      if (isRunning(p)) stopped++;
+      await stopProcess(p);
+    }),
+  );
+  for (const pid of processesOfStack(dir.absoluteRoot)) await stopProcess({ pid, binary: readlinkSafe(pid) });
+  if (state.network) await destroyNetwork(state.network);
+  // Scrapers' data is throwaway; federators' and Alertmanagers' survive for the next `up`.
+  for (const n of state.nodes.filter((x) => x.role === 'scraper')) await rm(dir.dataDir(n.name), { recursive: true, force: true });
+  await dir.clear();
+  return { stopped };
+}

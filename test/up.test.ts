@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { countNotifications, type NotificationRecord } from '../src/demo/notifications.ts';
+import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+
+/*
+ * End to end, with the real binaries and 1 s intervals that still satisfy DESIGN §3.7
+ * (peer timeout 3 s, group interval 10 s): a fault reaches the receiver exactly once.
+ */
+
+interface StatusJson {
+  mode: string;
+  members: Array<{ name: string; role: string; state: string; localAddress: string; topologyAddress: string; holdsVip?: boolean }>;
+}
+
+async function notifications(webhookUrl: string): Promise<NotificationRecord[]> {
+  const r = await fetch(webhookUrl);
+  return (await r.json()) as NotificationRecord[];
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    await sleep(500);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Every live process that `up` started for this state directory (they carry PROMHA_STATE in their environment). */
+const ourProcesses = async (stateDir: string) => {
+  const mine: string[] = [];
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const env = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    if (env.split('\0').includes(`PROMHA_STATE=${path.resolve(stateDir)}`) && !/^\d+ \(.*\) Z/.test(stat))
+      mine.push(`${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
+  }
+  return mine;
+};
+
+const isRoot = process.getuid?.() === 0;
+
+for (const mode of ['loopback', 'netns'] as const) {
+  describe(`promha up --network ${mode}`, { skip: mode === 'netns' && !isRoot ? 'netns mode needs root' : false }, () => {
+    let project: Awaited<ReturnType<typeof tempProject>>;
+    let stateDir: string;
+    let status: StatusJson;
+    let webhookUrl: string;
+
+    before(async () => {
+      project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+      stateDir = path.join(project.dir, '.promha');
+      const r = await promha(['up', '--network', mode, '--detach', '--state-dir', stateDir], project.dir);
+      assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /ready in \d+\.\d s/);
+      const s = await promha(['status', '--json', '--state-dir', stateDir], project.dir);
+      status = JSON.parse(s.stdout) as StatusJson;
+      const webhook = status.members.find((m) => m.name === 'webhook');
+      assert.ok(webhook);
+      webhookUrl = `http://${webhook.localAddress}/notifications`;
+    });
+
+    after(async () => {
+      const r = await promha(['down', '--state-dir', stateDir], project.dir);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.deepEqual(await ourProcesses(stateDir), [], 'no process may outlive `promha down`');
+      const ns = await execa('ip', ['netns', 'list'], { reject: false });
+      assert.equal(ns.stdout.split('\n').filter((l) => l.startsWith('promha-')).length, 0, 'no namespace may outlive `promha down`');
+      await project.cleanup();
+    });
+
+    it('brings every member up, each with a local and a topology address', () => {
+      const members = status.members.filter((m) => m.role !== 'demo');
+      assert.equal(members.length, mode === 'loopback' ? 12 : 11);
+      for (const m of members) assert.equal(m.state, 'ready', `${m.name}: ${m.state}`);
+      const scraper = members.find((m) => m.name === 'scraper1-1');
+      assert.equal(scraper?.topologyAddress, '127.0.0.11:9090');
+      if (mode === 'netns') {
+        assert.match(scraper?.localAddress ?? '', /^10\.213\.0\.\d+:9090$/);
+        assert.equal(members.filter((m) => m.holdsVip).length, 1, 'exactly one gateway holds the VIP');
+      }
+      assert.equal(members.find((m) => m.name === 'alertmanager1-3')?.role, 'alertmanager (backup)');
+    });
+
+    it('delivers the watchdog', async () => {
+      await until('watchdog', async () => ((countNotifications(await notifications(webhookUrl), { alertname: 'PromhaWatchdog', status: 'firing' }) > 0) ? true : undefined));
+    });
+
+    it('delivers an exporter fault exactly once, without replica labels', async () => {
+      const f = await promha(['fault', 'exporter', 'demo1', 'value', '5', '--state-dir', stateDir], project.dir);
+      assert.equal(f.exitCode, 0, f.stderr);
+      const filter = { alertname: 'PromhaDemoValueHigh', status: 'firing' as const, labels: { group: 'demo1' } };
+      await until('the firing notification', async () => ((countNotifications(await notifications(webhookUrl), filter) > 0) ? true : undefined));
+      // Longer than a group interval (10 s) plus every member's wait (2 × 3 s): a duplicate would show.
+      await sleep(18_000);
+      const records = await notifications(webhookUrl);
+      assert.equal(countNotifications(records, filter), 1);
+      for (const r of records)
+        for (const a of r.payload.alerts) {
+          assert.ok(!('scraper_replica' in a.labels), JSON.stringify(a.labels));
+          assert.ok(!('federator_replica' in a.labels), JSON.stringify(a.labels));
+        }
+    });
+
+    it('delivers an alert on a pushed metric exactly once', async () => {
+      const f = await promha(['fault', 'pusher', 'pushgateway1', 'value', '1', '--state-dir', stateDir], project.dir);
+      assert.equal(f.exitCode, 0, f.stderr);
+      const filter = { alertname: 'PromhaDemoPushedValueHigh', status: 'firing' as const };
+      await until('the pushed-metric notification', async () => ((countNotifications(await notifications(webhookUrl), filter) > 0) ? true : undefined));
+      await sleep(18_000);
+      assert.equal(countNotifications(await notifications(webhookUrl), filter), 1);
+    });
+  });
+}
+
+describe('promha up: failures on start roll back', () => {
+  it('refuses a port in use, names the member, and leaves nothing behind', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(9090, '127.0.0.18', resolve));
+    try {
+      // Loopback addresses follow start order from .11: 4 scrapers, 2 gateways, the VIP, then federator1-1.
+      const stateDir = path.join(project.dir, '.promha');
+      const r = await promha(['up', '--network', 'loopback', '--detach', '--state-dir', stateDir], project.dir);
+      assert.equal(r.exitCode, 2);
+      assert.match(r.stderr, /127\.0\.0\.18:9090 \(federator1-1\) is not free: the port is in use/);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+      assert.deepEqual(await ourProcesses(stateDir), []);
+    } finally {
+      blocker.close();
+      await project.cleanup();
+    }
+  });
+
+  it('reports a missing binary with the fix', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    try {
+      const r = await promha(['up', '--network', 'loopback', '--detach', '--bin', 'prometheus=/nonexistent/prometheus', '--state-dir', '.promha'], project.dir);
+      assert.equal(r.exitCode, 2);
+      assert.match(r.stderr, /prometheus: "\/nonexistent\/prometheus" is not an executable file/);
+    } finally {
+      await project.cleanup();
+    }
+  });
+
+  it('stops everything already started when a member exits during start', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    const stateDir = path.join(project.dir, '.promha');
+    try {
+      // Alertmanager starts after scrapers, gateways, the VIP and the pushers: all of them must be stopped.
+      const r = await promha(['up', '--network', 'loopback', '--detach', '--bin', 'prometheus-alertmanager=/bin/false', '--state-dir', stateDir], project.dir);
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /alertmanager1-1\/alertmanager exited during start/);
+      assert.match(r.stdout, /ready\s+pusher-pushgateway1/);
+      assert.deepEqual(await ourProcesses(stateDir), []);
+      const s = await promha(['status', '--state-dir', stateDir], project.dir);
+      assert.equal(s.exitCode, 1);
+      assert.match(s.stderr, /nothing is running/);
+    } finally {
+      await project.cleanup();
+    }
+  });
+});
