@@ -1,7 +1,8 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { seedTopology } from '../src/topology/seed.ts';
 import { execa } from 'execa';
 
 /** A temporary project: files from an object literal, removed by `cleanup`. */
@@ -71,3 +72,17 @@ export const FAST_RULES = {
     },
   ],
 };
+
+/**
+ * The seed's exact topology (what `promha init` writes) with the 1 s test profile:
+ * intervals, lookback, resend delay and Alertmanager timings that still satisfy
+ * DESIGN §3.7 (peer timeout 3 s, (3 - 1) × 3 s < group_interval 10 s).
+ */
+export function fastSeed(): Record<string, unknown> {
+  const seed = parse(seedTopology('promha.schema.json')) as Record<string, any>;
+  seed['intervals'] = { scrape: '1s', push: '1s', federate: '1s', evaluate: '1s' };
+  seed['lookback_delta'] = '20s';
+  seed['federators'] = { ...seed['federators'], rule_files: ['rules/*.yml'], resend_delay: '2s' };
+  seed['alertmanagers']['route'] = { ...seed['alertmanagers']['route'], group_wait: '1s', group_interval: '10s', repeat_interval: '1h' };
+  return seed;
+}

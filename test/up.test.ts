@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { countNotifications, type NotificationRecord } from '../src/demo/notifications.ts';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastSeed, fastTopology, promha, tempProject } from './helpers.ts';
 
 /*
  * End to end, with the real binaries and 1 s intervals that still satisfy DESIGN §3.7
@@ -56,7 +56,7 @@ for (const mode of ['loopback', 'netns'] as const) {
     let webhookUrl: string;
 
     before(async () => {
-      project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+      project = await tempProject({ 'promha.yaml': fastSeed(), 'rules/demo.yml': FAST_RULES });
       stateDir = path.join(project.dir, '.promha');
       const r = await promha(['up', '--network', mode, '--detach', '--state-dir', stateDir], project.dir);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
@@ -77,17 +77,34 @@ for (const mode of ['loopback', 'netns'] as const) {
       await project.cleanup();
     });
 
-    it('brings every member up, each with a local and a topology address', () => {
+    it("brings every member of the seed's topology up, each with a local and a topology address", () => {
       const members = status.members.filter((m) => m.role !== 'demo');
-      assert.equal(members.length, mode === 'loopback' ? 12 : 11);
+      // 8 scrapers, 4 pushgateways, 3 Alertmanagers, 2 federators; loopback adds 2 HAProxy VIPs.
+      assert.equal(members.length, mode === 'loopback' ? 19 : 17);
       for (const m of members) assert.equal(m.state, 'ready', `${m.name}: ${m.state}`);
-      const scraper = members.find((m) => m.name === 'scraper1-1');
-      assert.equal(scraper?.topologyAddress, '127.0.0.11:9090');
-      if (mode === 'netns') {
-        assert.match(scraper?.localAddress ?? '', /^10\.213\.0\.\d+:9090$/);
-        assert.equal(members.filter((m) => m.holdsVip).length, 1, 'exactly one gateway holds the VIP');
-      }
+      const scraper = members.find((m) => m.name === 'scraper4-2');
+      assert.equal(scraper?.topologyAddress, '198.51.100.42:9090');
+      assert.match(scraper?.localAddress ?? '', mode === 'netns' ? /^10\.213\.0\.\d+:9090$/ : /^127\.0\.0\.\d+:9090$/);
+      if (mode === 'netns')
+        for (const set of ['pushgateway1', 'pushgateway2'])
+          assert.equal(members.filter((m) => m.name.startsWith(`${set}-`) && m.holdsVip).length, 1, `exactly one gateway of ${set} holds its VIP`);
       assert.equal(members.find((m) => m.name === 'alertmanager1-3')?.role, 'alertmanager (backup)');
+    });
+
+    it('shows status, logs and refuses a second up', async () => {
+      const s = await promha(['status', '--state-dir', stateDir], project.dir);
+      assert.equal(s.exitCode, 0, s.stderr);
+      assert.match(s.stdout, /MEMBER\s+ROLE\s+TOPOLOGY ADDRESS\s+LOCAL ADDRESS/);
+      assert.match(s.stdout, /total: \d+ MiB resident/);
+      const logs = await promha(['logs', 'federator1-2', '--state-dir', stateDir], project.dir);
+      assert.equal(logs.exitCode, 0);
+      assert.match(logs.stdout, /Server is ready to receive web requests/);
+      const unknown = await promha(['logs', 'scraper9-9', '--state-dir', stateDir], project.dir);
+      assert.equal(unknown.exitCode, 1);
+      assert.match(unknown.stderr, /no logs for "scraper9-9"; members: .*scraper1-1/);
+      const again = await promha(['up', '--network', mode, '--detach', '--state-dir', stateDir], project.dir);
+      assert.equal(again.exitCode, 2);
+      assert.match(again.stderr, /already running/);
     });
 
     it('delivers the watchdog', async () => {
@@ -95,9 +112,9 @@ for (const mode of ['loopback', 'netns'] as const) {
     });
 
     it('delivers an exporter fault exactly once, without replica labels', async () => {
-      const f = await promha(['fault', 'exporter', 'demo1', 'value', '5', '--state-dir', stateDir], project.dir);
+      const f = await promha(['fault', 'exporter', 'exporters3', 'value', '5', '--state-dir', stateDir], project.dir);
       assert.equal(f.exitCode, 0, f.stderr);
-      const filter = { alertname: 'PromhaDemoValueHigh', status: 'firing' as const, labels: { group: 'demo1' } };
+      const filter = { alertname: 'PromhaDemoValueHigh', status: 'firing' as const, labels: { group: 'exporters3' } };
       await until('the firing notification', async () => ((countNotifications(await notifications(webhookUrl), filter) > 0) ? true : undefined));
       // Longer than a group interval (10 s) plus every member's wait (2 × 3 s): a duplicate would show.
       await sleep(18_000);
@@ -111,9 +128,9 @@ for (const mode of ['loopback', 'netns'] as const) {
     });
 
     it('delivers an alert on a pushed metric exactly once', async () => {
-      const f = await promha(['fault', 'pusher', 'pushgateway1', 'value', '1', '--state-dir', stateDir], project.dir);
+      const f = await promha(['fault', 'pusher', 'pushgateway2', 'value', '1', '--state-dir', stateDir], project.dir);
       assert.equal(f.exitCode, 0, f.stderr);
-      const filter = { alertname: 'PromhaDemoPushedValueHigh', status: 'firing' as const };
+      const filter = { alertname: 'PromhaDemoPushedValueHigh', status: 'firing' as const, labels: { job: 'batch-report' } };
       await until('the pushed-metric notification', async () => ((countNotifications(await notifications(webhookUrl), filter) > 0) ? true : undefined));
       await sleep(18_000);
       assert.equal(countNotifications(await notifications(webhookUrl), filter), 1);
@@ -167,5 +184,63 @@ describe('promha up: failures on start roll back', () => {
     } finally {
       await project.cleanup();
     }
+  });
+});
+
+describe('promha up in the foreground', () => {
+  it('stops everything cleanly on Ctrl-C (SIGINT)', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    const stateDir = path.join(project.dir, '.promha');
+    try {
+      const child = execa('node', [path.resolve(import.meta.dirname, '../bin/promha.js'), 'up', '--network', 'loopback', '--state-dir', stateDir], {
+        cwd: project.dir,
+        reject: false,
+        env: { NO_COLOR: '1' },
+      });
+      let output = '';
+      child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+      try {
+        await until('the foreground notice', async () => (output.includes('Ctrl-C stops everything') ? true : undefined), 90_000);
+        await sleep(3000);
+        assert.equal(child.exitCode, null, 'promha keeps running in the foreground');
+        // 16 started processes; the HAProxy master forks one worker.
+        assert.equal((await ourProcesses(stateDir)).length, 17, 'the stack runs while promha waits');
+      } finally {
+        // Also on failure: Ctrl-C is the way this test stops what it started.
+        child.kill('SIGINT');
+      }
+      const r = await child;
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.match(r.stdout, /stopped 16 processes/);
+      assert.deepEqual(await ourProcesses(stateDir), []);
+    } finally {
+      await project.cleanup();
+    }
+  });
+});
+
+describe('promha up --network netns: address range', { skip: isRoot ? false : 'netns mode needs root' }, () => {
+  it('refuses a subnet that overlaps an existing route', async () => {
+    const routes = (await execa('ip', ['-4', 'route', 'show'])).stdout.split('\n');
+    const taken = routes.map((l) => l.split(' ')[0] ?? '').find((d) => /^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2[0-8])$/.test(d) && !d.startsWith('127.'));
+    if (!taken) return; // no route to collide with on this machine
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    try {
+      const r = await promha(['up', '--network', 'netns', '--detach', '--subnet', taken, '--state-dir', '.promha'], project.dir);
+      assert.equal(r.exitCode, 2);
+      assert.match(r.stderr, new RegExp(`the subnet ${taken.replace(/\./g, '\\.')} overlaps the existing route`));
+      const ns = await execa('ip', ['netns', 'list']);
+      assert.ok(!ns.stdout.includes('promha-'));
+    } finally {
+      await project.cleanup();
+    }
+  });
+});
+
+describe('promha setup', () => {
+  it('finds every Debian package of the real components installed', async () => {
+    const r = await promha(['setup'], process.cwd());
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /every package is installed/);
   });
 });

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import pc from 'picocolors';
 import { ExitError } from '../errors.ts';
 import { holdsAddress } from '../runtime/netns.ts';
-import { isRunning } from '../runtime/process.ts';
+import { groupRss, isRunning } from '../runtime/process.ts';
 import { readiness } from '../runtime/readiness.ts';
 import { StateDir, type RunState } from '../runtime/state.ts';
 import { down } from '../runtime/up.ts';
@@ -19,6 +19,8 @@ export interface MemberStatus {
   readonly detail: string;
   /** keepalived mode: whether this gateway holds its set's VIP. */
   readonly holdsVip?: boolean;
+  /** Resident memory of all its processes, bytes. */
+  readonly rssBytes: number;
 }
 
 export async function collectStatus(dir: StateDir): Promise<{ mode: string; members: MemberStatus[] }> {
@@ -44,6 +46,7 @@ export async function collectStatus(dir: StateDir): Promise<{ mode: string; memb
         state: running ? (r.ready ? 'ready' : 'not ready') : 'stopped',
         detail: r.detail,
         ...(holdsVip !== undefined ? { holdsVip } : {}),
+        rssBytes: running ? n.processes.reduce((sum, p) => sum + groupRss(p.pid), 0) : 0,
       };
     }),
   );
@@ -58,6 +61,8 @@ async function vipOf(dir: StateDir, state: RunState, set: string): Promise<strin
   return /virtual_ipaddress \{\s+(\S+)\/32/.exec(conf)?.[1];
 }
 
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
 export function formatStatus(s: { mode: string; members: MemberStatus[] }): string {
   const rows = s.members.map((m) => [
     m.name + (m.holdsVip ? ' [VIP]' : ''),
@@ -65,13 +70,15 @@ export function formatStatus(s: { mode: string; members: MemberStatus[] }): stri
     m.topologyAddress || '-',
     m.localAddress,
     m.state === 'ready' ? pc.green(m.state) : m.state === 'stopped' ? pc.red(m.state) : pc.yellow(m.state),
+    mib(m.rssBytes),
   ]);
-  const head = ['MEMBER', 'ROLE', 'TOPOLOGY ADDRESS', `LOCAL ADDRESS (${s.mode})`, 'STATE'];
+  const head = ['MEMBER', 'ROLE', 'TOPOLOGY ADDRESS', `LOCAL ADDRESS (${s.mode})`, 'STATE', 'MEMORY'];
   // eslint-disable-next-line no-control-regex
   const width = (t: string) => t.replace(/\x1b\[[0-9;]*m/g, '').length;
   const widths = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const line = (r: string[]) => r.map((c, i) => c + ' '.repeat((widths[i] ?? 0) - width(c))).join('  ').trimEnd();
-  return [pc.bold(line(head)), ...rows.map(line)].join('\n');
+  const total = s.members.reduce((sum, m) => sum + m.rssBytes, 0);
+  return [pc.bold(line(head)), ...rows.map(line), `total: ${mib(total)} resident`].join('\n');
 }
 
 export async function runDown(stateDir: string): Promise<string> {

@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { ExitError } from '../errors.ts';
 import type { BinaryName } from '../plan/node-spec.ts';
 import type { NetworkMode } from '../runtime/local-topology.ts';
+import { isRunning } from '../runtime/process.ts';
 import { StateDir } from '../runtime/state.ts';
 import { down, up } from '../runtime/up.ts';
 import { loadTopology } from '../topology/load.ts';
@@ -54,7 +55,21 @@ export async function runUp(file: string, o: UpCommandOptions, print: (s: string
   }
   print(pc.dim('\nrunning in the foreground: Ctrl-C stops everything'));
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+    // Signal listeners alone do not keep Node running; the watch does, and it reports
+    // a member that dies while the stack runs.
+    const reported = new Set<number>();
+    const watch = setInterval(() => {
+      for (const n of result.state.nodes)
+        for (const p of n.processes)
+          if (!reported.has(p.pid) && !isRunning(p)) {
+            reported.add(p.pid);
+            print(pc.red(`${p.name} exited (\`promha logs ${n.name}\`)`));
+          }
+    }, 2000);
+    const stop = () => {
+      clearInterval(watch);
+      resolve();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

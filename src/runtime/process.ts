@@ -109,3 +109,20 @@ export function processesOfStack(stateRoot: string): number[] {
   }
   return pids;
 }
+
+/** Resident memory of a process group in bytes (keepalived and HAProxy fork children). */
+export function groupRss(pgid: number): number {
+  let pages = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised name: state(3) ppid(4) pgrp(5) … rss(24).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) pages += Number(fields[21]);
+    } catch {
+      /* gone */
+    }
+  }
+  return pages * 4096;
+}

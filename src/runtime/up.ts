@@ -101,9 +101,20 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     webhookUrl: `http://${addressing.demo.find((d) => d.kind === 'webhook')?.address}/notifications`,
   };
   const started: ProcessRecord[] = [];
+  // Ctrl-C or a SIGTERM during start rolls back like any other failure.
+  let interrupted: string | undefined;
+  const interrupt = (signal: NodeJS.Signals) => {
+    interrupted = `interrupted by ${signal}`;
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   const exited = () => {
+    if (interrupted) return interrupted;
     const dead = started.find(hasExited);
     return dead ? `${dead.name} exited during start; last log lines:\n${tail(dead.log)}` : undefined;
+  };
+  const step = () => {
+    if (interrupted) throw new ExitError(130, `${interrupted}: nothing left running`);
   };
 
   try {
@@ -124,6 +135,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
       await createBridge(net, `${addressing.gateway}/${addressing.prefixLength}`);
       let index = 0;
       for (const n of nodes) {
+        step();
         const ns = await createHost(net, n.name, index++, `${n.address.host}/${addressing.prefixLength}`);
         netnsOf.set(n.name, ns);
         await o.stateDir.write(state);
@@ -137,6 +149,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     };
     const demoCmd = o.demoCommand ?? [process.execPath, BIN_ENTRY];
     const startDemo = async (d: DemoSpec) => {
+      step();
       const args = ['demo', d.kind, '--listen', String(d.address)];
       if (d.kind === 'exporter') args.push('--group', d.target ?? d.name);
       if (d.kind === 'pusher') args.push('--push-url', d.pushUrl ?? '', '--job', d.job ?? d.name, '--interval-ms', String(topology.spec.intervals.push.ms));
@@ -148,6 +161,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
       say(`ready  ${d.name.padEnd(24)} ${d.address}`);
     };
     const startNode = async (n: NodeSpec) => {
+      step();
       const procs = n.processes.map((p) =>
         startProcess({
           name: `${n.name}/${p.name}`,
@@ -207,7 +221,11 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
   } catch (e) {
     say('start failed: stopping everything already started', false);
     await down(o.stateDir, state);
+    if (interrupted && !(e instanceof ExitError && e.code === 130)) throw new ExitError(130, `${interrupted}: nothing left running`);
     throw e;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
   }
 }
 
