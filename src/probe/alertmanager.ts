@@ -3,8 +3,7 @@
  * member's place in the gossip cluster.
  */
 import { z } from 'zod';
-import { getJson, getText, isOk, joinUrl, send, sendJson } from './http.ts';
-import type { RequestOptions } from './http.ts';
+import { ComponentClient, getJson, getText, send, sendJson } from './http.ts';
 import { parseMetrics } from './metrics-text.ts';
 import type { Labels } from './schema-util.ts';
 import { labelsSchema, timeSchema } from './schema-util.ts';
@@ -155,25 +154,8 @@ const silenceSchema = z.object({
 
 const silenceIdSchema = z.object({ silenceID: z.string().min(1) });
 
-export class AlertmanagerClient {
-  readonly baseUrl: string;
+export class AlertmanagerClient extends ComponentClient {
 
-  /** `baseUrl`: `http://host:port`, plus the route prefix if there is one. */
-  constructor(
-    baseUrl: string,
-    private readonly options: RequestOptions = {},
-  ) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
-  }
-
-  url(path: string): string {
-    return joinUrl(this.baseUrl, path);
-  }
-
-  /** GET /-/ready answers 200. Note: 0.25 is "ready" before gossip settles; see `status().cluster.status`. */
-  ready(): Promise<boolean> {
-    return isOk(this.url('/-/ready'), this.options);
-  }
 
   async status(): Promise<AlertmanagerStatus> {
     const s = await getJson(this.url('/api/v2/status'), { ...this.options, schema: statusSchema });

@@ -260,3 +260,25 @@ export function parsePromFloat(text: string): number | undefined {
   if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return Number(t);
   return undefined;
 }
+
+/** What every component client shares: its base URL, request options and `/-/ready`. */
+export abstract class ComponentClient {
+  readonly baseUrl: string;
+
+  /** `baseUrl`: `http://host:port`, plus the route prefix if there is one. */
+  constructor(
+    baseUrl: string,
+    protected readonly options: RequestOptions = {},
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  url(path: string): string {
+    return joinUrl(this.baseUrl, path);
+  }
+
+  /** GET /-/ready answers 200; false on any error. */
+  ready(): Promise<boolean> {
+    return isOk(this.url('/-/ready'), this.options);
+  }
+}

@@ -3,8 +3,7 @@
  * `status`, `doctor` and the drills read.
  */
 import { z } from 'zod';
-import { getText, isOk, joinUrl, ProbeError, promApi } from './http.ts';
-import type { RequestOptions } from './http.ts';
+import { ComponentClient, getText, isOk, ProbeError, promApi } from './http.ts';
 import type { Labels } from './schema-util.ts';
 import { goTimeSchema, labelsSchema, promFloatSchema, samplePairSchema } from './schema-util.ts';
 
@@ -255,29 +254,11 @@ function timeParam(t: PromTime): string {
   return String(t instanceof Date ? t.getTime() / 1000 : t);
 }
 
-export class PrometheusClient {
-  readonly baseUrl: string;
-
-  /** `baseUrl`: `http://host:port`, plus the route prefix if there is one. */
-  constructor(
-    baseUrl: string,
-    private readonly options: RequestOptions = {},
-  ) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
-  }
-
-  url(path: string): string {
-    return joinUrl(this.baseUrl, path);
-  }
+export class PrometheusClient extends ComponentClient {
 
   private api(path: string, params: Record<string, string> = {}): string {
     const query = new URLSearchParams(params).toString();
     return this.url(`/api/v1/${path}${query ? `?${query}` : ''}`);
-  }
-
-  /** GET /-/ready answers 200 (TSDB open, rules and config loaded). False on any error. */
-  ready(): Promise<boolean> {
-    return isOk(this.url('/-/ready'), this.options);
   }
 
   /** GET /-/healthy answers 200 (the process serves HTTP, maybe not yet ready). */

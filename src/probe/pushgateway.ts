@@ -2,8 +2,7 @@
  * A typed client of the Pushgateway 1.5 API: push, list, delete and wipe groups.
  */
 import { z } from 'zod';
-import { isOk, joinUrl, ProbeError, promApi, send } from './http.ts';
-import type { RequestOptions } from './http.ts';
+import { ComponentClient, ProbeError, promApi, send } from './http.ts';
 import type { Labels } from './schema-util.ts';
 import { labelsSchema, promFloatSchema } from './schema-util.ts';
 
@@ -103,24 +102,8 @@ function sameLabels(a: Labels, b: Labels): boolean {
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
-export class PushgatewayClient {
-  readonly baseUrl: string;
+export class PushgatewayClient extends ComponentClient {
 
-  /** `baseUrl`: `http://host:port`, plus the route prefix if there is one. */
-  constructor(
-    baseUrl: string,
-    private readonly options: RequestOptions = {},
-  ) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
-  }
-
-  url(path: string): string {
-    return joinUrl(this.baseUrl, path);
-  }
-
-  ready(): Promise<boolean> {
-    return isOk(this.url('/-/ready'), this.options);
-  }
 
   /** Flags and build information (`/api/v1/status`): e.g. `flags['persistence.file']`. */
   async status(): Promise<PushgatewayStatus> {
