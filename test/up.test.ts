@@ -74,6 +74,9 @@ for (const mode of ['loopback', 'netns'] as const) {
       assert.deepEqual(await ourProcesses(stateDir), [], 'no process may outlive `promha down`');
       const ns = await execa('ip', ['netns', 'list'], { reject: false });
       assert.equal(ns.stdout.split('\n').filter((l) => l.startsWith('promha-')).length, 0, 'no namespace may outlive `promha down`');
+      // Federators persist across down and up; scrapers keep nothing.
+      assert.ok((await readdir(path.join(stateDir, 'data', 'federator1-1'))).includes('wal'), 'federator data survives down');
+      await assert.rejects(readdir(path.join(stateDir, 'data', 'scraper1-1')), 'scraper data is thrown away');
       await project.cleanup();
     });
 

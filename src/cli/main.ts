@@ -8,11 +8,13 @@ import { formatLocation } from '../location.ts';
 import { topologyJsonSchema } from '../topology/schema.ts';
 import { writeFile } from 'node:fs/promises';
 import { registerDemoCommand } from '../commands/demo.ts';
+import { formatDoctor, runDoctor } from '../commands/doctor.ts';
 import { runFault } from '../commands/fault.ts';
 import { runLogs } from '../commands/logs.ts';
 import { runSetup } from '../commands/setup.ts';
 import { collectStatus, formatStatus, runDown } from '../commands/status.ts';
 import { runUp, type UpCommandOptions } from '../commands/up.ts';
+import { startMember, stopMember } from '../runtime/members.ts';
 import { StateDir } from '../runtime/state.ts';
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -113,6 +115,32 @@ function program(): Command {
     .action(async (kind: string, target: string, action: string, arg: string | undefined, o: { stateDir: string }) =>
       out(await runFault(o.stateDir, kind, target, action, arg)),
     );
+
+  cli
+    .command('doctor')
+    .argument('[file]', 'topology file', 'promha.yaml')
+    .option('--json', 'print the results as JSON')
+    .option(...stateOption)
+    .description('verify the running system against the topology and the design; exit 1 if a check fails')
+    .action(async (file: string, o: { json?: boolean; stateDir: string }) => {
+      const report = await runDoctor(file, o.stateDir);
+      out(o.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+      if (report.fail > 0) throw new ExitError(1);
+    });
+
+  cli
+    .command('stop')
+    .argument('<member>', 'member name')
+    .option(...stateOption)
+    .description('stop one member of the running stack (its processes); `start` brings it back')
+    .action(async (member: string, o: { stateDir: string }) => out(`${member}: stopped ${await stopMember(new StateDir(o.stateDir), member)} process(es)`));
+
+  cli
+    .command('start')
+    .argument('<member>', 'member name')
+    .option(...stateOption)
+    .description('start a stopped member again, with its exact command line')
+    .action(async (member: string, o: { stateDir: string }) => out(`${member}: started ${await startMember(new StateDir(o.stateDir), member)} process(es)`));
 
   registerDemoCommand(cli);
 

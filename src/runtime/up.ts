@@ -42,6 +42,17 @@ function stateLayout(dir: StateDir): Layout {
   return { configDir: (m) => dir.nodeDir(m), dataDir: (m) => dir.dataDir(m), runDir: (m) => dir.runDir(m) };
 }
 
+/**
+ * What runs on this machine for a topology: local addresses, the local topology and
+ * its planned nodes. `doctor` compares the live stack against the same plan.
+ */
+export function localPlan(topology: Topology, stateDir: StateDir, mode: NetworkMode, subnet?: string) {
+  const addressing = localAddressing(topology.spec, mode, subnet);
+  const local = localTopology(topology, addressing, demoRules(topology.spec));
+  const nodes = plan(local, { layout: stateLayout(stateDir), vip: mode === 'netns' ? 'keepalived' : 'haproxy', vipStandIns: mode === 'loopback' });
+  return { addressing, local, nodes };
+}
+
 /** Fails with a clear message when any address this stack binds is taken. */
 async function assertFree(address: string, owner: string): Promise<void> {
   const i = address.lastIndexOf(':');
@@ -79,9 +90,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     throw new ExitError(2, `a stack is already running from ${o.stateDir.root}: \`promha down\` first`);
   if (o.mode === 'netns' && process.getuid?.() !== 0) throw new ExitError(2, 'netns mode needs root\n    fix: run as root, or use --network loopback');
 
-  const addressing = localAddressing(topology.spec, o.mode, o.subnet);
-  const local = localTopology(topology, addressing, demoRules(topology.spec));
-  const nodes = plan(local, { layout: stateLayout(o.stateDir), vip: o.mode === 'netns' ? 'keepalived' : 'haproxy', vipStandIns: o.mode === 'loopback' });
+  const { addressing, local, nodes } = localPlan(topology, o.stateDir, o.mode, o.subnet);
   const bins = findBinaries(
     nodes.flatMap((n) => n.processes.map((p) => p.binary)),
     o.binaries,

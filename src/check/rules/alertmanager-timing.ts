@@ -3,9 +3,9 @@ import { peerTimeout } from '../../plan/derived.ts';
 import type { PropertyPath } from '../../topology/yaml-source.ts';
 import type { CheckRule } from '../finding.ts';
 
-const DEFAULT_GROUP_INTERVAL = Duration.minutes(5);
+export const DEFAULT_GROUP_INTERVAL = Duration.minutes(5);
 
-interface RouteNode {
+export interface RouteNode {
   readonly path: PropertyPath;
   readonly groupInterval: Duration;
   /** True when this route sets group_interval itself. */
@@ -13,7 +13,7 @@ interface RouteNode {
 }
 
 /** Every route with its effective group_interval (children inherit it). */
-function routes(route: Record<string, unknown>, path: PropertyPath, inherited: Duration, out: RouteNode[]): void {
+export function routes(route: Record<string, unknown>, path: PropertyPath, inherited: Duration, out: RouteNode[]): void {
   const raw = route['group_interval'];
   const own = typeof raw === 'string' ? Duration.tryParse(raw) : undefined;
   const gi = own ?? inherited;

@@ -1,0 +1,25 @@
+import pc from 'picocolors';
+import { doctor } from '../doctor/doctor.ts';
+import type { DoctorResult } from '../doctor/result.ts';
+import { StateDir } from '../runtime/state.ts';
+import { loadTopology } from '../topology/load.ts';
+
+export interface DoctorReport {
+  readonly results: readonly DoctorResult[];
+  readonly pass: number;
+  readonly warn: number;
+  readonly fail: number;
+}
+
+export async function runDoctor(file: string, stateDir: string): Promise<DoctorReport> {
+  const results = await doctor(await loadTopology(file), new StateDir(stateDir));
+  const count = (v: DoctorResult['verdict']) => results.filter((r) => r.verdict === v).length;
+  return { results, pass: count('pass'), warn: count('warn'), fail: count('fail') };
+}
+
+const badge = { pass: pc.green('pass'), warn: pc.yellow('warn'), fail: pc.red('fail') } as const;
+
+export function formatDoctor(r: DoctorReport): string {
+  const lines = r.results.map((x) => `${badge[x.verdict]}  ${pc.dim(`${x.code} ${x.check.padEnd(24)}`)} ${x.message}`);
+  return [...lines, `\n${r.pass} passed, ${r.warn} warned, ${r.fail} failed`].join('\n');
+}

@@ -1,0 +1,52 @@
+import { Duration } from '../duration.ts';
+import { peerTimeout } from '../plan/derived.ts';
+import { plan } from '../plan/plan.ts';
+import { localPlan } from '../runtime/up.ts';
+import type { StateDir } from '../runtime/state.ts';
+import type { Topology } from '../topology/topology.ts';
+import type { DoctorMember, DoctorTarget } from './result.ts';
+
+/**
+ * On the local stack doctor reaches members at their local addresses and expects the
+ * plan `up` ran; for a real deployment, the topology's own addresses and plan.
+ */
+export async function resolveTarget(topology: Topology, stateDir: StateDir): Promise<DoctorTarget> {
+  const state = await stateDir.read();
+  if (state) {
+    const { local, nodes } = localPlan(topology, stateDir, state.mode, state.network?.subnet);
+    const recorded = new Map(state.nodes.map((n) => [n.name, n]));
+    const members: DoctorMember[] = nodes
+      .filter((n) => n.role !== 'vip')
+      .map((n) => {
+        const r = recorded.get(n.name);
+        return {
+          name: n.name,
+          role: n.role,
+          set: n.set,
+          backup: n.backup,
+          address: String(n.address),
+          topologyAddress: r?.topologyAddress ?? '',
+          ...(r?.netns ? { netns: r.netns } : {}),
+        };
+      });
+    const amArgs = state.nodes.find((n) => n.role === 'alertmanager')?.processes[0]?.args ?? [];
+    const live = amArgs.find((a) => a.startsWith('--cluster.peer-timeout='))?.slice('--cluster.peer-timeout='.length);
+    const livePeerTimeout = live ? Duration.tryParse(live) : undefined;
+    return {
+      topology: local,
+      members,
+      vips: new Map(local.spec.pushgateways.map((s) => [s.name, String(s.vip.address)])),
+      planned: nodes,
+      peerTimeout: peerTimeout(local.spec),
+      ...(livePeerTimeout ? { livePeerTimeout } : {}),
+    };
+  }
+  const nodes = plan(topology, { vipStandIns: false });
+  return {
+    topology,
+    members: nodes.map((n) => ({ name: n.name, role: n.role, set: n.set, backup: n.backup, address: String(n.address), topologyAddress: String(n.address) })),
+    vips: new Map(topology.spec.pushgateways.map((s) => [s.name, String(s.vip.address)])),
+    planned: nodes,
+    peerTimeout: peerTimeout(topology.spec),
+  };
+}

@@ -1,0 +1,33 @@
+import { ExitError } from '../errors.ts';
+import { isRunning, startProcess, stopProcess } from './process.ts';
+import type { StateDir } from './state.ts';
+
+/** Stops one member of a running stack (all its processes); the state keeps it for `start`. */
+export async function stopMember(dir: StateDir, name: string): Promise<number> {
+  const state = await dir.read();
+  const node = state?.nodes.find((n) => n.name === name);
+  if (!state || !node) throw new ExitError(2, `no member "${name}" in the running stack`);
+  let stopped = 0;
+  for (const p of node.processes)
+    if (isRunning(p)) {
+      await stopProcess(p);
+      stopped++;
+    }
+  return stopped;
+}
+
+/** Starts a stopped member again with the exact command it ran before, in its own namespace. */
+export async function startMember(dir: StateDir, name: string): Promise<number> {
+  const state = await dir.read();
+  const index = state?.nodes.findIndex((n) => n.name === name) ?? -1;
+  const node = state?.nodes[index];
+  if (!state || !node) throw new ExitError(2, `no member "${name}" in the running stack`);
+  let started = 0;
+  node.processes.forEach((p, i) => {
+    if (isRunning(p)) return;
+    node.processes[i] = startProcess({ name: p.name, binary: p.binary, args: p.args, log: p.log, stateRoot: dir.absoluteRoot, ...(p.netns ? { netns: p.netns } : {}) });
+    started++;
+  });
+  await dir.write(state);
+  return started;
+}
