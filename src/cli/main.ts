@@ -8,6 +8,9 @@ import { formatLocation } from '../location.ts';
 import { topologyJsonSchema } from '../topology/schema.ts';
 import { writeFile } from 'node:fs/promises';
 import { registerDemoCommand } from '../commands/demo.ts';
+import { formatDrills, markdownReport } from '../drills/report.ts';
+import { runDrills, SCENARIOS, selectScenarios } from '../drills/run.ts';
+import { loadTopology } from '../topology/load.ts';
 import { formatDoctor, runDoctor } from '../commands/doctor.ts';
 import { runFault } from '../commands/fault.ts';
 import { runLogs } from '../commands/logs.ts';
@@ -126,6 +129,24 @@ function program(): Command {
       const report = await runDoctor(file, o.stateDir);
       out(o.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
       if (report.fail > 0) throw new ExitError(1);
+    });
+
+  cli
+    .command('drill')
+    .argument('[scenarios...]', `scenarios to run (default: all): ${SCENARIOS.map((x) => x.name).join(', ')}`)
+    .option('-f, --file <file>', 'topology file', 'promha.yaml')
+    .option('--json', 'print the outcomes as JSON')
+    .option('--report <file>', 'also write a Markdown report')
+    .option(...stateOption)
+    .description('failover drills on the running stack: inject a fault, drive a test alert, measure; exit 1 if an expectation fails')
+    .action(async (names: string[], o: { file: string; json?: boolean; report?: string; stateDir: string }) => {
+      const scenarios = selectScenarios(names);
+      const outcomes = await runDrills(await loadTopology(o.file), new StateDir(o.stateDir), scenarios, (line) => {
+        if (!o.json) out(line);
+      });
+      out(o.json ? JSON.stringify(outcomes, null, 2) : `\n${formatDrills(outcomes)}`);
+      if (o.report) await writeFile(o.report, markdownReport(outcomes));
+      if (outcomes.some((x) => !x.ok)) throw new ExitError(1);
     });
 
   cli

@@ -1,0 +1,56 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ExitError } from '../errors.ts';
+import type { StateDir } from '../runtime/state.ts';
+import type { Topology } from '../topology/topology.ts';
+import { DrillContext } from './context.ts';
+import type { DrillOutcome, DrillScenario } from './drill.ts';
+import { alertmanagerKilled } from './scenarios/alertmanager-killed.ts';
+import { scraperKilled } from './scenarios/scraper-killed.ts';
+import { scraperSetDown } from './scenarios/scraper-set-down.ts';
+
+export const SCENARIOS: readonly DrillScenario[] = [scraperKilled, alertmanagerKilled, scraperSetDown];
+
+export function selectScenarios(names: readonly string[]): DrillScenario[] {
+  if (names.length === 0) return [...SCENARIOS];
+  return names.map((n) => {
+    const s = SCENARIOS.find((x) => x.name === n);
+    if (!s) throw new ExitError(2, `unknown scenario "${n}"; scenarios: ${SCENARIOS.map((x) => x.name).join(', ')}`);
+    return s;
+  });
+}
+
+/** Runs scenarios one after the other on the running stack; each restores what it broke. */
+export async function runDrills(topology: Topology, stateDir: StateDir, scenarios: readonly DrillScenario[], progress: (line: string) => void = () => {}): Promise<DrillOutcome[]> {
+  const ctx = await DrillContext.open(topology, stateDir);
+  const outcomes: DrillOutcome[] = [];
+  for (const s of scenarios) {
+    if (!s.modes.includes(ctx.state.mode)) {
+      progress(`skip   ${s.name}: ${ctx.state.mode} mode does not apply`);
+      continue;
+    }
+    progress(`drill  ${s.name}: ${s.title}`);
+    const startedAt = new Date();
+    const { expectations, measurements } = await s.run(ctx);
+    const outcome: DrillOutcome = {
+      scenario: s.name,
+      title: s.title,
+      mode: ctx.state.mode,
+      ok: expectations.every((e) => e.ok),
+      expectations,
+      measurements,
+      startedAt: startedAt.toISOString(),
+      seconds: (Date.now() - startedAt.getTime()) / 1000,
+    };
+    outcomes.push(outcome);
+    await saveLatest(stateDir, outcomes);
+  }
+  return outcomes;
+}
+
+/** The latest results, for the report and the dashboard. */
+async function saveLatest(stateDir: StateDir, outcomes: readonly DrillOutcome[]): Promise<void> {
+  const dir = path.join(stateDir.absoluteRoot, 'drills');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'latest.json'), `${JSON.stringify(outcomes, null, 2)}\n`);
+}
