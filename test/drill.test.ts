@@ -16,8 +16,11 @@ describe('missingIntervals', () => {
   for (const [name, times, lost] of cases) it(name, () => assert.equal(missingIntervals(times, 1), lost));
 });
 
-/* The drills on the real binaries (loopback mode), each with its measured expectations. */
-describe('promha drill on a live stack', () => {
+const isRoot = process.getuid?.() === 0;
+
+/* The drills on the real binaries, in both network modes, each with its measured expectations. */
+for (const mode of ['loopback', 'netns'] as const)
+describe(`promha drill on a live stack (${mode})`, { skip: mode === 'netns' && !isRoot ? 'netns mode needs root' : false }, () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
   let stateDir: string;
   let outcomes: DrillOutcome[];
@@ -27,7 +30,7 @@ describe('promha drill on a live stack', () => {
   before(async () => {
     project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
     stateDir = path.join(project.dir, '.promha');
-    const up = await run('up', '--network', 'loopback', '--detach');
+    const up = await run('up', '--network', mode, '--detach');
     assert.equal(up.exitCode, 0, up.stdout + up.stderr);
     const r = await run('drill', '--json', '--report', 'drills.md');
     exitCode = r.exitCode;
@@ -40,7 +43,8 @@ describe('promha drill on a live stack', () => {
 
   it('passes every scenario and exits 0', () => {
     for (const o of outcomes) for (const e of o.expectations) assert.ok(e.ok, `${o.scenario}: ${e.name}: ${e.detail}`);
-    assert.deepEqual(outcomes.map((o) => o.scenario), ['scraper-killed', 'alertmanager-killed', 'scraper-set-down']);
+    assert.deepEqual(outcomes.map((o) => o.scenario), ['scraper-killed', 'pushgateway-host-lost', 'alertmanager-killed', 'scraper-set-down']);
+    assert.ok(outcomes.every((o) => o.mode === mode));
     assert.equal(exitCode, 0);
   });
 
@@ -53,6 +57,7 @@ describe('promha drill on a live stack', () => {
     }
     const killed = outcomes.find((o) => o.scenario === 'scraper-killed');
     assert.equal(killed?.measurements.samplesLost, 0);
+    assert.equal(outcomes.find((o) => o.scenario === 'pushgateway-host-lost')?.measurements.pushesLost, 0);
     // Past the 20 s lookback of the test profile.
     assert.ok((killed?.measurements.watchedSeconds ?? 0) > 20);
   });
@@ -60,10 +65,10 @@ describe('promha drill on a live stack', () => {
   it('writes a Markdown report and the latest results for the dashboard', async () => {
     const md = await readFile(path.join(project.dir, 'drills.md'), 'utf8');
     assert.match(md, /^# promha drill report/);
-    assert.match(md, /## ✅ A scraper member is killed \(`scraper-killed`, loopback\)/);
+    assert.match(md, new RegExp(`## ✅ A scraper member is killed \\(\`scraper-killed\`, ${mode}\\)`));
     assert.match(md, /\| time to detect \| \d+\.\d s \|/);
     const latest = JSON.parse(await readFile(path.join(stateDir, 'drills', 'latest.json'), 'utf8')) as DrillOutcome[];
-    assert.equal(latest.length, 3);
+    assert.equal(latest.length, 4);
   });
 
   it('leaves the stack whole: doctor passes', async () => {
@@ -75,6 +80,6 @@ describe('promha drill on a live stack', () => {
   it('refuses an unknown scenario', async () => {
     const r = await run('drill', 'no-such-drill');
     assert.equal(r.exitCode, 2);
-    assert.match(r.stderr, /unknown scenario "no-such-drill"; scenarios: scraper-killed, alertmanager-killed, scraper-set-down/);
+    assert.match(r.stderr, /unknown scenario "no-such-drill"; scenarios: scraper-killed, pushgateway-host-lost, alertmanager-killed, scraper-set-down/);
   });
 });

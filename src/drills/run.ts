@@ -6,10 +6,11 @@ import type { Topology } from '../topology/topology.ts';
 import { DrillContext } from './context.ts';
 import type { DrillOutcome, DrillScenario } from './drill.ts';
 import { alertmanagerKilled } from './scenarios/alertmanager-killed.ts';
+import { pushgatewayHostLost } from './scenarios/pushgateway-host-lost.ts';
 import { scraperKilled } from './scenarios/scraper-killed.ts';
 import { scraperSetDown } from './scenarios/scraper-set-down.ts';
 
-export const SCENARIOS: readonly DrillScenario[] = [scraperKilled, alertmanagerKilled, scraperSetDown];
+export const SCENARIOS: readonly DrillScenario[] = [scraperKilled, pushgatewayHostLost, alertmanagerKilled, scraperSetDown];
 
 export function selectScenarios(names: readonly string[]): DrillScenario[] {
   if (names.length === 0) return [...SCENARIOS];

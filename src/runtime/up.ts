@@ -213,7 +213,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     const ams = nodes.filter((n) => n.role === 'alertmanager');
     for (const n of ams.filter((x) => !x.backup)) await startNode(n);
     for (const n of ams.filter((x) => !x.backup))
-      await waitFor(async () => ({ ready: (await fetch(`http://${n.address}/-/healthy`).catch(() => undefined))?.status === 200, detail: '' }), { timeoutMs, failed: exited });
+      await waitFor(async () => ({ ready: (await fetch(`http://${n.address}/-/healthy`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 200, detail: '' }), { timeoutMs, failed: exited });
     for (const n of ams.filter((x) => x.backup)) await startNode(n);
     for (const n of ams) await awaitNode(n);
     // Federators last: their first alerts (the watchdog among them) find the Alertmanagers

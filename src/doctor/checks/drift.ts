@@ -43,23 +43,16 @@ export const drift: DoctorCheck = {
   description: 'The config each member runs equals what `render` produces now.',
   *run(t, o) {
     for (const node of t.planned) {
-      if (node.role === 'scraper' || node.role === 'federator') {
-        const live = o.prometheus.get(node.name)?.config;
-        const planned = node.files.find((f) => f.path === 'prometheus.yml')?.content;
-        if (!live || !planned) continue;
-        const d = firstDifference(parse(live), parse(planned));
-        yield d
-          ? { verdict: 'fail', member: node.name, message: `${node.name} runs a config that differs from the topology: ${d}` }
-          : { verdict: 'pass', member: node.name, message: `${node.name} runs the rendered prometheus.yml` };
-      } else if (node.role === 'alertmanager') {
-        const live = o.alertmanager.get(node.name)?.status?.config.original;
-        const planned = node.files.find((f) => f.path === 'alertmanager.yml')?.content;
-        if (!live || !planned) continue;
-        const d = firstDifference(parse(live), parse(planned));
-        yield d
-          ? { verdict: 'fail', member: node.name, message: `${node.name} runs a config that differs from the topology: ${d}` }
-          : { verdict: 'pass', member: node.name, message: `${node.name} runs the rendered alertmanager.yml` };
-      }
+      const prometheus = node.role === 'scraper' || node.role === 'federator';
+      if (!prometheus && node.role !== 'alertmanager') continue;
+      const file = prometheus ? 'prometheus.yml' : 'alertmanager.yml';
+      const live = prometheus ? o.prometheus.get(node.name)?.config : o.alertmanager.get(node.name)?.status?.config.original;
+      const planned = node.files.find((f) => f.path === file)?.content;
+      if (!live || !planned) continue;
+      const d = firstDifference(parse(live), parse(planned));
+      yield d
+        ? { verdict: 'fail', member: node.name, message: `${node.name} runs a config that differs from the topology: ${d}` }
+        : { verdict: 'pass', member: node.name, message: `${node.name} runs the rendered ${file}` };
     }
   },
 };
