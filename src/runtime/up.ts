@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { check } from '../check/check.ts';
+import { isOk } from '../probe/http.ts';
 import { ExitError } from '../errors.ts';
 import type { BinaryName, Layout, NodeSpec } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
@@ -213,7 +214,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     const ams = nodes.filter((n) => n.role === 'alertmanager');
     for (const n of ams.filter((x) => !x.backup)) await startNode(n);
     for (const n of ams.filter((x) => !x.backup))
-      await waitFor(async () => ({ ready: (await fetch(`http://${n.address}/-/healthy`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.status === 200, detail: '' }), { timeoutMs, failed: exited });
+      await waitFor(async () => ({ ready: await isOk(`http://${n.address}/-/healthy`), detail: '' }), { timeoutMs, failed: exited });
     for (const n of ams.filter((x) => x.backup)) await startNode(n);
     for (const n of ams) await awaitNode(n);
     // Federators last: their first alerts (the watchdog among them) find the Alertmanagers

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Duration } from '../../duration.ts';
+import { AlertmanagerClient } from '../../probe/alertmanager.ts';
 import { expect, type DrillScenario } from '../drill.ts';
 
 export const alertmanagerKilled: DrillScenario = {
@@ -32,7 +33,7 @@ export const alertmanagerKilled: DrillScenario = {
     await ctx.kill(am.backup.name);
     await ctx.start(am.backup.name);
     const recover = await ctx.waitFor(async () => {
-      const s = await fetch(`http://${ctx.address(victim)}/api/v2/status`).then((r) => r.json() as Promise<{ cluster: { status: string; peers: unknown[] } }>);
+      const s = await new AlertmanagerClient(`http://${ctx.address(victim)}`).status();
       return s.cluster.status === 'ready' && s.cluster.peers.length === am.members.length + 1;
     }, settle);
     return {

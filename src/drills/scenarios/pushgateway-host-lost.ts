@@ -1,12 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import type { PusherStats } from '../../demo/pusher.ts';
 import { PushgatewayClient } from '../../probe/pushgateway.ts';
 import { expect, type DrillScenario } from '../drill.ts';
-
-interface PusherStats {
-  readonly succeeded: number;
-  readonly failed: number;
-}
 
 export const pushgatewayHostLost: DrillScenario = {
   name: 'pushgateway-host-lost',
@@ -50,6 +46,7 @@ export const pushgatewayHostLost: DrillScenario = {
     await ctx.fault('pusher', set.name, { value: 0 });
     await ctx.waitFor(async () => (await ctx.count({ ...alert, status: 'resolved' }, t0)) > 0, budget + ctx.spec.intervals.push.times(20).ms);
     const pushesLost = after.failed - before.failed;
+    const firing = await ctx.count({ ...alert, status: 'firing' }, t0);
     return {
       expectations: [
         expect('the VIP moves to the standby', moved !== undefined, moved !== undefined ? `from ${active} in ${moved.toFixed(1)} s` : 'did not move'),
@@ -62,8 +59,8 @@ export const pushgatewayHostLost: DrillScenario = {
         ...(moved !== undefined ? { recoverSeconds: moved } : {}),
         pushesLost,
         notificationsExpected: 1,
-        notificationsReceived: await ctx.count({ ...alert, status: 'firing' }, t0),
-        notificationsDuplicated: Math.max(0, (await ctx.count({ ...alert, status: 'firing' }, t0)) - 1),
+        notificationsReceived: firing,
+        notificationsDuplicated: Math.max(0, firing - 1),
         watchedSeconds: Math.round((Date.now() - lostAt) / 1000),
       },
     };
