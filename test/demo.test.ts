@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startExporter } from '../src/demo/exporter.ts';
 import type { DemoServer } from '../src/demo/http.ts';
-import { alertsIn, countNotifications, type NotificationRecord, type WebhookPayload } from '../src/demo/notifications.ts';
+import { alertsIn, countNotifications, openAlerts, type NotificationRecord, type WebhookPayload } from '../src/demo/notifications.ts';
 import { startPusher, type PusherStats } from '../src/demo/pusher.ts';
 import { startWebhook } from '../src/demo/webhook.ts';
 
@@ -396,6 +396,16 @@ describe('notifications', () => {
       { receivedAt: 't1', status: 'firing', labels: { alertname: 'A', group: 'g' } },
       { receivedAt: 't1', status: 'resolved', labels: { alertname: 'B' } },
     ]);
+  });
+
+  test('openAlerts: the alerts whose latest notification says firing', () => {
+    // demo1 resolved in the third notification; demo2 resolved in the fourth; the watchdog never.
+    assert.deepEqual(openAlerts(alertsIn(records)), [{ alertname: 'PromhaWatchdog' }]);
+    const reopened = [...records, rec(payload('firing', [{ alertname: 'DemoHigh', group: 'demo1' }]))];
+    assert.deepEqual(openAlerts(alertsIn(reopened)), [{ alertname: 'DemoHigh', group: 'demo1' }, { alertname: 'PromhaWatchdog' }]);
+    // Label order does not make two alerts of one.
+    const a = { receivedAt: 't', labels: { a: '1', b: '2' } };
+    assert.deepEqual(openAlerts([{ ...a, status: 'firing' }, { ...a, labels: { b: '2', a: '1' }, status: 'resolved' }]), []);
   });
 });
 

@@ -47,7 +47,8 @@ export function fastTopology(overrides: Record<string, unknown> = {}): Record<st
       },
     ],
     // A short resend delay: alerts dropped before the Alertmanagers are discovered come back in seconds.
-    federators: { name: 'federator1', members: pair('federator1', 70, 9090), rule_files: ['rules/*.yml'], resend_delay: '2s' },
+    // A short grace period: `for:` state of alerts held 5 s or more survives a federator restart.
+    federators: { name: 'federator1', members: pair('federator1', 70, 9090), rule_files: ['rules/*.yml'], resend_delay: '2s', for_grace_period: '5s' },
     alertmanagers: {
       name: 'alertmanager1',
       members: pair('alertmanager1', 80, 9093),

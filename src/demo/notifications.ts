@@ -75,6 +75,13 @@ export function alertsIn(records: readonly NotificationRecord[]): ReceivedAlert[
   return records.flatMap((r) => alertsOf(r).map((a) => ({ receivedAt: r.receivedAt, status: a.status, labels: a.labels ?? {} })));
 }
 
+/** The alerts (by their labels) whose latest notification says firing: episodes still open at the receiver. */
+export function openAlerts(alerts: readonly ReceivedAlert[]): Array<Readonly<Record<string, string>>> {
+  const last = new Map<string, ReceivedAlert>();
+  for (const a of alerts) last.set(JSON.stringify(Object.entries(a.labels).sort(([x], [y]) => (x < y ? -1 : 1))), a);
+  return [...last.values()].filter((a) => a.status === 'firing').map((a) => a.labels);
+}
+
 /**
  * Parses the webhook's JSONL file. A crash in the middle of an append can leave a torn
  * last line (no newline at its end): it is reported in `tornTail`, not parsed. Any other

@@ -1,12 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { countNotifications, type AlertFilter, type NotificationRecord } from '../demo/notifications.ts';
+import { Address } from '../address.ts';
+import { Duration } from '../duration.ts';
+import { alertsIn, countNotifications, openAlerts, type AlertFilter, type NotificationRecord, type ReceivedAlert } from '../demo/notifications.ts';
 import { resolveTarget } from '../doctor/target.ts';
 import type { DoctorTarget } from '../doctor/result.ts';
 import { ExitError } from '../errors.ts';
+import { WATCHDOG_ALERT } from '../plan/meta-rules.ts';
+import { AlertmanagerClient, ownPeerPosition } from '../probe/alertmanager.ts';
 import { PrometheusClient } from '../probe/prometheus.ts';
+import { PushgatewayClient } from '../probe/pushgateway.ts';
 import { startMember } from '../runtime/members.ts';
 import { isRunning } from '../runtime/process.ts';
 import type { RunState, StateDir } from '../runtime/state.ts';
+import type { PushgatewaySetSpec } from '../topology/schema.ts';
 import type { Topology } from '../topology/topology.ts';
 
 /** What a scenario can do to the running stack, and read from it. */
@@ -27,13 +33,48 @@ export class DrillContext {
     return this.target.topology.spec;
   }
 
+  /** The route's group_interval: within it and a half, a duplicate notification would show. */
+  get groupInterval(): Duration {
+    const route = this.spec.alertmanagers.route as { group_interval?: string };
+    return Duration.tryParse(route.group_interval ?? '5m') ?? Duration.minutes(5);
+  }
+
+  /**
+   * A restarted active member sorts after the backup: restart the backup too so it is
+   * last again (DESIGN §2), and wait until every member sees the whole cluster with the
+   * backup last. Returns the seconds that took, or undefined on timeout.
+   */
+  async restartBackup(timeoutMs: number): Promise<number | undefined> {
+    const am = this.spec.alertmanagers;
+    const members = [...am.members.map((m) => m.name), am.backup.name];
+    const client = (m: string) => new AlertmanagerClient(`http://${this.address(m)}`);
+    await this.kill(am.backup.name);
+    await this.start(am.backup.name);
+    return this.waitFor(async () => {
+      const all = await Promise.all(members.map(async (m) => (await client(m).status()).cluster));
+      const whole = all.every((c) => c.status === 'ready' && c.peers.length === members.length);
+      return whole && ownPeerPosition(await client(am.backup.name).status()) === members.length - 1;
+    }, timeoutMs);
+  }
+
   private node(name: string) {
     const n = this.state.nodes.find((x) => x.name === name);
     if (!n) throw new Error(`no member ${name} in the running stack`);
     return n;
   }
+  /** The member's local `host:port`. */
   address(name: string): string {
     return this.node(name).localAddress;
+  }
+  /** The member's local IP. */
+  host(name: string): string {
+    return Address.parse(this.address(name)).host;
+  }
+  /** The member's network namespace (netns mode only). */
+  netns(name: string): string {
+    const ns = this.node(name).netns;
+    if (!ns) throw new Error(`member ${name} has no network namespace: netns mode only`);
+    return ns;
   }
   prometheus(name: string): PrometheusClient {
     return new PrometheusClient(`http://${this.address(name)}`);
@@ -49,11 +90,29 @@ export class DrillContext {
       }
     while (this.node(name).processes.some(isRunning)) await sleep(50);
   }
+  /** Sends `signal` to one process of a member (e.g. its keepalived) and waits until it is gone. */
+  async signal(name: string, processName: string, signal: NodeJS.Signals): Promise<void> {
+    const p = this.node(name).processes.find((x) => x.name === `${name}/${processName}`);
+    if (!p) throw new Error(`member ${name} runs no ${processName}`);
+    try {
+      process.kill(p.pid, signal);
+    } catch {
+      /* already gone */
+    }
+    while (isRunning(p)) await sleep(50);
+  }
+  /** Starts whatever of a member is not running, with its exact command line. */
   async start(name: string): Promise<void> {
     await startMember(this.stateDir, name);
     const fresh = await this.stateDir.read();
     const n = fresh?.nodes.find((x) => x.name === name);
     if (n) this.node(name).processes.splice(0, Infinity, ...n.processes);
+  }
+
+  /** The gateway member the VIP of a set reaches now: it names itself in --web.external-url. */
+  async vipHolder(set: PushgatewaySetSpec): Promise<string | undefined> {
+    const flags = (await new PushgatewayClient(`http://${set.vip.address}`, { timeoutMs: 1000 }).status()).flags;
+    return set.members.find((m) => (flags['web.external-url'] ?? '').startsWith(`http://${this.address(m.name)}`))?.name;
   }
 
   async fault(kind: 'exporter' | 'pusher', target: string, body: Record<string, unknown>): Promise<void> {
@@ -71,6 +130,30 @@ export class DrillContext {
     return countNotifications(records, filter);
   }
 
+  /** Every alert of every notification received since `since`. */
+  async alertsSince(since: Date): Promise<ReceivedAlert[]> {
+    return alertsIn((await this.notifications()).filter((r) => new Date(r.receivedAt) >= since));
+  }
+
+  /**
+   * Waits for a clean baseline: every alert the receiver saw firing has been seen
+   * resolved, and no Alertmanager holds an active alert. Otherwise a drill's test alert
+   * could join an episode the last drill left open, and Alertmanager would rightly not
+   * notify it. The watchdog always fires and does not count.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    const quiet = async () => {
+      const open = openAlerts(alertsIn(await this.notifications())).filter((l) => l['alertname'] !== WATCHDOG_ALERT);
+      if (open.length > 0) return false;
+      for (const m of this.spec.alertmanagers.members) {
+        const active = await new AlertmanagerClient(`http://${this.address(m.name)}`).alerts();
+        if (active.some((a) => a.labels['alertname'] !== WATCHDOG_ALERT)) return false;
+      }
+      return true;
+    };
+    return (await this.waitFor(quiet, timeoutMs)) !== undefined;
+  }
+
   /** Polls until `probe` is true; returns the seconds it took, or undefined on timeout. */
   async waitFor(probe: () => Promise<boolean>, timeoutMs: number): Promise<number | undefined> {
     const t0 = Date.now();
@@ -81,11 +164,10 @@ export class DrillContext {
     return undefined;
   }
 
-  /** Raw samples of a selector on a federator over the last `seconds`, as [unix seconds]. */
-  async sampleTimes(federator: string, selector: string, seconds: number): Promise<number[]> {
-    const url = `http://${this.address(federator)}/api/v1/query?query=${encodeURIComponent(`${selector}[${Math.ceil(seconds)}s]`)}`;
-    const body = (await (await fetch(url)).json()) as { data?: { result?: Array<{ values: Array<[number, string]> }> } };
-    return (body.data?.result?.[0]?.values ?? []).map(([t]) => t);
+  /** Times of the raw samples of a selector on a federator over the `seconds` before `time` (default now). */
+  async sampleTimes(federator: string, selector: string, seconds: number, time?: Date): Promise<number[]> {
+    const series = await this.prometheus(federator).rawSamples(selector, seconds, time);
+    return (series[0]?.values ?? []).map((v) => v.timestamp);
   }
 
   /**

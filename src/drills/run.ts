@@ -5,12 +5,28 @@ import type { StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
 import { DrillContext } from './context.ts';
 import type { DrillOutcome, DrillScenario } from './drill.ts';
+import { alertmanagerDataLost } from './scenarios/alertmanager-data-lost.ts';
 import { alertmanagerKilled } from './scenarios/alertmanager-killed.ts';
+import { alertmanagerPartitioned } from './scenarios/alertmanager-partitioned.ts';
+import { federatorKilled } from './scenarios/federator-killed.ts';
 import { pushgatewayHostLost } from './scenarios/pushgateway-host-lost.ts';
 import { scraperKilled } from './scenarios/scraper-killed.ts';
 import { scraperSetDown } from './scenarios/scraper-set-down.ts';
+import { vipMovedGatewayAlive } from './scenarios/vip-moved-gateway-alive.ts';
 
-export const SCENARIOS: readonly DrillScenario[] = [scraperKilled, pushgatewayHostLost, alertmanagerKilled, scraperSetDown];
+export const SCENARIOS: readonly DrillScenario[] = [
+  scraperKilled,
+  pushgatewayHostLost,
+  vipMovedGatewayAlive,
+  federatorKilled,
+  alertmanagerKilled,
+  alertmanagerDataLost,
+  alertmanagerPartitioned,
+  scraperSetDown,
+];
+
+/** How long a drill waits for the last episode to close before it starts anyway. */
+const SETTLE_MS = 120_000;
 
 export function selectScenarios(names: readonly string[]): DrillScenario[] {
   if (names.length === 0) return [...SCENARIOS];
@@ -31,6 +47,9 @@ export async function runDrills(topology: Topology, stateDir: StateDir, scenario
       continue;
     }
     progress(`drill  ${s.name}: ${s.title}`);
+    const settleStart = Date.now();
+    if (!(await ctx.settle(SETTLE_MS))) progress(`       alerts of an earlier episode are still open after ${SETTLE_MS / 1000} s; the drill may see them`);
+    else if (Date.now() - settleStart > 1000) progress(`       waited ${((Date.now() - settleStart) / 1000).toFixed(1)} s for the last episode to close`);
     const startedAt = new Date();
     const { expectations, measurements } = await s.run(ctx);
     const outcome: DrillOutcome = {

@@ -71,3 +71,12 @@ export const FEDERATOR_JOB = 'promha-federator';
 export const ALERTMANAGER_JOB = 'promha-alertmanager';
 export const META_RULES_FILE = 'promha-meta.rules.yml';
 export const DEFAULT_CLUSTER_PORT = 9094;
+
+/**
+ * The federators' --rules.alert.for-grace-period: alerts whose `for` is shorter are
+ * not restored from ALERTS_FOR_STATE after a restart (DESIGN §2).
+ * @default 10m, Prometheus' own
+ */
+export function forGracePeriod(spec: TopologySpec): Duration {
+  return spec.federators.for_grace_period ?? Duration.minutes(10);
+}

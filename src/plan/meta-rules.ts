@@ -19,6 +19,9 @@ const quote = (s: string) => JSON.stringify(s);
  * federators drop those labels again from the scraped samples (metric_relabel_configs
  * do not touch `up` and scrape_*), so the merged copies stay one series.
  */
+/** The meta-alert that always fires, so a silent receiver means a broken pipeline. */
+export const WATCHDOG_ALERT = 'PromhaWatchdog';
+
 export function metaRules(spec: TopologySpec): MetaRule[] {
   const { federate, push } = spec.intervals;
   const settle = federate.times(3);
@@ -27,7 +30,7 @@ export function metaRules(spec: TopologySpec): MetaRule[] {
   const timeoutSeconds = spec.intervals.federate.seconds;
   const rules: MetaRule[] = [
     {
-      name: 'PromhaWatchdog',
+      name: WATCHDOG_ALERT,
       expr: 'vector(1)',
       severity: 'none',
       summary: 'Always firing: if this stops reaching the receiver, the alerting pipeline is broken',

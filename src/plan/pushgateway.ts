@@ -64,6 +64,9 @@ vrrp_instance ${set.name} {
     # A demoted gateway is wiped so it holds no stale group (DESIGN §3.3).
     notify_backup "${configDir}/${WIPE_SCRIPT}"
     notify_fault "${configDir}/${WIPE_SCRIPT}"
+    # Stopping keepalived gives the VIP away without passing through BACKUP, and the
+    # gateway stays up: wipe it then too.
+    notify_stop "${configDir}/${WIPE_SCRIPT}"
 }
 `;
 }

@@ -254,6 +254,11 @@ function timeParam(t: PromTime): string {
   return String(t instanceof Date ? t.getTime() / 1000 : t);
 }
 
+const toSeries = (r: { metric: Labels; values: Array<[number, number]> }): MatrixSeries => ({
+  metric: r.metric,
+  values: r.values.map(([timestamp, value]) => ({ timestamp, value })),
+});
+
 export class PrometheusClient extends ComponentClient {
 
   private api(path: string, params: Record<string, string> = {}): string {
@@ -292,6 +297,18 @@ export class PrometheusClient extends ComponentClient {
     }
   }
 
+  /**
+   * Raw samples of a selector over the `seconds` before `time` (default now), as stored:
+   * no step, no lookback. `up{job="x"}` gives one series per matching series.
+   */
+  async rawSamples(selector: string, seconds: number, time?: PromTime): Promise<MatrixSeries[]> {
+    const expr = `${selector}[${Math.max(1, Math.ceil(seconds))}s]`;
+    const url = this.api('query', time === undefined ? { query: expr } : { query: expr, time: timeParam(time) });
+    const data = await promApi(url, { ...this.options, schema: querySchema });
+    if (data.resultType !== 'matrix') throw new ProbeError(`${url}: a range selector returned a ${data.resultType}`, { url });
+    return data.result.map(toSeries);
+  }
+
   /** Range query; `start` and `end` as Date or Unix seconds. Scalars come back as one series with empty `metric`. */
   async queryRange(expr: string, start: PromTime, end: PromTime, stepSeconds: number): Promise<MatrixSeries[]> {
     const url = this.api('query_range', { query: expr, start: timeParam(start), end: timeParam(end), step: String(stepSeconds) });
@@ -299,7 +316,7 @@ export class PrometheusClient extends ComponentClient {
     if (data.resultType !== 'matrix') {
       throw new ProbeError(`${url}: a range query returned a ${data.resultType}`, { url });
     }
-    return data.result.map((r) => ({ metric: r.metric, values: r.values.map(([timestamp, value]) => ({ timestamp, value })) }));
+    return data.result.map(toSeries);
   }
 
   /**

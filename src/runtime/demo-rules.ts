@@ -2,8 +2,16 @@ import { stringify } from 'yaml';
 import { Duration } from '../duration.ts';
 import { parseRuleFile } from '../rules/rule-file.ts';
 import type { TopologySpec } from '../topology/schema.ts';
-import { vipFailoverTime } from '../plan/derived.ts';
+import { forGracePeriod, vipFailoverTime } from '../plan/derived.ts';
 import { DEMO_RULES_FILE } from './local-topology.ts';
+
+/**
+ * The `for:` of the demo's sustained alert: no shorter than the federators' grace
+ * period, or a restarted federator would not restore its state (DESIGN §2).
+ */
+export function sustainedFor(spec: TopologySpec): Duration {
+  return Duration.max(forGracePeriod(spec), spec.intervals.evaluate.times(5));
+}
 
 /**
  * Alert rules on the demo metrics, so faults injected with `promha fault` reach the
@@ -22,6 +30,13 @@ export function demoRules(spec: TopologySpec) {
             expr: 'max by (group) (promha_demo_value) > 0',
             labels: { severity: 'warning', promha: 'demo' },
             annotations: { summary: 'Demo exporter group {{ $labels.group }} reports {{ $value }}' },
+          },
+          {
+            alert: 'PromhaDemoValueSustained',
+            expr: 'max by (group) (promha_demo_value) > 0',
+            for: sustainedFor(spec).toString(),
+            labels: { severity: 'warning', promha: 'demo' },
+            annotations: { summary: 'Demo exporter group {{ $labels.group }} has reported {{ $value }} for a while' },
           },
           {
             alert: 'PromhaDemoExporterDown',

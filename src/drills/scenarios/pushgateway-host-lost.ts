@@ -14,10 +14,7 @@ export const pushgatewayHostLost: DrillScenario = {
     const vip = String(set.vip.address);
     const pusher = `pusher-${set.name}`;
     const budget = 60_000;
-    const servedBy = async () => {
-      const flags = (await new PushgatewayClient(`http://${vip}`, { timeoutMs: 1000 }).status()).flags;
-      return set.members.find((m) => (flags['web.external-url'] ?? '').startsWith(`http://${ctx.address(m.name)}`))?.name;
-    };
+    const servedBy = () => ctx.vipHolder(set);
     const stats = async () => (await (await fetch(`http://${ctx.address(pusher)}/-/stats`)).json()) as PusherStats;
     const t0 = new Date();
     const alert = { alertname: 'PromhaDemoPushedValueHigh' };
