@@ -6,8 +6,15 @@ import { writeRender } from '../render/write.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatFinding } from './check.ts';
 
+export const RENDER_TARGETS = ['hosts', 'kubernetes'] as const;
+export type RenderTarget = (typeof RENDER_TARGETS)[number];
+
 export interface RenderOptions {
   readonly out: string;
+  /** One bundle per host, or Kubernetes manifests. @default 'hosts' */
+  readonly target?: RenderTarget;
+  /** The Kubernetes namespace of the manifests. @default 'promha' */
+  readonly namespace?: string;
   /** Where configs live on the hosts. @default /etc/promha */
   readonly configRoot?: string;
   /** Where data lives on the hosts (unless the topology names a storage path). @default /var/lib/promha */
@@ -28,7 +35,8 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
   const errors = check(topology).filter((f) => f.severity === 'error');
   if (errors.length)
     throw new ExitError(1, `${errors.map(formatFinding).join('\n')}\nnot rendered: ${errors.length} error(s) (see \`promha check\`)`);
-  const nodes = plan(topology, { layout: layoutFor(o) });
-  const written = await writeRender(o.out, nodes);
+  const layout = layoutFor(o);
+  const nodes = plan(topology, { layout });
+  const written = await writeRender(o.out, nodes, layout);
   return { written, nodes: nodes.length };
 }

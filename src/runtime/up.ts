@@ -129,7 +129,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
 
   try {
     await o.stateDir.write(state);
-    await writeRender(o.stateDir.nodesDir, nodes);
+    await writeRender(o.stateDir.nodesDir, nodes, stateLayout(o.stateDir));
     for (const n of nodes) {
       await mkdir(o.stateDir.runDir(n.name), { recursive: true });
       // Scrapers keep nothing across runs; federators and Alertmanagers keep their data.
