@@ -60,7 +60,7 @@ function program(): Command {
     .description('write one bundle per host (configs, systemd units, packages, install.sh), or Kubernetes manifests')
     .action(async (file: string, o: { out: string; configRoot: string; dataRoot: string; target: RenderTarget; namespace: string }) => {
       const r = await runRender(file, o);
-      out(`rendered ${r.nodes} nodes (${r.written.length} files) into ${o.out}${o.target === 'kubernetes' ? ` (namespace ${o.namespace})` : ''}`);
+      out(o.target === 'kubernetes' ? `rendered ${r.nodes} Kubernetes objects (${r.written.length} files) into ${o.out}, namespace ${o.namespace}` : `rendered ${r.nodes} host bundles (${r.written.length} files) into ${o.out}`);
     });
 
   const stateOption = ['--state-dir <dir>', 'where the running stack keeps configs, data and logs', '.promha'] as const;

@@ -2,7 +2,8 @@ import { check } from '../check/check.ts';
 import { ExitError } from '../errors.ts';
 import { HOST_LAYOUT, type Layout } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
-import { writeRender } from '../render/write.ts';
+import { kubernetesFiles } from '../render/kubernetes/files.ts';
+import { writeRender, writeTree } from '../render/write.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatFinding } from './check.ts';
 
@@ -30,11 +31,15 @@ export function layoutFor(o: { configRoot?: string; dataRoot?: string }): Layout
 }
 
 /** Renders every node; refuses when check finds errors, since the files would not work together. */
-export async function runRender(file: string | undefined, o: RenderOptions): Promise<{ written: string[]; nodes: number }> {
+export async function runRender(file: string | undefined, o: RenderOptions): Promise<{ written: string[]; /** Nodes, or Kubernetes objects. */ nodes: number }> {
   const topology = await loadTopology(file);
   const errors = check(topology).filter((f) => f.severity === 'error');
   if (errors.length)
     throw new ExitError(1, `${errors.map(formatFinding).join('\n')}\nnot rendered: ${errors.length} error(s) (see \`promha check\`)`);
+  if (o.target === 'kubernetes') {
+    const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha');
+    return { written: await writeTree(o.out, files), nodes: objects };
+  }
   const layout = layoutFor(o);
   const nodes = plan(topology, { layout });
   const written = await writeRender(o.out, nodes, layout);

@@ -1,5 +1,6 @@
 import { DEBIAN_PACKAGED_UNITS, type NodeSpec } from '../plan/node-spec.ts';
-import { canReload, filesRead, type UnitFile } from './systemd.ts';
+import { filesRead } from './files-read.ts';
+import { canReload, type UnitFile } from './systemd.ts';
 import { shellQuote } from './command-line.ts';
 
 export const INSTALL_SCRIPT = 'install.sh';

@@ -1,4 +1,5 @@
-import { DEBIAN_BINARY_PATHS, type BinaryName, type FileSpec, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
+import { filesRead } from './files-read.ts';
+import { DEBIAN_BINARY_PATHS, type BinaryName, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
 
 /** The user each Debian package runs its binary as: the servers as `prometheus`, VRRP as root. */
 export const SERVICE_USER: Readonly<Record<BinaryName, string>> = {
@@ -81,15 +82,6 @@ export function execStart(p: ProcessSpec): string {
 export function execStartOf(unit: string): string[] | undefined {
   const line = unit.split('\n').find((l) => l.startsWith('ExecStart='));
   return line === undefined ? undefined : parseSystemdCommand(line.slice('ExecStart='.length));
-}
-
-/**
- * The node's files a process reads: those its flags name, and those these files name in
- * turn (the rule files of prometheus.yml, the scripts of keepalived.conf).
- */
-export function filesRead(node: NodeSpec, p: ProcessSpec): FileSpec[] {
-  const direct = node.files.filter((f) => p.args.some((a) => a.includes(`${node.configDir}/${f.path}`)));
-  return node.files.filter((f) => direct.includes(f) || direct.some((d) => d.content.includes(f.path)));
 }
 
 /** The runtime directory a process needs, when its flags or its files name it. */
