@@ -178,6 +178,11 @@ describe('Kubernetes manifests of the seed topology', () => {
     const backup = sts('alertmanager1-3').spec?.template.spec?.containers[0]?.args ?? [];
     assert.ok(backup.includes('--cluster.peer=alertmanager1-1-0.alertmanager1.monitoring.svc:9094'));
     assert.ok(backup.includes('--cluster.advertise-address=$(POD_IP):9094'));
+    // The backup starts after the active members, so it holds the last peer position.
+    const wait = sts('alertmanager1-3').spec?.template.spec?.initContainers ?? [];
+    assert.equal(wait.length, 1);
+    assert.match(wait[0]?.command?.join(' ') ?? '', /http:\/\/alertmanager1-1-0\.alertmanager1\.monitoring\.svc:9093\/-\/healthy http:\/\/alertmanager1-2-0\.alertmanager1\.monitoring\.svc:9093\/-\/healthy;/);
+    assert.equal(sts('alertmanager1-1').spec?.template.spec?.initContainers, undefined);
     const backupConfig = all<ConfigMap>('ConfigMap').find((c) => c.metadata?.name === 'alertmanager1-3-config')?.data?.['alertmanager.yml'] ?? '';
     assert.match(backupConfig, /promha-backup-blackhole/);
   });

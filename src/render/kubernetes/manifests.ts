@@ -100,7 +100,24 @@ function configMap(n: NodeSpec, namespace: string): ConfigMap {
   };
 }
 
-function statefulSet(n: NodeSpec, namespace: string): StatefulSet {
+/**
+ * The backup starts only once the active members answer: start order decides peer
+ * positions, and a backup at position 0 delays every notification by a peer timeout (DESIGN §2).
+ */
+function waitForActive(backup: NodeSpec, active: readonly NodeSpec[]): Container[] {
+  const image = IMAGES[backup.processes[0]?.binary ?? 'prometheus-alertmanager'];
+  if (!backup.backup || !image || active.length === 0) return [];
+  const urls = active.map((a) => `http://${a.address}/-/healthy`).join(' ');
+  return [
+    {
+      name: 'wait-for-active',
+      image: image.image,
+      command: ['sh', '-c', `for url in ${urls}; do until wget -q -O /dev/null "$url"; do echo "waiting for $url"; sleep 2; done; done`],
+    },
+  ];
+}
+
+function statefulSet(n: NodeSpec, set: readonly NodeSpec[], namespace: string): StatefulSet {
   const l = labels(n);
   const volumes: Volume[] = n.files.length
     ? [{ name: 'config', configMap: { name: configMapName(n), items: n.files.map((f) => ({ key: configKey(f.path), path: f.path })) } }]
@@ -139,6 +156,7 @@ function statefulSet(n: NodeSpec, namespace: string): StatefulSet {
             },
           },
           securityContext: { runAsUser: NOBODY, runAsGroup: NOBODY, runAsNonRoot: true, fsGroup: NOBODY },
+          ...(n.backup ? { initContainers: waitForActive(n, set.filter((m) => !m.backup)) } : {}),
           containers: n.processes.map((p) => container(n, p)),
           volumes,
         },
@@ -220,7 +238,7 @@ export function kubernetesManifests(topology: Topology, namespace: string): Mani
           headlessService(set, members, namespace),
           ...(vip ? [vipService(set, vip.address.port, namespace)] : []),
           disruptionBudget(set, first.role, namespace),
-          ...members.flatMap((n) => [...(n.files.length ? [configMap(n, namespace)] : []), statefulSet(n, namespace)]),
+          ...members.flatMap((n) => [...(n.files.length ? [configMap(n, namespace)] : []), statefulSet(n, members, namespace)]),
         ],
       };
     }),
