@@ -221,3 +221,29 @@ describe('configs inside the Kubernetes manifests pass promtool and amtool', () 
     for (const [, dir] of ams) await tool('amtool', ['check-config', path.join(dir, 'alertmanager.yml')]);
   });
 });
+
+describe('render --target kubernetes: bad input', () => {
+  it('refuses a namespace Kubernetes would refuse, with the fix', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    try {
+      const r = await promha(['render', '--target', 'kubernetes', '--out', 'k8s', '--namespace', 'Monitoring_1'], project.dir);
+      assert.equal(r.exitCode, 2);
+      assert.match(r.stderr, /--namespace "Monitoring_1" is not a Kubernetes namespace name\n\s+fix: /);
+      assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
+      await assert.rejects(readdir(path.join(project.dir, 'k8s')), 'nothing written');
+    } finally {
+      await project.cleanup();
+    }
+  });
+
+  it('refuses a target it does not know', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    try {
+      const r = await promha(['render', '--target', 'nomad', '--out', 'out'], project.dir);
+      assert.equal(r.exitCode, 2, r.stderr);
+      assert.match(r.stderr, /Allowed choices are hosts, kubernetes/);
+    } finally {
+      await project.cleanup();
+    }
+  });
+});

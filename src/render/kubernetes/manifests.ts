@@ -218,7 +218,21 @@ export interface ManifestGroup {
  * disruption budget, the VIP Service of a pushgateway set, and per member a ConfigMap
  * and a StatefulSet. The configs inside are planned for in-cluster addresses.
  */
+/** Kubernetes adds a controller-revision-hash label of the StatefulSet's name plus 11 characters (63 at most). */
+const MAX_STATEFULSET_NAME = 52;
+
+function assertKubernetesNames(topology: Topology, namespace: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+    throw new ExitError(2, `--namespace "${namespace}" is not a Kubernetes namespace name\n    fix: use lowercase letters, digits and "-", at most 63 characters`);
+  const { spec } = topology;
+  const members = [...spec.scrapers, ...spec.pushgateways, spec.federators].flatMap((s) => s.members).concat(spec.alertmanagers.members, [spec.alertmanagers.backup]);
+  for (const m of members)
+    if (m.name.length > MAX_STATEFULSET_NAME)
+      throw new ExitError(2, `member "${m.name}" is ${m.name.length} characters long: a StatefulSet name has at most ${MAX_STATEFULSET_NAME}\n    fix: shorten the member's name in the topology`);
+}
+
 export function kubernetesManifests(topology: Topology, namespace: string): ManifestGroup[] {
+  assertKubernetesNames(topology, namespace);
   // The VIP is a Service here: no keepalived, so its files are left out too.
   const nodes = plan(kubernetesTopology(topology, namespace), { layout: KUBERNETES_LAYOUT, vip: 'haproxy', vipStandIns: false }).map((n) => ({
     ...n,
