@@ -1,11 +1,8 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitError } from '../errors.ts';
-import { DEBIAN_BINARY_PATHS, type FileSpec, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
+import { DEBIAN_BINARY_PATHS, type FileSpec, type Layout, type NodeSpec } from '../plan/node-spec.ts';
 import { hostBundle } from './host-bundle.ts';
-import { commandLine } from './command-line.ts';
-
-export { commandLine, shellQuote } from './command-line.ts';
 
 export const PLAN_FILE = 'plan.json';
 export const KUBERNETES_MARKER = 'kustomization.yaml';
