@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2)
+# systemd: systemd-analyze verifies the rendered units.
+packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2 systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

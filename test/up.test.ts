@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { countNotifications, type NotificationRecord } from '../src/demo/notifications.ts';
+import { execStartOf } from '../src/render/systemd.ts';
 import { FAST_RULES, fastSeed, fastTopology, promha, tempProject } from './helpers.ts';
 
 /*
@@ -92,6 +93,25 @@ for (const mode of ['loopback', 'netns'] as const) {
         for (const set of ['pushgateway1', 'pushgateway2'])
           assert.equal(members.filter((m) => m.name.startsWith(`${set}-`) && m.holdsVip).length, 1, `exactly one gateway of ${set} holds its VIP`);
       assert.equal(members.find((m) => m.name === 'alertmanager1-3')?.role, 'alertmanager (backup)');
+    });
+
+    it('runs every member from its host bundle: the ExecStart of its units and the config files beside them', async () => {
+      const state = JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as {
+        nodes: Array<{ name: string; role: string; processes: Array<{ name: string; pid: number }> }>;
+      };
+      let checked = 0;
+      for (const n of state.nodes.filter((x) => x.role !== 'demo'))
+        for (const p of n.processes) {
+          const proc = p.name.slice(n.name.length + 1);
+          const unit = await readFile(path.join(stateDir, 'nodes', n.name, 'systemd', `promha-${n.name}-${proc}.service`), 'utf8');
+          const argv = (await readFile(`/proc/${p.pid}/cmdline`, 'utf8')).split('\0').slice(0, -1);
+          assert.deepEqual(argv.slice(1), execStartOf(unit)?.slice(1), `${p.name} runs the ExecStart of its unit`);
+          const config = argv.find((a) => /^--(config\.file|use-file)=/.test(a)) ?? argv[argv.indexOf('-f') + 1];
+          if (proc !== 'pushgateway') assert.ok(config?.includes(path.join(stateDir, 'nodes', n.name, '')), `${p.name} reads ${config} from its bundle`);
+          checked++;
+        }
+      // netns: 17 members, and keepalived beside each of the 4 gateways; loopback: 2 HAProxy VIPs instead.
+      assert.equal(checked, 19 + (mode === 'netns' ? 2 : 0));
     });
 
     it('shows status, logs and refuses a second up', async () => {

@@ -1,8 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import pc from 'picocolors';
 import { runCheck, formatReport } from '../commands/check.ts';
 import { init, SCHEMA_FILE } from '../commands/init.ts';
-import { runRender } from '../commands/render.ts';
+import { RENDER_TARGETS, runRender, type RenderTarget } from '../commands/render.ts';
 import { ExitError, ValidationError } from '../errors.ts';
 import { formatLocation } from '../location.ts';
 import { topologyJsonSchema } from '../topology/schema.ts';
@@ -55,10 +55,12 @@ function program(): Command {
     .requiredOption('--out <dir>', 'directory to write, one subdirectory per member')
     .option('--config-root <dir>', 'where the configs will live on the hosts', '/etc/promha')
     .option('--data-root <dir>', 'where data will live on the hosts', '/var/lib/promha')
-    .description("write every member's configuration and exact command line")
-    .action(async (file: string, o: { out: string; configRoot: string; dataRoot: string }) => {
+    .addOption(new Option('--target <target>', 'one bundle per host, or Kubernetes manifests').choices(RENDER_TARGETS).default('hosts'))
+    .option('--namespace <ns>', 'the Kubernetes namespace (--target kubernetes)', 'promha')
+    .description('write one bundle per host (configs, systemd units, packages, install.sh), or Kubernetes manifests')
+    .action(async (file: string, o: { out: string; configRoot: string; dataRoot: string; target: RenderTarget; namespace: string }) => {
       const r = await runRender(file, o);
-      out(`rendered ${r.nodes} nodes (${r.written.length} files) into ${o.out}`);
+      out(o.target === 'kubernetes' ? `rendered ${r.nodes} Kubernetes objects (${r.written.length} files) into ${o.out}, namespace ${o.namespace}` : `rendered ${r.nodes} host bundles (${r.written.length} files) into ${o.out}`);
     });
 
   const stateOption = ['--state-dir <dir>', 'where the running stack keeps configs, data and logs', '.promha'] as const;

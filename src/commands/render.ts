@@ -2,12 +2,20 @@ import { check } from '../check/check.ts';
 import { ExitError } from '../errors.ts';
 import { HOST_LAYOUT, type Layout } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
-import { writeRender } from '../render/write.ts';
+import { kubernetesFiles } from '../render/kubernetes/files.ts';
+import { writeRender, writeTree } from '../render/write.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatFinding } from './check.ts';
 
+export const RENDER_TARGETS = ['hosts', 'kubernetes'] as const;
+export type RenderTarget = (typeof RENDER_TARGETS)[number];
+
 export interface RenderOptions {
   readonly out: string;
+  /** One bundle per host, or Kubernetes manifests. @default 'hosts' */
+  readonly target?: RenderTarget;
+  /** The Kubernetes namespace of the manifests. @default 'promha' */
+  readonly namespace?: string;
   /** Where configs live on the hosts. @default /etc/promha */
   readonly configRoot?: string;
   /** Where data lives on the hosts (unless the topology names a storage path). @default /var/lib/promha */
@@ -23,12 +31,17 @@ export function layoutFor(o: { configRoot?: string; dataRoot?: string }): Layout
 }
 
 /** Renders every node; refuses when check finds errors, since the files would not work together. */
-export async function runRender(file: string | undefined, o: RenderOptions): Promise<{ written: string[]; nodes: number }> {
+export async function runRender(file: string | undefined, o: RenderOptions): Promise<{ written: string[]; /** Nodes, or Kubernetes objects. */ nodes: number }> {
   const topology = await loadTopology(file);
   const errors = check(topology).filter((f) => f.severity === 'error');
   if (errors.length)
     throw new ExitError(1, `${errors.map(formatFinding).join('\n')}\nnot rendered: ${errors.length} error(s) (see \`promha check\`)`);
-  const nodes = plan(topology, { layout: layoutFor(o) });
-  const written = await writeRender(o.out, nodes);
+  if (o.target === 'kubernetes') {
+    const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha');
+    return { written: await writeTree(o.out, files), nodes: objects };
+  }
+  const layout = layoutFor(o);
+  const nodes = plan(topology, { layout });
+  const written = await writeRender(o.out, nodes, layout);
   return { written, nodes: nodes.length };
 }

@@ -15,6 +15,27 @@ export const DEBIAN_BINARY_PATHS: Readonly<Record<BinaryName, string>> = {
   haproxy: '/usr/sbin/haproxy',
 };
 
+/** The Debian 12 package of each binary. */
+export const DEBIAN_PACKAGES: Readonly<Record<BinaryName, string>> = {
+  prometheus: 'prometheus',
+  'prometheus-alertmanager': 'prometheus-alertmanager',
+  'prometheus-pushgateway': 'prometheus-pushgateway',
+  keepalived: 'keepalived',
+  haproxy: 'haproxy',
+};
+
+/**
+ * The systemd unit each package ships and starts on install. It runs the same binary on
+ * the same port with the package's default config, so a promha host disables it.
+ */
+export const DEBIAN_PACKAGED_UNITS: Readonly<Record<BinaryName, string>> = {
+  prometheus: 'prometheus.service',
+  'prometheus-alertmanager': 'prometheus-alertmanager.service',
+  'prometheus-pushgateway': 'prometheus-pushgateway.service',
+  keepalived: 'keepalived.service',
+  haproxy: 'haproxy.service',
+};
+
 export interface ProcessSpec {
   /** Unique within the node, used for file names and logs. */
   readonly name: string;

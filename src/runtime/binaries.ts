@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { ExitError } from '../errors.ts';
-import { DEBIAN_BINARY_PATHS, type BinaryName } from '../plan/node-spec.ts';
+import { DEBIAN_BINARY_PATHS, DEBIAN_PACKAGES, type BinaryName } from '../plan/node-spec.ts';
 
 /** Names the binaries have outside Debian (upstream tarballs). */
 const OTHER_NAMES: Readonly<Record<BinaryName, readonly string[]>> = {
@@ -10,14 +10,6 @@ const OTHER_NAMES: Readonly<Record<BinaryName, readonly string[]>> = {
   'prometheus-pushgateway': ['prometheus-pushgateway', 'pushgateway'],
   keepalived: ['keepalived'],
   haproxy: ['haproxy'],
-};
-
-export const DEBIAN_PACKAGES: Readonly<Record<BinaryName, string>> = {
-  prometheus: 'prometheus',
-  'prometheus-alertmanager': 'prometheus-alertmanager',
-  'prometheus-pushgateway': 'prometheus-pushgateway',
-  keepalived: 'keepalived',
-  haproxy: 'haproxy',
 };
 
 /** PROMHA_PROMETHEUS, PROMHA_PROMETHEUS_ALERTMANAGER, … */

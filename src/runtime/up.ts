@@ -9,6 +9,7 @@ import { plan } from '../plan/plan.ts';
 import { writeRender } from '../render/write.ts';
 import type { Topology } from '../topology/topology.ts';
 import { findBinaries } from './binaries.ts';
+import { bundleCommands } from './bundle.ts';
 import { demoRules } from './demo-rules.ts';
 import { localAddressing, localTopology, type DemoSpec, type LocalAddressing, type NetworkMode } from './local-topology.ts';
 import { assertSubnetFree, createBridge, createHost, destroyNetwork, type NetworkRecord, BRIDGE } from './netns.ts';
@@ -129,7 +130,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
 
   try {
     await o.stateDir.write(state);
-    await writeRender(o.stateDir.nodesDir, nodes);
+    await writeRender(o.stateDir.nodesDir, nodes, stateLayout(o.stateDir));
     for (const n of nodes) {
       await mkdir(o.stateDir.runDir(n.name), { recursive: true });
       // Scrapers keep nothing across runs; federators and Alertmanagers keep their data.
@@ -172,7 +173,9 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     };
     const startNode = async (n: NodeSpec) => {
       step();
-      const procs = n.processes.map((p) =>
+      // Each member runs from its host bundle: the config files there and the ExecStart of its units.
+      const commands = await bundleCommands(o.stateDir.nodeDir(n.name), n);
+      const procs = commands.map((p) =>
         startProcess({
           name: `${n.name}/${p.name}`,
           binary: bins[p.binary],
