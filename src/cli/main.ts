@@ -77,6 +77,8 @@ function program(): Command {
     .option('--detach', 'return once everything is ready')
     .option('--bin <name=path...>', 'binary paths, e.g. prometheus=/opt/prometheus/prometheus')
     .option('--timeout <seconds>', 'readiness timeout per member', '90')
+    .option('--dashboard <host:port>', 'loopback address of the live dashboard', DEFAULT_DASHBOARD_LISTEN)
+    .option('--no-dashboard', 'run without the dashboard')
     .option(...stateOption)
     .description('start every member of the topology locally, with the real binaries, plus a demo workload')
     .action(async (file: string, o: UpCommandOptions & { network?: string }) => {

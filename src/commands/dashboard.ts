@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { DEFAULT_DASHBOARD_LISTEN, startDashboard } from '../dashboard/server.ts';
+import { DEFAULT_DASHBOARD_LISTEN, parseLoopbackListen, startDashboard } from '../dashboard/server.ts';
 import { StateDir } from '../runtime/state.ts';
 import { loadTopology } from '../topology/load.ts';
 import { serveUntilSignal } from './demo.ts';
@@ -14,10 +14,12 @@ export interface DashboardCommandOptions {
  * state directory, or, when none runs, for the deployment at the topology's addresses.
  */
 export async function runDashboard(file: string, o: DashboardCommandOptions, print: (s: string) => void): Promise<void> {
+  const listen = o.listen ?? DEFAULT_DASHBOARD_LISTEN;
+  parseLoopbackListen(listen);
   const stateDir = new StateDir(o.stateDir);
   const topology = await loadTopology(file);
   await serveUntilSignal('promha dashboard', async () => {
-    const d = await startDashboard({ listen: o.listen ?? DEFAULT_DASHBOARD_LISTEN, stateDir, topology });
+    const d = await startDashboard({ listen, stateDir, topology });
     const state = await stateDir.read();
     print(pc.dim(state ? `watching the ${state.mode} stack in ${stateDir.root}` : `watching ${topology.file} at its own addresses (no local stack in ${stateDir.root})`));
     return d;

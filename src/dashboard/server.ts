@@ -126,7 +126,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         const [, name, verb] = action as unknown as [string, string, 'stop' | 'start'];
         const state = await o.stateDir.read();
         if (!state) return send(res, 409, { error: 'no local stack runs from this state directory: members of a real deployment are not stopped from here' });
-        if (!state.nodes.some((n) => n.name === name)) return send(res, 404, { error: `no member "${name}" in the running stack` });
+        if (!diagram.nodes.some((n) => n.id === name) || !state.nodes.some((n) => n.name === name)) return send(res, 404, { error: `no member "${name}" in the running stack` });
         const count = verb === 'stop' ? await stopMember(o.stateDir, name) : await startMember(o.stateDir, name);
         refresh().catch(() => {});
         return send(res, 200, { member: name, action: verb, processes: count });
