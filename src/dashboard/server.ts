@@ -149,7 +149,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     async close() {
       clearInterval(timer);
       for (const r of streams) r.end();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Browsers keep idle connections open; they would hold the close up.
+      server.closeAllConnections();
+      await closed;
       await running?.catch(() => {});
     },
   };
