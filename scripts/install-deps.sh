@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what promha and its tests need: the Debian packages of the real components
-# and the npm packages. Safe to run again: it installs only what is missing.
+# Installs what promha and its tests need: the Debian packages of the real components,
+# Chromium for the dashboard tests, and the npm packages. Safe to run again: it installs
+# only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
