@@ -75,7 +75,7 @@ describe('dashboard on a live stack (loopback)', () => {
     const backup = page.locator(box(topo.alertmanagers.backup.name));
     assert.match((await backup.getAttribute('class')) ?? '', /\bbackup\b/);
     // Started last, the backup holds the last of the 3 positions.
-    await page.waitForFunction((id) => document.querySelector(`g.node[data-id="${id}"] text.badge`)?.textContent?.includes('peer position 2'), topo.alertmanagers.backup.name, { timeout: LIVE_MS });
+    await page.waitForFunction((id) => document.querySelector(`g.node[data-id="${id}"] text.badge`)?.textContent?.includes('position 2'), topo.alertmanagers.backup.name, { timeout: LIVE_MS });
   });
 
   it('lists the notifications the receiver got', async () => {

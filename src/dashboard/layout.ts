@@ -50,13 +50,13 @@ export interface Diagram {
   readonly sets: readonly DiagramSet[];
 }
 
-const NODE_W = 150;
+const NODE_W = 160;
 const NODE_H = 34;
 const ROW = 46;
 const SET_GAP = 24;
 const TOP = 40;
 const LEFT = 16;
-const COLUMN_PITCH = 200;
+const COLUMN_PITCH = 205;
 
 /** Columns: 0 exporters/pushers, 1 VIPs, 2 scrapers/pushgateways, 3 federators, 4 Alertmanagers, 5 receiver. */
 const COLUMN_TITLES = ['exporters · pushers', 'VIP', 'scrapers · pushgateways', 'federators', 'alertmanagers', 'receiver'];

@@ -76,8 +76,8 @@ function draw() {
 
 function badgeText(n, s) {
   const parts = [n.backup ? 'backup' : n.kind];
-  if (s?.position !== undefined) parts.push(`peer position ${s.position}`);
-  if (s?.holdsVip) parts.push('holds the VIP');
+  if (s?.position !== undefined) parts.push(`position ${s.position}`);
+  if (s?.holdsVip) parts.push('VIP holder');
   if (s?.running === false) parts.push('stopped');
   return parts.join(' · ');
 }
