@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what promha and its tests need: the Debian packages of the real components
-# and the npm packages. Safe to run again: it installs only what is missing.
+# Installs what promha and its tests need: the Debian packages of the real components,
+# Chromium for the dashboard tests, and the npm packages. Safe to run again: it installs
+# only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# systemd: systemd-analyze verifies the rendered units.
-packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2 systemd)
+# systemd: systemd-analyze verifies the rendered units. chromium: the dashboard's browser tests.
+packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2 systemd chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

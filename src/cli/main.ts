@@ -11,6 +11,8 @@ import { registerDemoCommand } from '../commands/demo.ts';
 import { formatDrills, markdownReport } from '../drills/report.ts';
 import { runDrills, SCENARIOS, selectScenarios } from '../drills/run.ts';
 import { loadTopology } from '../topology/load.ts';
+import { runDashboard, type DashboardCommandOptions } from '../commands/dashboard.ts';
+import { DEFAULT_DASHBOARD_LISTEN } from '../dashboard/server.ts';
 import { formatDoctor, runDoctor } from '../commands/doctor.ts';
 import { runFault } from '../commands/fault.ts';
 import { runLogs } from '../commands/logs.ts';
@@ -77,6 +79,8 @@ function program(): Command {
     .option('--detach', 'return once everything is ready')
     .option('--bin <name=path...>', 'binary paths, e.g. prometheus=/opt/prometheus/prometheus')
     .option('--timeout <seconds>', 'readiness timeout per member', '90')
+    .option('--dashboard <host:port>', 'loopback address of the live dashboard', DEFAULT_DASHBOARD_LISTEN)
+    .option('--no-dashboard', 'run without the dashboard')
     .option(...stateOption)
     .description('start every member of the topology locally, with the real binaries, plus a demo workload')
     .action(async (file: string, o: UpCommandOptions & { network?: string }) => {
@@ -132,6 +136,14 @@ function program(): Command {
       out(o.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
       if (report.fail > 0) throw new ExitError(1);
     });
+
+  cli
+    .command('dashboard')
+    .argument('[file]', 'topology file', 'promha.yaml')
+    .option('--listen <host:port>', 'loopback address to serve on', DEFAULT_DASHBOARD_LISTEN)
+    .option(...stateOption)
+    .description('serve the live topology dashboard: the running local stack, or the deployment at the topology addresses')
+    .action(async (file: string, o: DashboardCommandOptions) => runDashboard(file, o, out));
 
   cli
     .command('drill')

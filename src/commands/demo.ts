@@ -17,12 +17,13 @@ function integer(text: string): number {
  * running until SIGTERM or SIGINT, after which it closes and the command returns (exit 0).
  * A failed start (the address in use or not on this host) becomes one line and exit 1.
  */
-async function run(kind: string, start: () => Promise<DemoServer>): Promise<void> {
+export async function serveUntilSignal(label: string, start: () => Promise<DemoServer>): Promise<void> {
   let server: DemoServer;
   try {
     server = await start();
   } catch (e) {
-    throw new ExitError(1, `promha demo ${kind}: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof ExitError) throw e;
+    throw new ExitError(1, `${label}: ${e instanceof Error ? e.message : String(e)}`);
   }
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
   const stopped = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
@@ -31,7 +32,7 @@ async function run(kind: string, start: () => Promise<DemoServer>): Promise<void
   const signal = await stopped;
   // Our handlers go, so that a second signal while closing ends the process the default way.
   process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
-  process.stderr.write(`promha demo ${kind}: ${signal}, closing\n`);
+  process.stderr.write(`${label}: ${signal}, closing\n`);
   await server.close();
 }
 
@@ -43,7 +44,7 @@ export function registerDemoCommand(cli: Command): void {
     .description('an exporter whose value and health /-/fault controls')
     .requiredOption('--listen <host:port>', 'address to serve on')
     .requiredOption('--group <name>', 'value of the group label')
-    .action((o: { listen: string; group: string }) => run('exporter', () => startExporter(o)));
+    .action((o: { listen: string; group: string }) => serveUntilSignal('promha demo exporter', () => startExporter(o)));
 
   demo
     .command('pusher')
@@ -53,12 +54,12 @@ export function registerDemoCommand(cli: Command): void {
     .requiredOption('--job <name>', 'job name of the push group')
     .requiredOption('--interval-ms <n>', 'milliseconds between pushes', integer)
     .option('--retries <n>', 'retries per push, 200 ms apart', integer, 3)
-    .action((o: { listen: string; pushUrl: string; job: string; intervalMs: number; retries: number }) => run('pusher', () => startPusher(o)));
+    .action((o: { listen: string; pushUrl: string; job: string; intervalMs: number; retries: number }) => serveUntilSignal('promha demo pusher', () => startPusher(o)));
 
   demo
     .command('webhook')
     .description('an Alertmanager webhook receiver recording notifications in a JSONL file')
     .requiredOption('--listen <host:port>', 'address to serve on')
     .requiredOption('--file <path>', 'JSONL file of received notifications')
-    .action((o: { listen: string; file: string }) => run('webhook', () => startWebhook(o)));
+    .action((o: { listen: string; file: string }) => serveUntilSignal('promha demo webhook', () => startWebhook(o)));
 }

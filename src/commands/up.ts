@@ -6,6 +6,7 @@ import { isRunning } from '../runtime/process.ts';
 import { StateDir } from '../runtime/state.ts';
 import { down, up } from '../runtime/up.ts';
 import { loadTopology } from '../topology/load.ts';
+import { DEFAULT_DASHBOARD_LISTEN, parseLoopbackListen } from '../dashboard/server.ts';
 import { formatStatus, collectStatus } from './status.ts';
 
 export interface UpCommandOptions {
@@ -15,6 +16,8 @@ export interface UpCommandOptions {
   readonly detach?: boolean;
   readonly bin?: string[];
   readonly timeout?: string;
+  /** Loopback host:port of the dashboard; false with --no-dashboard. */
+  readonly dashboard?: string | false;
 }
 
 /** `--bin prometheus=/opt/prometheus` pairs. */
@@ -34,6 +37,8 @@ export async function runUp(file: string, o: UpCommandOptions, print: (s: string
   const topology = await loadTopology(file);
   const mode: NetworkMode = o.network ?? (process.getuid?.() === 0 ? 'netns' : 'loopback');
   const stateDir = new StateDir(o.stateDir);
+  const dashboard = o.dashboard === false ? undefined : o.dashboard ?? DEFAULT_DASHBOARD_LISTEN;
+  if (dashboard) parseLoopbackListen(dashboard);
   print(pc.dim(`starting ${topology.file} in ${mode} mode (state in ${stateDir.root})`));
   const result = await up(topology, {
     mode,
@@ -41,6 +46,7 @@ export async function runUp(file: string, o: UpCommandOptions, print: (s: string
     ...(o.subnet ? { subnet: o.subnet } : {}),
     binaries: parseBins(o.bin),
     timeoutMs: o.timeout ? Number(o.timeout) * 1000 : 90_000,
+    ...(dashboard ? { dashboard } : {}),
     progress: (line, ok) => print(`  ${ok ? pc.green('✔') : pc.red('✘')} ${line}`),
   });
   print(`\nready in ${result.seconds.toFixed(1)} s\n`);
@@ -49,6 +55,7 @@ export async function runUp(file: string, o: UpCommandOptions, print: (s: string
   print(`\nopen: federators ${ui('federator').join(' ')}`);
   print(`      alertmanagers ${ui('alertmanager').join(' ')}`);
   print(`      notifications ${result.state.webhookUrl}`);
+  if (result.state.dashboardUrl) print(`      dashboard ${result.state.dashboardUrl}`);
   if (o.detach) {
     print(pc.dim('\ndetached: `promha status`, `promha logs MEMBER`, `promha down`'));
     return;

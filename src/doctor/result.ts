@@ -14,7 +14,13 @@ export interface DoctorResult {
   readonly code: string;
   readonly check: string;
   readonly verdict: Verdict;
+  /** Where the evidence was read. */
   readonly member?: string;
+  /**
+   * The member the result is about when that is not `member`: a federator that finds a
+   * scraper target down observes the fault, but the fault is the scraper's.
+   */
+  readonly concerns?: string;
   readonly message: string;
 }
 

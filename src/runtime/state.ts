@@ -29,8 +29,10 @@ export interface RunState {
   readyAt?: string;
   readonly network?: NetworkRecord;
   readonly nodes: NodeRecord[];
-  /** The dashboard / URLs to show. */
+  /** Where the demo receiver lists the notifications it got. */
   readonly webhookUrl?: string;
+  /** The dashboard that runs as part of the stack. */
+  readonly dashboardUrl?: string;
 }
 
 /** Where one stack keeps its files: configs, data, logs and the state file. */

@@ -30,6 +30,8 @@ export interface UpOptions {
   readonly progress?: (line: string, ok: boolean) => void;
   /** The command that runs the demo processes. @default this promha */
   readonly demoCommand?: readonly string[];
+  /** Loopback host:port of the dashboard, which runs as part of the stack; none when undefined. */
+  readonly dashboard?: string;
 }
 
 export interface UpResult {
@@ -101,6 +103,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     for (const n of nodes) for (const a of boundAddresses(n)) await assertFree(a, n.name);
     for (const d of addressing.demo) await assertFree(String(d.address), d.name);
   } else await assertSubnetFree(o.subnet ?? '10.213.0.0/24');
+  if (o.dashboard) await assertFree(o.dashboard, 'dashboard');
 
   const state: RunState = {
     version: 1,
@@ -110,6 +113,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     ...(o.mode === 'netns' ? { network: { bridge: BRIDGE, subnet: o.subnet ?? '10.213.0.0/24', namespaces: [] } } : {}),
     nodes: [],
     webhookUrl: `http://${addressing.demo.find((d) => d.kind === 'webhook')?.address}/notifications`,
+    ...(o.dashboard ? { dashboardUrl: `http://${o.dashboard}/` } : {}),
   };
   const started: ProcessRecord[] = [];
   // Ctrl-C or a SIGTERM during start rolls back like any other failure.
@@ -171,6 +175,15 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
       if (!r.ready) throw new ExitError(1, `${d.name} did not become ready: ${r.detail}`);
       say(`ready  ${d.name.padEnd(24)} ${d.address}`);
     };
+    const startDashboardProcess = async (listen: string) => {
+      step();
+      const args = ['dashboard', path.resolve(topology.file), '--listen', listen, '--state-dir', o.stateDir.absoluteRoot];
+      const p = startProcess({ name: 'dashboard', binary: demoCmd[0] as string, args: [...demoCmd.slice(1), ...args], log: o.stateDir.logFile('dashboard', 'dashboard'), stateRoot: o.stateDir.absoluteRoot });
+      await record({ name: 'dashboard', role: 'demo', set: 'dashboard', backup: false, topologyAddress: '', localAddress: listen }, [p]);
+      const r = await waitFor(() => readiness('demo', listen), { timeoutMs, failed: exited });
+      if (!r.ready) throw new ExitError(1, `the dashboard did not become ready: ${r.detail}`);
+      say(`ready  ${'dashboard'.padEnd(24)} http://${listen}/`);
+    };
     const startNode = async (n: NodeSpec) => {
       step();
       // Each member runs from its host bundle: the config files there and the ExecStart of its units.
@@ -198,6 +211,8 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     };
 
     for (const d of addressing.demo.filter((x) => x.kind !== 'pusher')) await startDemo(d);
+    // The dashboard comes early, so that the rest of the start can be watched on it.
+    if (o.dashboard) await startDashboardProcess(o.dashboard);
     const phase = async (ns: NodeSpec[]) => {
       for (const n of ns) await startNode(n);
       for (const n of ns) await awaitNode(n);

@@ -28,7 +28,7 @@ export const federationDirect: DoctorCheck = {
           yield { verdict: 'fail', member: f.name, message: `${f.name} does not scrape ${m.name} (${m.address})` };
         } else if (target.health !== 'up') {
           ok = false;
-          yield { verdict: 'fail', member: f.name, message: `${f.name}: target ${m.name} (${m.address}) is ${target.health}: ${target.lastError || 'no error text'}` };
+          yield { verdict: 'fail', member: f.name, concerns: m.name, message: `${f.name}: target ${m.name} (${m.address}) is ${target.health}: ${target.lastError || 'no error text'}` };
         }
       }
       if (ok) yield { verdict: 'pass', member: f.name, message: `${f.name}: all ${wanted.length} scraper and pushgateway members scraped directly and up` };
