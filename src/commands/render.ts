@@ -3,6 +3,7 @@ import { ExitError } from '../errors.ts';
 import { HOST_LAYOUT, type Layout } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
 import { writeRender } from '../render/write.ts';
+import { prepareSecurity } from '../security/material.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatFinding } from './check.ts';
 
@@ -28,7 +29,8 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
   const errors = check(topology).filter((f) => f.severity === 'error');
   if (errors.length)
     throw new ExitError(1, `${errors.map(formatFinding).join('\n')}\nnot rendered: ${errors.length} error(s) (see \`promha check\`)`);
-  const nodes = plan(topology, { layout: layoutFor(o) });
+  const security = await prepareSecurity(topology);
+  const nodes = plan(topology, { layout: layoutFor(o), ...(security ? { security } : {}) });
   const written = await writeRender(o.out, nodes);
   return { written, nodes: nodes.length };
 }

@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import { ValidationError } from '../errors.ts';
+import { certificateHosts, type CertificatePair, type SecurityMaterial } from '../plan/security.ts';
+import type { TopologySpec } from '../topology/schema.ts';
+import type { Topology } from '../topology/topology.ts';
+import type { PropertyPath } from '../topology/yaml-source.ts';
+import { ensureCa, issueCertificate } from './certificates.ts';
+
+/** bcrypt cost: what `htpasswd -B` uses; each request to a server pays it once per new credential. */
+const BCRYPT_COST = 10;
+
+export interface PrepareOptions {
+  /**
+   * Generate a CA here and certificates for the topology's addresses, whatever the
+   * topology says: the local stack's addresses are in no supplied certificate.
+   */
+  readonly generateIn?: string;
+}
+
+async function readInput(topology: Topology, file: string, where: PropertyPath, what: string): Promise<string> {
+  const abs = path.resolve(path.dirname(topology.file), file);
+  try {
+    return await readFile(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ValidationError([
+      {
+        message: `${what} "${file}" cannot be read (${code ?? String(e)})`,
+        location: topology.locate(where),
+        hint: `paths are relative to ${topology.file}`,
+      },
+    ]);
+  }
+}
+
+async function tlsMaterial(topology: Topology, spec: TopologySpec, o: PrepareOptions): Promise<SecurityMaterial['tls']> {
+  const tls = spec.security?.tls;
+  if (!tls) return undefined;
+  if (o.generateIn === undefined && tls.ca !== 'generate') {
+    const at = ['security', 'tls', 'ca'];
+    const pair: CertificatePair = {
+      cert: await readInput(topology, tls.ca.cert_file, [...at, 'cert_file'], 'certificate'),
+      key: await readInput(topology, tls.ca.key_file, [...at, 'key_file'], 'key'),
+    };
+    return { caCert: await readInput(topology, tls.ca.ca_file, [...at, 'ca_file'], 'CA certificate'), certificate: () => pair };
+  }
+  const ca = await ensureCa(o.generateIn ?? path.resolve(path.dirname(topology.file), tls.ca_dir));
+  const certs = new Map<string, CertificatePair>();
+  // One after the other: openssl is quick, and two cores are shared with the servers.
+  for (const [name, hosts] of certificateHosts(spec)) certs.set(name, await issueCertificate(ca, name, hosts));
+  return {
+    caCert: ca.cert,
+    certificate(node) {
+      const c = certs.get(node);
+      if (!c) throw new Error(`no certificate issued for ${node}`);
+      return c;
+    },
+  };
+}
+
+async function authMaterial(topology: Topology, spec: TopologySpec): Promise<SecurityMaterial['auth']> {
+  const auth = spec.security?.basic_auth;
+  if (!auth) return undefined;
+  const where = ['security', 'basic_auth', 'password_file'];
+  if (auth.password_file === undefined)
+    throw new ValidationError([{ message: 'basic_auth needs a password_file', location: topology.locate(['security', 'basic_auth']), hint: 'write the password into a file of mode 0600 and name it in password_file' }]);
+  const password = (await readInput(topology, auth.password_file, where, 'password file')).split('\n')[0]?.trim() ?? '';
+  if (password.length < 8)
+    throw new ValidationError([{ message: `the password in "${auth.password_file}" is shorter than 8 characters`, location: topology.locate(where), hint: 'use a long random password, e.g. `openssl rand -base64 24 > FILE`' }]);
+  return { username: auth.username, password, passwordHash: bcrypt.hashSync(password, BCRYPT_COST) };
+}
+
+/**
+ * Reads or generates what secure mode needs for `topology` (whose addresses the
+ * certificates name). Nothing of it is ever printed; it goes only into files of mode 0600.
+ */
+export async function prepareSecurity(topology: Topology, o: PrepareOptions = {}): Promise<SecurityMaterial | undefined> {
+  const spec = topology.spec;
+  if (!spec.security) return undefined;
+  const tls = await tlsMaterial(topology, spec, o);
+  const auth = await authMaterial(topology, spec);
+  return { ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) };
+}
