@@ -7,6 +7,7 @@ import { StateDir } from '../runtime/state.ts';
 import { down, up } from '../runtime/up.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatStatus, collectStatus } from './status.ts';
+import { memberUrl } from '../probe/client-security.ts';
 
 export interface UpCommandOptions {
   readonly network?: NetworkMode;
@@ -45,7 +46,7 @@ export async function runUp(file: string, o: UpCommandOptions, print: (s: string
   });
   print(`\nready in ${result.seconds.toFixed(1)} s\n`);
   print(formatStatus(await collectStatus(stateDir)));
-  const ui = (role: string) => result.state.nodes.filter((n) => n.role === role).map((n) => `http://${n.localAddress}/`);
+  const ui = (role: string) => result.state.nodes.filter((n) => n.role === role).map((n) => `${memberUrl(n.localAddress)}/`);
   print(`\nopen: federators ${ui('federator').join(' ')}`);
   print(`      alertmanagers ${ui('alertmanager').join(' ')}`);
   print(`      notifications ${result.state.webhookUrl}`);

@@ -8,6 +8,8 @@ import { startMember } from '../runtime/members.ts';
 import { isRunning } from '../runtime/process.ts';
 import type { RunState, StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
+import { memberUrl } from '../probe/client-security.ts';
+import { getText } from '../probe/http.ts';
 
 /** What a scenario can do to the running stack, and read from it. */
 export class DrillContext {
@@ -36,7 +38,7 @@ export class DrillContext {
     return this.node(name).localAddress;
   }
   prometheus(name: string): PrometheusClient {
-    return new PrometheusClient(`http://${this.address(name)}`);
+    return new PrometheusClient(memberUrl(this.address(name)));
   }
 
   /** SIGKILL every process of a member: a lost host, as far as that member goes. */
@@ -83,8 +85,8 @@ export class DrillContext {
 
   /** Raw samples of a selector on a federator over the last `seconds`, as [unix seconds]. */
   async sampleTimes(federator: string, selector: string, seconds: number): Promise<number[]> {
-    const url = `http://${this.address(federator)}/api/v1/query?query=${encodeURIComponent(`${selector}[${Math.ceil(seconds)}s]`)}`;
-    const body = (await (await fetch(url)).json()) as { data?: { result?: Array<{ values: Array<[number, string]> }> } };
+    const url = `${memberUrl(this.address(federator))}/api/v1/query?query=${encodeURIComponent(`${selector}[${Math.ceil(seconds)}s]`)}`;
+    const body = JSON.parse(await getText(url)) as { data?: { result?: Array<{ values: Array<[number, string]> }> } };
     return (body.data?.result?.[0]?.values ?? []).map(([t]) => t);
   }
 

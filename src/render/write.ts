@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitError } from '../errors.ts';
 import { DEBIAN_BINARY_PATHS, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
@@ -62,6 +62,8 @@ export async function writeRender(outDir: string, nodes: readonly NodeSpec[]): P
         const file = path.join(dir, f.path);
         await mkdir(path.dirname(file), { recursive: true });
         await writeFile(file, f.content, { mode: f.mode ?? 0o644 });
+        // Exact modes whatever the umask: files that hold secrets are 0600 (0700 for scripts).
+        await chmod(file, f.mode ?? 0o644);
         written.push(path.join(outDir, node.name, f.path));
       }
       await mkdir(dir, { recursive: true });

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Duration } from '../../duration.ts';
 import { AlertmanagerClient } from '../../probe/alertmanager.ts';
 import { expect, type DrillScenario } from '../drill.ts';
+import { memberUrl } from '../../probe/client-security.ts';
 
 export const alertmanagerKilled: DrillScenario = {
   name: 'alertmanager-killed',
@@ -33,7 +34,7 @@ export const alertmanagerKilled: DrillScenario = {
     await ctx.kill(am.backup.name);
     await ctx.start(am.backup.name);
     const recover = await ctx.waitFor(async () => {
-      const s = await new AlertmanagerClient(`http://${ctx.address(victim)}`).status();
+      const s = await new AlertmanagerClient(memberUrl(ctx.address(victim))).status();
       return s.cluster.status === 'ready' && s.cluster.peers.length === am.members.length + 1;
     }, settle);
     return {

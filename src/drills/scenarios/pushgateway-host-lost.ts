@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import type { PusherStats } from '../../demo/pusher.ts';
 import { PushgatewayClient } from '../../probe/pushgateway.ts';
 import { expect, type DrillScenario } from '../drill.ts';
+import { memberUrl } from '../../probe/client-security.ts';
 
 export const pushgatewayHostLost: DrillScenario = {
   name: 'pushgateway-host-lost',
@@ -15,8 +16,8 @@ export const pushgatewayHostLost: DrillScenario = {
     const pusher = `pusher-${set.name}`;
     const budget = 60_000;
     const servedBy = async () => {
-      const flags = (await new PushgatewayClient(`http://${vip}`, { timeoutMs: 1000 }).status()).flags;
-      return set.members.find((m) => (flags['web.external-url'] ?? '').startsWith(`http://${ctx.address(m.name)}`))?.name;
+      const flags = (await new PushgatewayClient(memberUrl(vip), { timeoutMs: 1000 }).status()).flags;
+      return set.members.find((m) => (flags['web.external-url'] ?? '').startsWith(memberUrl(ctx.address(m.name))))?.name;
     };
     const stats = async () => (await (await fetch(`http://${ctx.address(pusher)}/-/stats`)).json()) as PusherStats;
     const t0 = new Date();
@@ -42,7 +43,7 @@ export const pushgatewayHostLost: DrillScenario = {
     const resolvedDuringFailover = await ctx.count({ ...alert, status: 'resolved' }, t0);
     if (node?.netns) await execa('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']);
     else await ctx.start(active);
-    const recover = await ctx.waitFor(async () => new PushgatewayClient(`http://${ctx.address(active)}`).ready(), budget);
+    const recover = await ctx.waitFor(async () => new PushgatewayClient(memberUrl(ctx.address(active))).ready(), budget);
     await ctx.fault('pusher', set.name, { value: 0 });
     await ctx.waitFor(async () => (await ctx.count({ ...alert, status: 'resolved' }, t0)) > 0, budget + ctx.spec.intervals.push.times(20).ms);
     const pushesLost = after.failed - before.failed;
