@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { ValidationError } from '../errors.ts';
@@ -19,11 +19,17 @@ export interface PrepareOptions {
   readonly generateIn?: string;
 }
 
-async function readInput(topology: Topology, file: string, where: PropertyPath, what: string): Promise<string> {
+async function readInput(topology: Topology, file: string, where: PropertyPath, what: string, secret = false): Promise<string> {
   const abs = path.resolve(path.dirname(topology.file), file);
   try {
+    const mode = (await stat(abs)).mode & 0o777;
+    if (secret && (mode & 0o077) !== 0)
+      throw new ValidationError([
+        { message: `${what} "${file}" is readable by others (mode ${mode.toString(8).padStart(4, '0')})`, location: topology.locate(where), hint: `chmod 600 ${abs}` },
+      ]);
     return await readFile(abs, 'utf8');
   } catch (e) {
+    if (e instanceof ValidationError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new ValidationError([
       {
@@ -42,7 +48,7 @@ async function tlsMaterial(topology: Topology, spec: TopologySpec, o: PrepareOpt
     const at = ['security', 'tls', 'ca'];
     const pair: CertificatePair = {
       cert: await readInput(topology, tls.ca.cert_file, [...at, 'cert_file'], 'certificate'),
-      key: await readInput(topology, tls.ca.key_file, [...at, 'key_file'], 'key'),
+      key: await readInput(topology, tls.ca.key_file, [...at, 'key_file'], 'key', true),
     };
     return { caCert: await readInput(topology, tls.ca.ca_file, [...at, 'ca_file'], 'CA certificate'), certificate: () => pair };
   }
@@ -66,7 +72,7 @@ async function authMaterial(topology: Topology, spec: TopologySpec): Promise<Sec
   const where = ['security', 'basic_auth', 'password_file'];
   if (auth.password_file === undefined)
     throw new ValidationError([{ message: 'basic_auth needs a password_file', location: topology.locate(['security', 'basic_auth']), hint: 'write the password into a file of mode 0600 and name it in password_file' }]);
-  const password = (await readInput(topology, auth.password_file, where, 'password file')).split('\n')[0]?.trim() ?? '';
+  const password = (await readInput(topology, auth.password_file, where, 'password file', true)).split('\n')[0]?.trim() ?? '';
   if (password.length < 8)
     throw new ValidationError([{ message: `the password in "${auth.password_file}" is shorter than 8 characters`, location: topology.locate(where), hint: 'use a long random password, e.g. `openssl rand -base64 24 > FILE`' }]);
   return { username: auth.username, password, passwordHash: bcrypt.hashSync(password, BCRYPT_COST) };

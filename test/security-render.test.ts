@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { chmod, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+
+/*
+ * Secure mode as rendered: every file passes the real validators, secrets sit in files
+ * of mode 0600 and appear nowhere else, and `check` refuses insecure combinations.
+ */
+
+const PASSWORD = 'correct-horse-battery-staple';
+const secure = (security: Record<string, unknown>) => fastTopology({ security });
+
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(path.join(e.parentPath, e.name));
+  return out.sort();
+}
+
+async function validate(tool: string, args: string[]): Promise<void> {
+  const r = await execa(tool, args, { reject: false });
+  assert.equal(r.exitCode, 0, `${tool} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+describe('render in secure mode', () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  let out: string;
+  let stdout: string;
+  before(async () => {
+    project = await tempProject({
+      'promha.yaml': secure({ tls: {}, basic_auth: { password_file: 'secrets/password' } }),
+      'rules/demo.yml': FAST_RULES,
+      'secrets/password': `${PASSWORD}\n`,
+    });
+    await chmod(path.join(project.dir, 'secrets/password'), 0o600);
+    out = path.join(project.dir, 'out');
+    const r = await promha(['render', '--out', out, '--config-root', out], project.dir);
+    assert.equal(r.exitCode, 0, r.stderr);
+    stdout = r.stdout + r.stderr;
+  });
+  after(() => project.cleanup());
+
+  it('passes promtool check web-config and check config, amtool check-config and haproxy -c', async () => {
+    const all = await files(out);
+    const web = all.filter((f) => f.endsWith('/web.yml'));
+    // 4 scrapers, 2 gateways, 2 federators, 3 Alertmanagers.
+    assert.equal(web.length, 11);
+    for (const f of web) await validate('promtool', ['check', 'web-config', f]);
+    for (const f of all.filter((x) => x.endsWith('/prometheus.yml'))) await validate('promtool', ['check', 'config', f]);
+    for (const f of all.filter((x) => x.endsWith('/alertmanager.yml'))) await validate('amtool', ['check-config', f]);
+    await validate('haproxy', ['-c', '-f', path.join(out, 'pushgateway1-vip', 'haproxy.cfg')]);
+  });
+
+  it('gives the Alertmanagers gossip over mutual TLS with tls_client_config', async () => {
+    const cmd = await readFile(path.join(out, 'alertmanager1-3', 'alertmanager.cmdline'), 'utf8');
+    assert.match(cmd, /--cluster\.tls-config=\S+\/cluster-tls\.yml/);
+    assert.match(cmd, /--web\.config\.file=/);
+    const cluster = await readFile(path.join(out, 'alertmanager1-3', 'cluster-tls.yml'), 'utf8');
+    assert.match(cluster, /client_auth_type: RequireAndVerifyClientCert/);
+    assert.match(cluster, /tls_client_config:\n\s+ca_file:/);
+  });
+
+  it('makes the federators authenticate over TLS on every link, alerting included', async () => {
+    const text = await readFile(path.join(out, 'federator1-1', 'prometheus.yml'), 'utf8');
+    const jobs = text.split('- job_name:').length - 1;
+    assert.ok(jobs >= 5);
+    // Every scrape job and the alertmanager config.
+    assert.equal(text.split('scheme: https').length - 1, jobs + 1);
+    assert.equal(text.split('password_file:').length - 1, jobs + 1);
+    assert.doesNotMatch(text, new RegExp(PASSWORD));
+  });
+
+  it('keeps secrets in files of mode 0600 and nowhere else', async () => {
+    for (const f of await files(out)) {
+      const text = await readFile(f, 'utf8');
+      const mode = (await stat(f)).mode & 0o777;
+      const secret = text.includes(PASSWORD) || text.includes('PRIVATE KEY') || text.includes(Buffer.from(`promha:${PASSWORD}`).toString('base64'));
+      if (secret) assert.equal(mode & 0o077, 0, `${f} holds a secret with mode ${mode.toString(8)}`);
+      if (f.endsWith('plan.json') || f.endsWith('.cmdline')) assert.equal(secret, false, `${f} holds a secret`);
+    }
+    const web = await readFile(path.join(out, 'scraper1-1', 'web.yml'), 'utf8');
+    assert.match(web, /promha: \$2[aby]\$10\$/);
+    assert.equal((await stat(path.join(out, 'federator1-1', 'secrets', 'basic-auth-password'))).mode & 0o777, 0o600);
+    assert.doesNotMatch(stdout, new RegExp(PASSWORD));
+    // The generated CA is kept beside the topology, its key private.
+    assert.equal((await stat(path.join(project.dir, 'promha-ca', 'ca.key'))).mode & 0o777, 0o600);
+  });
+
+  it('issues each member a certificate naming its address (gateways the VIP too), signed by the CA', async () => {
+    const crt = path.join(out, 'pushgateway1-1', 'tls', 'member.crt');
+    const san = await execa('openssl', ['x509', '-in', crt, '-noout', '-ext', 'subjectAltName']);
+    assert.match(san.stdout, /IP Address:127\.0\.0\.51, IP Address:127\.0\.0\.100/);
+    await validate('openssl', ['verify', '-CAfile', path.join(project.dir, 'promha-ca', 'ca.crt'), crt]);
+  });
+});
+
+describe('check refuses insecure combinations', () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['basic auth without TLS', { basic_auth: { password_file: 'pw' } }, /PH1001 .*basic_auth without tls/],
+    ['insecure_skip_verify', { tls: { insecure_skip_verify: true }, basic_auth: { password_file: 'pw' } }, /PH1001 .*insecure_skip_verify/],
+    ['TLS with nobody authenticated', { tls: {} }, /PH1002 .*\/api\/v1\/read/],
+    ['an inline password', { tls: {}, basic_auth: { password: 'hunter2hunter2' } }, /PH1002 .*inline password/],
+  ];
+  for (const [what, security, expected] of cases)
+    it(what, async () => {
+      const project = await tempProject({ 'promha.yaml': secure(security), 'rules/demo.yml': FAST_RULES, pw: 'long-enough-password\n' });
+      try {
+        const r = await promha(['check'], project.dir);
+        assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+        assert.match(r.stdout + r.stderr, expected);
+        assert.doesNotMatch(r.stdout + r.stderr, /hunter2hunter2/);
+      } finally {
+        await project.cleanup();
+      }
+    });
+
+  it('accepts TLS with required client certificates and no password', async () => {
+    const project = await tempProject({ 'promha.yaml': secure({ tls: { client_certs: 'required' } }), 'rules/demo.yml': FAST_RULES });
+    try {
+      const r = await promha(['check'], project.dir);
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    } finally {
+      await project.cleanup();
+    }
+  });
+
+  it('refuses to render with a password file readable by others, located', async () => {
+    const project = await tempProject({ 'promha.yaml': secure({ tls: {}, basic_auth: { password_file: 'pw' } }), 'rules/demo.yml': FAST_RULES, pw: 'long-enough-password\n' });
+    try {
+      await chmod(path.join(project.dir, 'pw'), 0o644);
+      const r = await promha(['render', '--out', 'out'], project.dir);
+      assert.equal(r.exitCode, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /promha\.yaml:\d+:\d+: error password file "pw" is readable by others \(mode 0644\)/);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+    } finally {
+      await project.cleanup();
+    }
+  });
+});
