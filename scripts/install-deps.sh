@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2)
+packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
