@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { chmod, readdir, readFile, stat } from 'node:fs/promises';
+import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -93,6 +94,55 @@ describe('render in secure mode', () => {
     const san = await execa('openssl', ['x509', '-in', crt, '-noout', '-ext', 'subjectAltName']);
     assert.match(san.stdout, /IP Address:127\.0\.0\.51, IP Address:127\.0\.0\.100/);
     await validate('openssl', ['verify', '-CAfile', path.join(project.dir, 'promha-ca', 'ca.crt'), crt]);
+  });
+});
+
+describe('the keepalived scripts in secure mode, against a real Pushgateway', () => {
+  it('check and wipe speak TLS with the password; a wrong password fails the check', async () => {
+    const gw = (i: number) => ({ name: `pushgateway1-${i}`, address: `127.0.0.23${i}:9091` });
+    const topology = fastTopology({ security: { tls: {}, basic_auth: { password_file: 'pw' } } });
+    const sets = topology['pushgateways'] as Array<Record<string, unknown>>;
+    topology['pushgateways'] = [{ ...sets[0], vip: { address: '127.0.0.233:9091' }, members: [gw(1), gw(2)] }];
+    const project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': FAST_RULES, pw: `${PASSWORD}\n` });
+    await chmod(path.join(project.dir, 'pw'), 0o600);
+    const out = path.join(project.dir, 'out');
+    const r = await promha(['render', '--out', out, '--config-root', out], project.dir);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const dir = path.join(out, 'pushgateway1-1');
+    const gateway = execa('/usr/bin/prometheus-pushgateway', ['--web.listen-address=127.0.0.231:9091', `--web.config.file=${dir}/web.yml`, '--persistence.file=', '--web.enable-admin-api'], { reject: false });
+    try {
+      const ca = await readFile(path.join(dir, 'tls', 'ca.crt'), 'utf8');
+      const auth = `Basic ${Buffer.from(`promha:${PASSWORD}`).toString('base64')}`;
+      const call = (method: string, p: string, body?: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = https.request(`https://127.0.0.231:9091${p}`, { method, ca, headers: { authorization: auth } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      const deadline = Date.now() + 10_000;
+      while ((await call('GET', '/-/ready').catch(() => 0)) !== 200 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      assert.equal((await execa('bash', [path.join(dir, 'check-pushgateway.sh')], { reject: false })).exitCode, 0);
+      assert.equal(await call('PUT', '/metrics/job/j', 'x 1\n'), 200);
+      assert.equal((await execa('bash', [path.join(dir, 'wipe-pushgateway.sh')], { reject: false })).exitCode, 0);
+      // The wipe removed the group: nothing left to delete, the job's metrics are gone.
+      const metrics = await new Promise<string>((resolve, reject) => {
+        https.get('https://127.0.0.231:9091/api/v1/metrics', { ca, headers: { authorization: auth } }, (res) => {
+          let t = '';
+          res.on('data', (d: Buffer) => (t += d.toString()));
+          res.on('end', () => resolve(t));
+        }).on('error', reject);
+      });
+      assert.doesNotMatch(metrics, /"job":"j"/);
+      const wrong = (await readFile(path.join(dir, 'check-pushgateway.sh'), 'utf8')).replace(/Basic [A-Za-z0-9+/=]+/, `Basic ${Buffer.from('promha:wrong').toString('base64')}`);
+      assert.equal((await execa('bash', ['-c', wrong], { reject: false })).exitCode, 1);
+    } finally {
+      gateway.kill('SIGTERM');
+      await gateway;
+      await project.cleanup();
+    }
   });
 });
 

@@ -32,7 +32,7 @@ function httpScript(why: string, method: string, target: Address, path: string, 
     const verifyIp = target.isIp ? ` -verify_ip ${host}` : '';
     return `#!/bin/bash
 # ${why}
-status=$(printf ${request} | timeout ${timeoutSeconds} openssl s_client -quiet -no_ign_eof -connect ${host}:${target.port} -CAfile ${d}/${CA_FILE} -cert ${d}/${CERT_FILE} -key ${d}/${KEY_FILE} -verify_return_error${verifyIp} 2>/dev/null | head -n 1)
+status=$(printf ${request} | timeout ${timeoutSeconds} openssl s_client -quiet -connect ${host}:${target.port} -CAfile ${d}/${CA_FILE} -cert ${d}/${CERT_FILE} -key ${d}/${KEY_FILE} -verify_return_error${verifyIp} 2>/dev/null | head -n 1)
 [[ $status == *" ${okStatus} "* ]]
 `;
   }
