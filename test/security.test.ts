@@ -65,6 +65,8 @@ for (const mode of ['loopback', 'netns'] as const) {
     let stateDir: string;
     let addr: (name: string) => string;
     let webhookUrl: string;
+    /** The VIP as the pushers reach it: HAProxy (loopback) or keepalived's address (netns). */
+    let vip: string;
     let trusted: Client;
     let foreign: { cert: string; key: string; ca: string };
     const intruders: ResultPromise[] = [];
@@ -89,6 +91,10 @@ for (const mode of ['loopback', 'netns'] as const) {
         return m.localAddress;
       };
       webhookUrl = `http://${addr('webhook')}/notifications`;
+      const state = JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as { nodes: Array<{ name: string; processes: Array<{ args: string[] }> }> };
+      const pushUrl = state.nodes.find((n) => n.name === 'pusher-pushgateway1')?.processes[0]?.args.find((a) => a.startsWith('https://'));
+      assert.ok(pushUrl, 'the pusher pushes over https');
+      vip = new URL(pushUrl).host;
       const client = path.join(stateDir, 'client');
       trusted = { ca: await readFile(path.join(client, 'ca.crt'), 'utf8'), cert: await readFile(path.join(client, 'client.crt'), 'utf8'), key: await readFile(path.join(client, 'client.key'), 'utf8') };
       const foreignCa = await ensureCa(path.join(project.dir, 'foreign-ca'), 'another CA');
@@ -146,8 +152,8 @@ for (const mode of ['loopback', 'netns'] as const) {
         ['alertmanager backup', `https://${addr('alertmanager1-3')}/api/v2/alerts`],
         ['pushgateway', `https://${addr('pushgateway1-1')}/api/v1/status`],
         ['pushgateway push', `https://${addr('pushgateway1-2')}/metrics/job/intruder`, 'PUT'],
-        ['VIP', `https://${addr('pushgateway1-vip')}/api/v1/status`],
-        ['VIP push', `https://${addr('pushgateway1-vip')}/metrics/job/intruder`, 'PUT'],
+        ['VIP', `https://${vip}/api/v1/status`],
+        ['VIP push', `https://${vip}/metrics/job/intruder`, 'PUT'],
       ];
       for (const [what, url, method] of endpoints) {
         const anonymous = await request(url, { ca: trusted.ca }, method ?? 'GET', method ? 'x 1\n' : undefined);
@@ -163,8 +169,8 @@ for (const mode of ['loopback', 'netns'] as const) {
     });
 
     it('refuses a client certificate from another CA, and accepts one from the cluster CA', async () => {
-      for (const name of ['scraper1-1', 'federator1-1', 'alertmanager1-2', 'pushgateway1-1', 'pushgateway1-vip']) {
-        const url = `https://${addr(name)}/-/healthy`;
+      for (const [name, address] of ['scraper1-1', 'federator1-1', 'alertmanager1-2', 'pushgateway1-1'].map((n) => [n, addr(n)]).concat([['VIP', vip]])) {
+        const url = `https://${address}/-/healthy`;
         await assert.rejects(request(url, { ca: trusted.ca, cert: foreign.cert, key: foreign.key, auth: true }), `${name} must refuse a certificate from another CA`);
         const ok = await request(url, { ...trusted, auth: true });
         assert.equal(ok.status, 200, name);
