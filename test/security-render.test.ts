@@ -146,6 +146,30 @@ describe('the keepalived scripts in secure mode, against a real Pushgateway', ()
   });
 });
 
+describe('render with required client certificates', () => {
+  it('requires them on every server and at the VIP; the real validators accept it', async () => {
+    const project = await tempProject({ 'promha.yaml': secure({ tls: { client_certs: 'required' } }), 'rules/demo.yml': FAST_RULES });
+    try {
+      const out = path.join(project.dir, 'out');
+      const r = await promha(['render', '--out', out, '--config-root', out], project.dir);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const web = (await files(out)).filter((f) => f.endsWith('/web.yml'));
+      assert.equal(web.length, 11);
+      for (const f of web) {
+        const text = await readFile(f, 'utf8');
+        assert.match(text, /client_auth_type: RequireAndVerifyClientCert/);
+        assert.doesNotMatch(text, /basic_auth_users/);
+        await validate('promtool', ['check', 'web-config', f]);
+      }
+      const haproxy = path.join(out, 'pushgateway1-vip', 'haproxy.cfg');
+      assert.match(await readFile(haproxy, 'utf8'), /bind \S+ ssl crt \S+ ca-file \S+ verify required/);
+      await validate('haproxy', ['-c', '-f', haproxy]);
+    } finally {
+      await project.cleanup();
+    }
+  });
+});
+
 describe('check refuses insecure combinations', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['basic auth without TLS', { basic_auth: { password_file: 'pw' } }, /PH1001 .*basic_auth without tls/],
