@@ -170,6 +170,41 @@ describe('render with required client certificates', () => {
   });
 });
 
+describe('doctor on a real secure deployment (no local stack)', () => {
+  it('reaches a member over TLS with the topology\'s CA and password', async () => {
+    // Addresses of their own, away from any local stack's 127.0.0.x.
+    const topology = JSON.parse(JSON.stringify(secure({ tls: {}, basic_auth: { password_file: 'pw' } })).replaceAll('127.0.0.', '127.0.2.')) as Record<string, unknown>;
+    const project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': FAST_RULES, pw: `${PASSWORD}\n` });
+    await chmod(path.join(project.dir, 'pw'), 0o600);
+    const out = path.join(project.dir, 'out');
+    const r = await promha(['render', '--out', out, '--config-root', out], project.dir);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const dir = path.join(out, 'scraper1-1');
+    const server = execa(
+      '/usr/bin/prometheus',
+      [`--config.file=${dir}/prometheus.yml`, `--web.config.file=${dir}/web.yml`, '--web.listen-address=127.0.2.11:9090', `--storage.tsdb.path=${project.dir}/data`],
+      { reject: false },
+    );
+    try {
+      let results: Array<{ code: string; member?: string; verdict: string; message: string }> = [];
+      const deadline = Date.now() + 20_000;
+      do {
+        const d = await promha(['doctor', '--json'], project.dir);
+        assert.doesNotMatch(d.stdout + d.stderr, new RegExp(PASSWORD));
+        results = (JSON.parse(d.stdout) as { results: typeof results }).results;
+      } while (!results.some((x) => x.code === 'DR101' && x.member === 'scraper1-1' && x.verdict === 'pass') && Date.now() < deadline);
+      const ready = results.find((x) => x.code === 'DR101' && x.member === 'scraper1-1');
+      assert.equal(ready?.verdict, 'pass', JSON.stringify(ready));
+      // Nothing else runs: the other members are unreachable, so doctor has something to fail.
+      assert.equal(results.find((x) => x.code === 'DR101' && x.member === 'scraper1-2')?.verdict, 'fail');
+    } finally {
+      server.kill('SIGTERM');
+      await server;
+      await project.cleanup();
+    }
+  });
+});
+
 describe('check refuses insecure combinations', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['basic auth without TLS', { basic_auth: { password_file: 'pw' } }, /PH1001 .*basic_auth without tls/],

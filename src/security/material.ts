@@ -2,7 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { ValidationError } from '../errors.ts';
-import { certificateHosts, type CertificatePair, type SecurityMaterial } from '../plan/security.ts';
+import { certificateHosts, CLIENT_IDENTITY, type CertificatePair, type SecurityMaterial } from '../plan/security.ts';
+import type { ClientSecurity } from '../probe/client-security.ts';
 import type { TopologySpec } from '../topology/schema.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { PropertyPath } from '../topology/yaml-source.ts';
@@ -66,15 +67,21 @@ async function tlsMaterial(topology: Topology, spec: TopologySpec, o: PrepareOpt
   };
 }
 
+/** The first line of the password file, which must be private and at least 8 characters long. */
+async function readPassword(topology: Topology, file: string): Promise<string> {
+  const where = ['security', 'basic_auth', 'password_file'];
+  const password = (await readInput(topology, file, where, 'password file', true)).split('\n')[0]?.trim() ?? '';
+  if (password.length < 8)
+    throw new ValidationError([{ message: `the password in "${file}" is shorter than 8 characters`, location: topology.locate(where), hint: 'use a long random password, e.g. `openssl rand -base64 24 > FILE`' }]);
+  return password;
+}
+
 async function authMaterial(topology: Topology, spec: TopologySpec): Promise<SecurityMaterial['auth']> {
   const auth = spec.security?.basic_auth;
   if (!auth) return undefined;
-  const where = ['security', 'basic_auth', 'password_file'];
   if (auth.password_file === undefined)
     throw new ValidationError([{ message: 'basic_auth needs a password_file', location: topology.locate(['security', 'basic_auth']), hint: 'write the password into a file of mode 0600 and name it in password_file' }]);
-  const password = (await readInput(topology, auth.password_file, where, 'password file', true)).split('\n')[0]?.trim() ?? '';
-  if (password.length < 8)
-    throw new ValidationError([{ message: `the password in "${auth.password_file}" is shorter than 8 characters`, location: topology.locate(where), hint: 'use a long random password, e.g. `openssl rand -base64 24 > FILE`' }]);
+  const password = await readPassword(topology, auth.password_file);
   return { username: auth.username, password, passwordHash: bcrypt.hashSync(password, BCRYPT_COST) };
 }
 
@@ -88,4 +95,31 @@ export async function prepareSecurity(topology: Topology, o: PrepareOptions = {}
   const tls = await tlsMaterial(topology, spec, o);
   const auth = await authMaterial(topology, spec);
   return { ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) };
+}
+
+/**
+ * How promha itself reaches a real secure deployment (doctor without a local stack):
+ * the CA, a client certificate (issued from a generated CA when its key is at hand, or
+ * the supplied one) and the password.
+ */
+export async function deploymentClientSecurity(topology: Topology): Promise<ClientSecurity | undefined> {
+  const sec = topology.spec.security;
+  if (!sec) return undefined;
+  const dir = path.dirname(topology.file);
+  let tls: ClientSecurity = {};
+  if (sec.tls?.ca === 'generate') {
+    const caDir = path.resolve(dir, sec.tls.ca_dir);
+    const ca = await readInput(topology, path.join(caDir, 'ca.crt'), ['security', 'tls', 'ca_dir'], 'CA certificate');
+    const key = await readFile(path.join(caDir, 'ca.key'), 'utf8').catch(() => undefined);
+    tls = key ? { ca, ...(await issueCertificate({ cert: ca, key }, CLIENT_IDENTITY, [])) } : { ca };
+  } else if (sec.tls) {
+    const at = ['security', 'tls', 'ca'];
+    tls = {
+      ca: await readInput(topology, sec.tls.ca.ca_file, [...at, 'ca_file'], 'CA certificate'),
+      cert: await readInput(topology, sec.tls.ca.cert_file, [...at, 'cert_file'], 'certificate'),
+      key: await readInput(topology, sec.tls.ca.key_file, [...at, 'key_file'], 'key', true),
+    };
+  }
+  const auth = sec.basic_auth?.password_file ? { username: sec.basic_auth.username, password: await readPassword(topology, sec.basic_auth.password_file) } : {};
+  return { ...tls, ...auth };
 }
