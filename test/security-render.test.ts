@@ -97,17 +97,23 @@ describe('render in secure mode', () => {
   });
 });
 
+/** Renders `topology` (password in ./pw, mode 0600) into out/, configs pointing at their own directory. */
+async function renderWithPassword(topology: Record<string, unknown>) {
+  const project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': FAST_RULES, pw: `${PASSWORD}\n` });
+  await chmod(path.join(project.dir, 'pw'), 0o600);
+  const out = path.join(project.dir, 'out');
+  const r = await promha(['render', '--out', out, '--config-root', out], project.dir);
+  assert.equal(r.exitCode, 0, r.stderr);
+  return { project, out };
+}
+
 describe('the keepalived scripts in secure mode, against a real Pushgateway', () => {
   it('check and wipe speak TLS with the password; a wrong password fails the check', async () => {
     const gw = (i: number) => ({ name: `pushgateway1-${i}`, address: `127.0.0.23${i}:9091` });
     const topology = fastTopology({ security: { tls: {}, basic_auth: { password_file: 'pw' } } });
     const sets = topology['pushgateways'] as Array<Record<string, unknown>>;
     topology['pushgateways'] = [{ ...sets[0], vip: { address: '127.0.0.233:9091' }, members: [gw(1), gw(2)] }];
-    const project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': FAST_RULES, pw: `${PASSWORD}\n` });
-    await chmod(path.join(project.dir, 'pw'), 0o600);
-    const out = path.join(project.dir, 'out');
-    const r = await promha(['render', '--out', out, '--config-root', out], project.dir);
-    assert.equal(r.exitCode, 0, r.stderr);
+    const { project, out } = await renderWithPassword(topology);
     const dir = path.join(out, 'pushgateway1-1');
     const gateway = execa('/usr/bin/prometheus-pushgateway', ['--web.listen-address=127.0.0.231:9091', `--web.config.file=${dir}/web.yml`, '--persistence.file=', '--web.enable-admin-api'], { reject: false });
     try {
@@ -174,11 +180,7 @@ describe('doctor on a real secure deployment (no local stack)', () => {
   it('reaches a member over TLS with the topology\'s CA and password', async () => {
     // Addresses of their own, away from any local stack's 127.0.0.x.
     const topology = JSON.parse(JSON.stringify(secure({ tls: {}, basic_auth: { password_file: 'pw' } })).replaceAll('127.0.0.', '127.0.2.')) as Record<string, unknown>;
-    const project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': FAST_RULES, pw: `${PASSWORD}\n` });
-    await chmod(path.join(project.dir, 'pw'), 0o600);
-    const out = path.join(project.dir, 'out');
-    const r = await promha(['render', '--out', out, '--config-root', out], project.dir);
-    assert.equal(r.exitCode, 0, r.stderr);
+    const { project, out } = await renderWithPassword(topology);
     const dir = path.join(out, 'scraper1-1');
     const server = execa(
       '/usr/bin/prometheus',
