@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# systemd: systemd-analyze verifies the rendered units. chromium: the dashboard's browser tests.
-packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2 systemd chromium)
+# systemd: systemd-analyze verifies the rendered units. chromium: the dashboard's browser
+# tests. openssl: secure mode's certificates.
+packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2 systemd chromium openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -12,6 +12,8 @@ import { federateMatch, ruleFiles } from './rules/promql.ts';
 import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
 import { retention } from './rules/retention.ts';
 import { scrapeJobs } from './rules/scrape-jobs.ts';
+import { securityAuth } from './rules/security-auth.ts';
+import { securityTls } from './rules/security-tls.ts';
 import { staleness } from './rules/staleness.ts';
 import { twoMembers } from './rules/two-members.ts';
 import { uniqueAddresses } from './rules/unique-addresses.ts';
@@ -36,6 +38,8 @@ export const CHECK_RULES: readonly CheckRule[] = [
   ruleFiles,
   federateMatch,
   vipAddress,
+  securityTls,
+  securityAuth,
 ];
 
 /** Every finding of every rule, errors first, then by file position. */

@@ -6,6 +6,7 @@ import type { DemoServer } from '../demo/http.ts';
 import { startPusher } from '../demo/pusher.ts';
 import { startWebhook } from '../demo/webhook.ts';
 import { ExitError } from '../errors.ts';
+import { readClientFiles } from '../runtime/client-files.ts';
 
 function integer(text: string): number {
   if (!/^\d+$/.test(text)) throw new InvalidArgumentError('not a non-negative integer');
@@ -54,7 +55,10 @@ export function registerDemoCommand(cli: Command): void {
     .requiredOption('--job <name>', 'job name of the push group')
     .requiredOption('--interval-ms <n>', 'milliseconds between pushes', integer)
     .option('--retries <n>', 'retries per push, 200 ms apart', integer, 3)
-    .action((o: { listen: string; pushUrl: string; job: string; intervalMs: number; retries: number }) => serveUntilSignal('promha demo pusher', () => startPusher(o)));
+    .option('--client-dir <dir>', 'CA, client certificate and credentials for a secure gateway (files of `promha up`)')
+    .action((o: { listen: string; pushUrl: string; job: string; intervalMs: number; retries: number; clientDir?: string }) =>
+      serveUntilSignal('promha demo pusher', async () => startPusher({ ...o, ...(o.clientDir ? { security: await readClientFiles(o.clientDir) } : {}) })),
+    );
 
   demo
     .command('webhook')

@@ -4,6 +4,7 @@ import { HOST_LAYOUT, type Layout } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
 import { kubernetesFiles } from '../render/kubernetes/files.ts';
 import { writeRender, writeTree } from '../render/write.ts';
+import { prepareSecurity } from '../security/material.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatFinding } from './check.ts';
 
@@ -37,11 +38,14 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
   if (errors.length)
     throw new ExitError(1, `${errors.map(formatFinding).join('\n')}\nnot rendered: ${errors.length} error(s) (see \`promha check\`)`);
   if (o.target === 'kubernetes') {
+    if (topology.spec.security)
+      throw new ExitError(2, `${topology.file}: --target kubernetes does not render the security section yet; render --target hosts, or terminate TLS in the cluster`);
     const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha');
     return { written: await writeTree(o.out, files), nodes: objects };
   }
+  const security = await prepareSecurity(topology);
   const layout = layoutFor(o);
-  const nodes = plan(topology, { layout });
+  const nodes = plan(topology, { layout, ...(security ? { security } : {}) });
   const written = await writeRender(o.out, nodes, layout);
   return { written, nodes: nodes.length };
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ExitError } from '../errors.ts';
 
-export const SETUP_PACKAGES = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway', 'keepalived', 'haproxy', 'iproute2'] as const;
+export const SETUP_PACKAGES = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway', 'keepalived', 'haproxy', 'iproute2', 'openssl'] as const;
 
 async function missingPackages(): Promise<string[]> {
   const missing: string[] = [];

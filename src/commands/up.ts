@@ -8,6 +8,7 @@ import { down, up } from '../runtime/up.ts';
 import { loadTopology } from '../topology/load.ts';
 import { DEFAULT_DASHBOARD_LISTEN, parseLoopbackListen } from '../dashboard/server.ts';
 import { formatStatus, collectStatus } from './status.ts';
+import { memberUrl } from '../probe/client-security.ts';
 
 export interface UpCommandOptions {
   readonly network?: NetworkMode;
@@ -51,7 +52,7 @@ export async function runUp(file: string, o: UpCommandOptions, print: (s: string
   });
   print(`\nready in ${result.seconds.toFixed(1)} s\n`);
   print(formatStatus(await collectStatus(stateDir)));
-  const ui = (role: string) => result.state.nodes.filter((n) => n.role === role).map((n) => `http://${n.localAddress}/`);
+  const ui = (role: string) => result.state.nodes.filter((n) => n.role === role).map((n) => `${memberUrl(n.localAddress)}/`);
   print(`\nopen: federators ${ui('federator').join(' ')}`);
   print(`      alertmanagers ${ui('alertmanager').join(' ')}`);
   print(`      notifications ${result.state.webhookUrl}`);

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
+import { authorization, type ClientSecurity } from '../probe/client-security.ts';
 import { json, notFound, readJson, serve, sleep, type DemoServer } from './http.ts';
 
 export type { DemoServer } from './http.ts';
@@ -18,6 +19,8 @@ export interface PusherOptions {
   readonly retries?: number;
   /** Per-attempt timeout (default 2000 ms); tests shorten it. */
   readonly attemptTimeoutMs?: number;
+  /** CA, client certificate and basic auth for a secure gateway (https push URL). */
+  readonly security?: ClientSecurity;
 }
 
 /**
@@ -85,7 +88,7 @@ export async function startPusher(o: PusherOptions): Promise<DemoServer> {
       }
       stats = { ...stats, attempts: stats.attempts + 1 };
       attemptsTotal.inc();
-      const r = await put(target, body, pushed.contentType, attemptTimeoutMs, stop.signal);
+      const r = await put(target, body, pushed.contentType, attemptTimeoutMs, stop.signal, o.security);
       if (stop.signal.aborted) return; // closing: neither a success nor a failure
       if (r.ok) {
         const now = new Date();
@@ -142,17 +145,21 @@ type PutResult = { ok: true; servedBy?: string } | { ok: false; error: string };
  * One PUT on a fresh connection (no keep-alive agent): after a VIP failover, every push
  * reaches whichever member holds the VIP now, never a connection to the old one.
  */
-function put(url: URL, body: string, contentType: string, timeoutMs: number, stop: AbortSignal): Promise<PutResult> {
+function put(url: URL, body: string, contentType: string, timeoutMs: number, stop: AbortSignal, sec?: ClientSecurity): Promise<PutResult> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = AbortSignal.any([stop, timeout]);
-  const client = url.protocol === 'https:' ? https : http;
+  const secure = url.protocol === 'https:';
+  const client = secure ? https : http;
+  const auth = secure ? authorization(sec) : undefined;
+  const tls = secure && sec ? { ...(sec.ca ? { ca: sec.ca } : {}), ...(sec.cert ? { cert: sec.cert } : {}), ...(sec.key ? { key: sec.key } : {}) } : {};
   return new Promise((resolve) => {
     const fail = (e: unknown) => {
       if (timeout.aborted) return resolve({ ok: false, error: `no answer within ${timeoutMs} ms` });
       const err = e as NodeJS.ErrnoException;
       resolve({ ok: false, error: err.code ? `${err.code}: ${err.message}` : String(err.message ?? e) });
     };
-    const req = client.request(url, { method: 'PUT', agent: false, signal, headers: { 'content-type': contentType } }, (res) => {
+    const headers = { 'content-type': contentType, ...(auth ? { authorization: auth } : {}) };
+    const req = client.request(url, { method: 'PUT', agent: false, signal, headers, ...tls }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', fail);

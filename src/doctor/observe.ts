@@ -4,9 +4,10 @@ import { PrometheusClient } from '../probe/prometheus.ts';
 import { PushgatewayClient } from '../probe/pushgateway.ts';
 import { holdsAddress } from '../runtime/netns.ts';
 import type { AlertmanagerObservation, DoctorTarget, Observations, PrometheusObservation, PushgatewayObservation, VipObservation } from './result.ts';
+import { memberUrl } from '../probe/client-security.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const url = (address: string) => `http://${address}`;
+const url = memberUrl;
 
 async function observePrometheus(address: string): Promise<PrometheusObservation> {
   const c = new PrometheusClient(url(address));

@@ -4,6 +4,8 @@ import { plan } from '../plan/plan.ts';
 import { localPlan } from '../runtime/up.ts';
 import type { StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
+import { useClientSecurity } from '../probe/client-security.ts';
+import { deploymentClientSecurity } from '../security/material.ts';
 import type { DoctorMember, DoctorTarget } from './result.ts';
 
 /**
@@ -41,6 +43,9 @@ export async function resolveTarget(topology: Topology, stateDir: StateDir): Pro
       ...(livePeerTimeout ? { livePeerTimeout } : {}),
     };
   }
+  // A real deployment in secure mode: the topology's CA and password, as the members expect them.
+  const security = await deploymentClientSecurity(topology);
+  if (security) useClientSecurity(security);
   const nodes = plan(topology, { vipStandIns: false });
   return {
     topology,

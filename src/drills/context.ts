@@ -14,6 +14,8 @@ import { isRunning } from '../runtime/process.ts';
 import type { RunState, StateDir } from '../runtime/state.ts';
 import type { PushgatewaySetSpec } from '../topology/schema.ts';
 import type { Topology } from '../topology/topology.ts';
+import { memberUrl } from '../probe/client-security.ts';
+import { getText } from '../probe/http.ts';
 
 /** What a scenario can do to the running stack, and read from it. */
 export class DrillContext {
@@ -47,7 +49,7 @@ export class DrillContext {
   async restartBackup(timeoutMs: number): Promise<number | undefined> {
     const am = this.spec.alertmanagers;
     const members = [...am.members.map((m) => m.name), am.backup.name];
-    const client = (m: string) => new AlertmanagerClient(`http://${this.address(m)}`);
+    const client = (m: string) => this.alertmanager(m);
     await this.kill(am.backup.name);
     await this.start(am.backup.name);
     return this.waitFor(async () => {
@@ -77,7 +79,13 @@ export class DrillContext {
     return ns;
   }
   prometheus(name: string): PrometheusClient {
-    return new PrometheusClient(`http://${this.address(name)}`);
+    return new PrometheusClient(memberUrl(this.address(name)));
+  }
+  alertmanager(name: string): AlertmanagerClient {
+    return new AlertmanagerClient(memberUrl(this.address(name)));
+  }
+  pushgateway(name: string): PushgatewayClient {
+    return new PushgatewayClient(memberUrl(this.address(name)));
   }
 
   /** SIGKILL every process of a member: a lost host, as far as that member goes. */
@@ -111,8 +119,8 @@ export class DrillContext {
 
   /** The gateway member the VIP of a set reaches now: it names itself in --web.external-url. */
   async vipHolder(set: PushgatewaySetSpec): Promise<string | undefined> {
-    const flags = (await new PushgatewayClient(`http://${set.vip.address}`, { timeoutMs: 1000 }).status()).flags;
-    return set.members.find((m) => (flags['web.external-url'] ?? '').startsWith(`http://${this.address(m.name)}`))?.name;
+    const flags = (await new PushgatewayClient(memberUrl(String(set.vip.address)), { timeoutMs: 1000 }).status()).flags;
+    return set.members.find((m) => (flags['web.external-url'] ?? '').startsWith(memberUrl(this.address(m.name))))?.name;
   }
 
   async fault(kind: 'exporter' | 'pusher', target: string, body: Record<string, unknown>): Promise<void> {
@@ -146,7 +154,7 @@ export class DrillContext {
       const open = openAlerts(alertsIn(await this.notifications())).filter((l) => l['alertname'] !== WATCHDOG_ALERT);
       if (open.length > 0) return false;
       for (const m of this.spec.alertmanagers.members) {
-        const active = await new AlertmanagerClient(`http://${this.address(m.name)}`).alerts();
+        const active = await this.alertmanager(m.name).alerts();
         if (active.some((a) => a.labels['alertname'] !== WATCHDOG_ALERT)) return false;
       }
       return true;

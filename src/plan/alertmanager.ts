@@ -2,6 +2,7 @@ import { Address } from '../address.ts';
 import type { AlertmanagerMemberSpec, TopologySpec } from '../topology/schema.ts';
 import { DEFAULT_CLUSTER_PORT, peerTimeout } from './derived.ts';
 import type { Layout, NodeSpec } from './node-spec.ts';
+import { clusterTlsArgs, scheme, securityFiles, webConfigArgs, type SecurityMaterial } from './security.ts';
 import { yamlFile } from './yaml-file.ts';
 
 export const BACKUP_RECEIVER = 'promha-backup-blackhole';
@@ -33,7 +34,7 @@ export function backupAlertmanagerConfig(spec: TopologySpec): Record<string, unk
   };
 }
 
-export function planAlertmanagers(spec: TopologySpec, layout: Layout): NodeSpec[] {
+export function planAlertmanagers(spec: TopologySpec, layout: Layout, security?: SecurityMaterial): NodeSpec[] {
   const am = spec.alertmanagers;
   const all = [...am.members, am.backup];
   const timeout = peerTimeout(spec);
@@ -47,11 +48,13 @@ export function planAlertmanagers(spec: TopologySpec, layout: Layout): NodeSpec[
       `--config.file=${configDir}/alertmanager.yml`,
       `--storage.path=${dataDir}`,
       `--web.listen-address=${member.address.listen}`,
-      `--web.external-url=http://${member.address}/`,
+      `--web.external-url=${scheme(spec)}://${member.address}/`,
+      ...webConfigArgs(spec, configDir),
       `--cluster.listen-address=${cluster.isIp ? cluster : `0.0.0.0:${cluster.port}`}`,
       ...(cluster.isIp ? [`--cluster.advertise-address=${cluster}`] : []),
       ...all.filter((p) => p !== member).map((p) => `--cluster.peer=${clusterAddress(p)}`),
       `--cluster.peer-timeout=${timeout}`,
+      ...clusterTlsArgs(spec, configDir),
     ];
     return {
       name: member.name,
@@ -64,7 +67,10 @@ export function planAlertmanagers(spec: TopologySpec, layout: Layout): NodeSpec[
       // Silences and the notification log live here; losing them is what the backup guards against.
       persistent: true,
       standIn: false,
-      files: [yamlFile('alertmanager.yml', backup ? backupAlertmanagerConfig(spec) : activeAlertmanagerConfig(spec))],
+      files: [
+        yamlFile('alertmanager.yml', backup ? backupAlertmanagerConfig(spec) : activeAlertmanagerConfig(spec)),
+        ...securityFiles(spec, member.name, configDir, security, { server: true, client: false, gossip: true }),
+      ],
       processes: [{ name: 'alertmanager', binary: 'prometheus-alertmanager', args }],
     };
   });

@@ -14,6 +14,7 @@ import {
 import { metaRuleFile } from './meta-rules.ts';
 import type { FileSpec, Layout, NodeSpec } from './node-spec.ts';
 import { prometheusArgs } from './prometheus-flags.ts';
+import { clientHttpConfig, securityFiles, type SecurityMaterial } from './security.ts';
 import { yamlFile } from './yaml-file.ts';
 
 /** Rule files as the federators load them: the user's, copied unchanged, then the generated meta rules. */
@@ -33,8 +34,10 @@ const memberTarget = (address: string, labels: Record<string, string>) => ({ tar
 // Target labels name members in alerts; dropped from scraped samples so copies still merge.
 const dropMemberLabels = { action: 'labeldrop', regex: 'promha_set|promha_member' };
 
-export function federatorConfig(topology: Topology, member: string): Record<string, unknown> {
+export function federatorConfig(topology: Topology, member: string, configDir: string): Record<string, unknown> {
   const { spec } = topology;
+  // Every endpoint a federator reaches is a promha member: in secure mode each link is TLS and authenticated.
+  const client = clientHttpConfig(spec, configDir);
   const interval = spec.intervals.federate.toString();
   const timeout = federateTimeout(spec).toString();
   const federateJobs = spec.scrapers.map((set) => ({
@@ -43,6 +46,7 @@ export function federatorConfig(topology: Topology, member: string): Record<stri
     scrape_timeout: timeout,
     honor_labels: true,
     metrics_path: '/federate',
+    ...client,
     params: { 'match[]': [...spec.federators.match] },
     // Each member is its own target, addressed directly: never a VIP.
     static_configs: set.members.map((m) => memberTarget(String(m.address), { promha_set: set.name, promha_member: m.name })),
@@ -54,6 +58,7 @@ export function federatorConfig(topology: Topology, member: string): Record<stri
     scrape_interval: interval,
     scrape_timeout: timeout,
     honor_labels: true,
+    ...client,
     // Gateway copies merge with no per-member label; at most one member holds a group (DESIGN §3.3).
     static_configs: set.members.map((m) => memberTarget(String(m.address), { promha_set: set.name, promha_member: m.name })),
     metric_relabel_configs: [dropMemberLabels],
@@ -68,6 +73,7 @@ export function federatorConfig(topology: Topology, member: string): Record<stri
             scrape_timeout: timeout,
             // Kept per member (honor_labels off) so a standby that still holds groups is visible.
             honor_labels: false,
+            ...client,
             static_configs: spec.pushgateways.flatMap((set) =>
               set.members.map((m) => memberTarget(String(m.address), { promha_set: set.name, promha_member: m.name })),
             ),
@@ -83,12 +89,14 @@ export function federatorConfig(topology: Topology, member: string): Record<stri
       job_name: FEDERATOR_JOB,
       scrape_interval: interval,
       scrape_timeout: timeout,
+      ...client,
       static_configs: spec.federators.members.map((m) => memberTarget(String(m.address), { promha_member: m.name })),
     },
     {
       job_name: ALERTMANAGER_JOB,
       scrape_interval: interval,
       scrape_timeout: timeout,
+      ...client,
       static_configs: [
         ...am.members.map((m) => memberTarget(String(m.address), { promha_member: m.name, promha_role: 'active' })),
         memberTarget(String(am.backup.address), { promha_member: am.backup.name, promha_role: 'backup' }),
@@ -109,13 +117,13 @@ export function federatorConfig(topology: Topology, member: string): Record<stri
       // their alerts are identical and Alertmanager merges them (DESIGN §3.6).
       alert_relabel_configs: [{ action: 'labeldrop', regex: 'federator_replica' }],
       // The backup member is left out on purpose: it must never receive alerts.
-      alertmanagers: [{ api_version: 'v2', static_configs: [{ targets: am.members.map((m) => String(m.address)) }] }],
+      alertmanagers: [{ api_version: 'v2', ...client, static_configs: [{ targets: am.members.map((m) => String(m.address)) }] }],
     },
     scrape_configs: [...federateJobs, ...gatewayJobs, ...pushGroupJob, ...metaJobs, ...spec.federators.scrape_configs],
   };
 }
 
-export function planFederators(topology: Topology, layout: Layout): NodeSpec[] {
+export function planFederators(topology: Topology, layout: Layout, security?: SecurityMaterial): NodeSpec[] {
   const { spec } = topology;
   const set = spec.federators;
   const retention = federatorRetention(topology);
@@ -123,10 +131,10 @@ export function planFederators(topology: Topology, layout: Layout): NodeSpec[] {
   return set.members.map((member) => {
     const configDir = layout.configDir(member.name);
     const dataDir = layout.dataDir(member.name, set.storage.path);
-    const args = prometheusArgs({ configDir, dataDir, address: member.address, retention, lookback: spec.lookback_delta });
+    const args = prometheusArgs({ spec, configDir, dataDir, address: member.address, retention, lookback: spec.lookback_delta });
     if (set.for_grace_period) args.push(`--rules.alert.for-grace-period=${set.for_grace_period}`);
     if (set.resend_delay) args.push(`--rules.alert.resend-delay=${set.resend_delay}`);
-    const config = yamlFile('prometheus.yml', federatorConfig(topology, member.name));
+    const config = yamlFile('prometheus.yml', federatorConfig(topology, member.name, configDir));
     return {
       name: member.name,
       role: 'federator',
@@ -137,7 +145,7 @@ export function planFederators(topology: Topology, layout: Layout): NodeSpec[] {
       dataDir,
       persistent: set.storage.persistent,
       standIn: false,
-      files: [config, ...rules],
+      files: [config, ...rules, ...securityFiles(spec, member.name, configDir, security, { server: true, client: true })],
       processes: [{ name: 'prometheus', binary: 'prometheus', args }],
     };
   });

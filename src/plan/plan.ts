@@ -4,6 +4,7 @@ import { planFederators } from './federator.ts';
 import { HOST_LAYOUT, type Layout, type NodeSpec, type VipMode } from './node-spec.ts';
 import { planPushgatewaySet, planVipStandIn } from './pushgateway.ts';
 import { planScraperSet } from './scraper.ts';
+import type { SecurityMaterial } from './security.ts';
 
 export interface PlanOptions {
   /** @default HOST_LAYOUT */
@@ -17,6 +18,8 @@ export interface PlanOptions {
    * @default 'keepalived'
    */
   readonly vip?: VipMode;
+  /** Certificates and password for secure mode; without them the secret files are left out (as in `check`). */
+  readonly security?: SecurityMaterial;
 }
 
 /**
@@ -27,11 +30,12 @@ export interface PlanOptions {
 export function plan(topology: Topology, options: PlanOptions = {}): NodeSpec[] {
   const layout = options.layout ?? HOST_LAYOUT;
   const { spec } = topology;
+  const sec = options.security;
   return [
-    ...spec.scrapers.flatMap((s) => planScraperSet(spec, s, layout)),
-    ...spec.pushgateways.flatMap((s) => planPushgatewaySet(spec, s, layout, options.vip ?? 'keepalived')),
-    ...(options.vipStandIns === false ? [] : spec.pushgateways.map((s) => planVipStandIn(s, layout))),
-    ...planAlertmanagers(spec, layout),
-    ...planFederators(topology, layout),
+    ...spec.scrapers.flatMap((s) => planScraperSet(spec, s, layout, sec)),
+    ...spec.pushgateways.flatMap((s) => planPushgatewaySet(spec, s, layout, options.vip ?? 'keepalived', sec)),
+    ...(options.vipStandIns === false ? [] : spec.pushgateways.map((s) => planVipStandIn(spec, s, layout, sec))),
+    ...planAlertmanagers(spec, layout, sec),
+    ...planFederators(topology, layout, sec),
   ];
 }

@@ -1,8 +1,11 @@
 import type { Address } from '../address.ts';
 import type { Duration } from '../duration.ts';
+import type { TopologySpec } from '../topology/schema.ts';
+import { scheme, webConfigArgs } from './security.ts';
 
 /** Flags every Prometheus server gets: scraper and federator alike. */
 export function prometheusArgs(o: {
+  readonly spec: TopologySpec;
   readonly configDir: string;
   readonly dataDir: string;
   readonly address: Address;
@@ -15,7 +18,8 @@ export function prometheusArgs(o: {
     `--storage.tsdb.retention.time=${o.retention}`,
     `--web.listen-address=${o.address.listen}`,
     // The default uses the machine's hostname, which then ends up in alert generator URLs.
-    `--web.external-url=http://${o.address}/`,
+    `--web.external-url=${scheme(o.spec)}://${o.address}/`,
     `--query.lookback-delta=${o.lookback}`,
+    ...webConfigArgs(o.spec, o.configDir),
   ];
 }

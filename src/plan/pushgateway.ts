@@ -1,6 +1,7 @@
 import type { Address } from '../address.ts';
 import type { PushgatewaySetSpec, TopologySpec } from '../topology/schema.ts';
 import type { FileSpec, Layout, NodeSpec, ProcessSpec, VipMode } from './node-spec.ts';
+import { basicAuthHeader, CA_FILE, CERT_FILE, HAPROXY_PEM, KEY_FILE, scheme, securityFiles, tlsOn, webConfigArgs, type SecurityMaterial } from './security.ts';
 
 export const KEEPALIVED_CONF = 'keepalived.conf';
 export const CHECK_SCRIPT = 'check-pushgateway.sh';
@@ -10,16 +11,35 @@ export const HAPROXY_CFG = 'haproxy.cfg';
 /** The host part keepalived's scripts connect to: the bound IP, or loopback when the gateway binds every interface. */
 const localHost = (a: Address) => (a.isIp ? a.host : '127.0.0.1');
 
+/** How the keepalived scripts reach the local gateway in secure mode. */
+interface ScriptSecurity {
+  /** The node's config directory, when the gateway speaks TLS. */
+  readonly tlsDir?: string;
+  readonly authorization?: string;
+}
+
 /*
  * Both scripts speak HTTP through bash's /dev/tcp so a host needs nothing beyond
- * bash and keepalived (no curl).
+ * bash and keepalived (no curl); with TLS through `openssl s_client`, which every
+ * Debian host has.
  */
-function httpScript(why: string, method: string, target: Address, path: string, okStatus: number, timeoutSeconds: number): string {
+function httpScript(why: string, method: string, target: Address, path: string, okStatus: number, timeoutSeconds: number, sec: ScriptSecurity = {}): string {
   const host = localHost(target);
+  const auth = sec.authorization ? `Authorization: ${sec.authorization}\\r\\n` : '';
+  const request = `'${method} ${path} HTTP/1.0\\r\\nHost: ${host}:${target.port}\\r\\n${auth}Content-Length: 0\\r\\n\\r\\n'`;
+  if (sec.tlsDir) {
+    const d = sec.tlsDir;
+    const verifyIp = target.isIp ? ` -verify_ip ${host}` : '';
+    return `#!/bin/bash
+# ${why}
+status=$(printf ${request} | timeout ${timeoutSeconds} openssl s_client -quiet -connect ${host}:${target.port} -CAfile ${d}/${CA_FILE} -cert ${d}/${CERT_FILE} -key ${d}/${KEY_FILE} -verify_return_error${verifyIp} 2>/dev/null | head -n 1)
+[[ $status == *" ${okStatus} "* ]]
+`;
+  }
   return `#!/bin/bash
 # ${why}
 exec 3<>/dev/tcp/${host}/${target.port} || exit 1
-printf '${method} ${path} HTTP/1.0\\r\\nHost: ${host}:${target.port}\\r\\nContent-Length: 0\\r\\n\\r\\n' >&3
+printf ${request} >&3
 IFS= read -r -t ${timeoutSeconds} status <&3 || exit 1
 [[ $status == *" ${okStatus} "* ]]
 `;
@@ -71,22 +91,27 @@ vrrp_instance ${set.name} {
 `;
 }
 
-export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, layout: Layout, vip: VipMode): NodeSpec[] {
+export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, layout: Layout, vip: VipMode, security?: SecurityMaterial): NodeSpec[] {
   return set.members.map((member, index) => {
     const configDir = layout.configDir(member.name);
     const runDir = layout.runDir(member.name);
+    const authorization = basicAuthHeader(security);
+    const sec: ScriptSecurity = { ...(tlsOn(spec) ? { tlsDir: configDir } : {}), ...(authorization ? { authorization } : {}) };
+    // A script that carries the password is a secret too.
+    const scriptMode = authorization ? 0o700 : 0o755;
     const files: FileSpec[] = [
       { path: KEEPALIVED_CONF, content: keepalivedConf(spec, set, index, configDir, member.name) },
       {
         path: CHECK_SCRIPT,
-        mode: 0o755,
-        content: httpScript('keepalived track_script: the local pushgateway must answer /-/ready.', 'GET', member.address, '/-/ready', 200, 2),
+        mode: scriptMode,
+        content: httpScript('keepalived track_script: the local pushgateway must answer /-/ready.', 'GET', member.address, '/-/ready', 200, 2, sec),
       },
       {
         path: WIPE_SCRIPT,
-        mode: 0o755,
-        content: httpScript('keepalived notify_backup/notify_fault: a demoted gateway drops every push group.', 'PUT', member.address, '/api/v1/admin/wipe', 202, 5),
+        mode: scriptMode,
+        content: httpScript('keepalived notify_backup/notify_fault: a demoted gateway drops every push group.', 'PUT', member.address, '/api/v1/admin/wipe', 202, 5, sec),
       },
+      ...securityFiles(spec, member.name, configDir, security, { server: true, client: false }),
     ];
     return {
       name: member.name,
@@ -105,7 +130,8 @@ export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, 
           args: [
             // Pushes arrive on the VIP, which keepalived puts on this host: listen on every interface.
             `--web.listen-address=${vip === 'keepalived' ? `:${member.address.port}` : member.address.listen}`,
-            `--web.external-url=http://${member.address}/`,
+            `--web.external-url=${scheme(spec)}://${member.address}/`,
+            ...webConfigArgs(spec, configDir),
             // Debian's package persists by default; the seed wants none: a restarted gateway is empty.
             `--persistence.file=${set.persistence_file}`,
             // Needed by the wipe of a demoted gateway.
@@ -138,10 +164,21 @@ function keepalivedProcess(configDir: string, runDir: string): ProcessSpec {
 /** Name of the HAProxy node that stands in for a set's VIP without root. */
 export const vipNodeName = (set: PushgatewaySetSpec) => `${set.name}-vip`;
 
-function haproxyConfig(set: PushgatewaySetSpec, runDir: string): string {
+/*
+ * In secure mode HAProxy terminates TLS with the VIP's own certificate and speaks TLS to
+ * the gateways (verified against the CA, its certificate as client certificate). The
+ * pushers' Authorization header passes through; the health check sends its own.
+ */
+function haproxyConfig(spec: TopologySpec, set: PushgatewaySetSpec, configDir: string, runDir: string, security?: SecurityMaterial): string {
+  const tls = tlsOn(spec) ? ` ssl verify required ca-file ${configDir}/${CA_FILE} crt ${configDir}/${HAPROXY_PEM}` : '';
   const servers = set.members
-    .map((m, i) => `    server ${m.name} ${m.address} check inter 1s fall 3 rise 2${i > 0 ? ' backup' : ''}`)
+    .map((m, i) => `    server ${m.name} ${m.address} check inter 1s fall 3 rise 2${tls}${i > 0 ? ' backup' : ''}`)
     .join('\n');
+  // Like the members' web.yml: a client certificate is verified when shown (or required).
+  const verify = spec.security?.tls?.client_certs === 'required' ? 'required' : 'optional';
+  const bindTls = tlsOn(spec) ? ` ssl crt ${configDir}/${HAPROXY_PEM} ca-file ${configDir}/${CA_FILE} verify ${verify}` : '';
+  const authorization = basicAuthHeader(security);
+  const check = authorization ? `    http-check send meth GET uri /-/ready hdr Authorization "${authorization}"` : '    option httpchk GET /-/ready';
   return `# Generated by promha from the topology file: edit the topology, not this file.
 # Stands in for the keepalived VIP of ${set.name} where there is no root.
 global
@@ -155,7 +192,7 @@ defaults
     timeout server 10s
 
 frontend ${set.name}_vip
-    bind ${set.vip.address}
+    bind ${set.vip.address}${bindTls}
     default_backend ${set.name}
 
 backend ${set.name}
@@ -167,14 +204,14 @@ backend ${set.name}
     # Pushes in flight when the active gateway dies land on the standby (DESIGN §3.5).
     option redispatch
     retries 3
-    option httpchk GET /-/ready
+${authorization ? '    option httpchk\n' : ''}${check}
     http-check expect status 200
     http-response set-header X-Served-By %s
 ${servers}
 `;
 }
 
-export function planVipStandIn(set: PushgatewaySetSpec, layout: Layout): NodeSpec {
+export function planVipStandIn(spec: TopologySpec, set: PushgatewaySetSpec, layout: Layout, security?: SecurityMaterial): NodeSpec {
   const name = vipNodeName(set);
   const configDir = layout.configDir(name);
   return {
@@ -186,7 +223,11 @@ export function planVipStandIn(set: PushgatewaySetSpec, layout: Layout): NodeSpe
     configDir,
     persistent: false,
     standIn: true,
-    files: [{ path: HAPROXY_CFG, content: haproxyConfig(set, layout.runDir(name)) }],
+    files: [
+      // Holds the Authorization header of the health check in secure mode.
+      { path: HAPROXY_CFG, content: haproxyConfig(spec, set, configDir, layout.runDir(name), security), ...(basicAuthHeader(security) ? { mode: 0o600 } : {}) },
+      ...securityFiles(spec, name, configDir, security, { server: false, client: false, haproxy: true }),
+    ],
     processes: [{ name: 'haproxy', binary: 'haproxy', args: ['-W', '-db', '-f', `${configDir}/${HAPROXY_CFG}`] }],
   };
 }

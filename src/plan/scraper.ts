@@ -1,6 +1,7 @@
 import type { ScraperSetSpec, TopologySpec } from '../topology/schema.ts';
 import type { Layout, NodeSpec } from './node-spec.ts';
 import { prometheusArgs } from './prometheus-flags.ts';
+import { securityFiles, type SecurityMaterial } from './security.ts';
 import { yamlFile } from './yaml-file.ts';
 
 /** The scrape_configs of an exporter group, as a scraper runs them. */
@@ -16,7 +17,7 @@ export function exporterScrapeConfigs(spec: TopologySpec, groupName: string): Re
   ];
 }
 
-export function planScraperSet(spec: TopologySpec, set: ScraperSetSpec, layout: Layout): NodeSpec[] {
+export function planScraperSet(spec: TopologySpec, set: ScraperSetSpec, layout: Layout, security?: SecurityMaterial): NodeSpec[] {
   return set.members.map((member) => {
     const configDir = layout.configDir(member.name);
     const dataDir = layout.dataDir(member.name, set.storage.path);
@@ -40,12 +41,12 @@ export function planScraperSet(spec: TopologySpec, set: ScraperSetSpec, layout: 
       dataDir,
       persistent: set.storage.persistent,
       standIn: false,
-      files: [yamlFile('prometheus.yml', config)],
+      files: [yamlFile('prometheus.yml', config), ...securityFiles(spec, member.name, configDir, security, { server: true, client: false })],
       processes: [
         {
           name: 'prometheus',
           binary: 'prometheus',
-          args: prometheusArgs({ configDir, dataDir, address: member.address, retention: set.storage.retention, lookback: spec.lookback_delta }),
+          args: prometheusArgs({ spec, configDir, dataDir, address: member.address, retention: set.storage.retention, lookback: spec.lookback_delta }),
         },
       ],
     };

@@ -7,6 +7,7 @@
  * command can print `error.message` as it is.
  */
 import type { z } from 'zod';
+import { secureRequestInit } from './client-security.ts';
 
 /** Any failure to get a usable answer from a server. */
 export class ProbeError extends Error {
@@ -115,7 +116,10 @@ async function request(
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { method, body, headers, signal, redirect: 'follow' });
+    const secure = secureRequestInit(url);
+    // Node's fetch is undici: it takes undici's dispatcher (the CA and client certificate).
+    const init = { method, body, headers: { ...secure.headers, ...headers }, signal, redirect: 'follow', ...(secure.dispatcher ? { dispatcher: secure.dispatcher } : {}) };
+    response = await fetch(url, init as RequestInit);
     text = await response.text();
   } catch (error) {
     throw new ProbeError(`${method} ${url}: ${describeNetworkError(error, timeoutMs)}`, { url, cause: error });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitError } from '../errors.ts';
 import { DEBIAN_BINARY_PATHS, type FileSpec, type Layout, type NodeSpec } from '../plan/node-spec.ts';
@@ -58,6 +58,8 @@ export async function writeTree(outDir: string, files: readonly TreeFile[], mark
       const file = path.join(tmp, f.path);
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, f.content, { mode: f.mode ?? 0o644 });
+      // Exact modes whatever the umask: files that hold secrets are 0600 (0700 for scripts).
+      await chmod(file, f.mode ?? 0o644);
     }
     const old = `${tmp}-old`;
     if (await exists(outDir)) await rename(outDir, old);

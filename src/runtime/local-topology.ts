@@ -115,7 +115,7 @@ export function localAddressing(spec: TopologySpec, mode: NetworkMode, subnet = 
       address: demoAddress(mode === 'netns' ? 9300 + i : 9300),
       target: s.name,
       job: s.jobs[0]?.name ?? `promha-demo-${s.name}`,
-      pushUrl: `http://${vip}`,
+      pushUrl: `${spec.security?.tls ? 'https' : 'http'}://${vip}`,
     });
   });
   demo.push({ name: 'webhook', kind: 'webhook', address: demoAddress(5001) });

@@ -3,6 +3,8 @@ import { AlertmanagerClient } from '../probe/alertmanager.ts';
 import { PrometheusClient } from '../probe/prometheus.ts';
 import { PushgatewayClient } from '../probe/pushgateway.ts';
 import type { Role } from '../plan/node-spec.ts';
+import { memberUrl } from '../probe/client-security.ts';
+import { send } from '../probe/http.ts';
 
 /** One readiness verdict with the evidence, for progress lines and `status`. */
 export interface Readiness {
@@ -10,14 +12,15 @@ export interface Readiness {
   readonly detail: string;
 }
 
-const url = (address: string) => `http://${address}`;
+const url = memberUrl;
 
-async function httpReady(address: string): Promise<Readiness> {
+/** `/-/ready` of a VIP (a member behind it, so secure in secure mode) or of a demo process (plain HTTP). */
+async function httpReady(base: string): Promise<Readiness> {
   try {
-    const r = await fetch(`${url(address)}/-/ready`, { signal: AbortSignal.timeout(2000) });
-    return { ready: r.status === 200, detail: `/-/ready ${r.status}` };
+    await send('GET', `${base}/-/ready`, undefined, undefined, { timeoutMs: 2000 });
+    return { ready: true, detail: '/-/ready 200' };
   } catch (e) {
-    return { ready: false, detail: `unreachable (${(e as Error).message})` };
+    return { ready: false, detail: (e as Error).message };
   }
 }
 
@@ -42,8 +45,9 @@ export async function readiness(role: Role | 'demo', address: string, clusterSiz
         return { ready: false, detail: `unreachable (${(e as Error).message})` };
       }
     case 'vip':
+      return httpReady(url(address));
     case 'demo':
-      return httpReady(address);
+      return httpReady(`http://${address}`);
   }
 }
 

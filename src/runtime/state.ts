@@ -1,6 +1,8 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Role } from '../plan/node-spec.ts';
+import { useClientSecurity } from '../probe/client-security.ts';
+import { readClientFiles } from './client-files.ts';
 import type { NetworkMode } from './local-topology.ts';
 import type { NetworkRecord } from './netns.ts';
 import type { ProcessRecord } from './process.ts';
@@ -33,6 +35,8 @@ export interface RunState {
   readonly webhookUrl?: string;
   /** The dashboard that runs as part of the stack. */
   readonly dashboardUrl?: string;
+  /** Secure mode: the members speak TLS and/or want basic auth; the client identity is in `client/`. */
+  readonly security?: { readonly tls: boolean; readonly auth: boolean };
 }
 
 /** Where one stack keeps its files: configs, data, logs and the state file. */
@@ -60,16 +64,31 @@ export class StateDir {
   logFile(node: string, process: string) {
     return path.resolve(this.root, 'logs', `${node}.${process}.log`);
   }
+  /** The client identity of a secure stack (CA, certificate, credentials). */
+  get clientDir() {
+    return path.resolve(this.root, 'client');
+  }
+  /** The CA `up` generates for the local addresses in secure mode. */
+  get caDir() {
+    return path.resolve(this.root, 'ca');
+  }
   get notificationsFile() {
     return path.resolve(this.root, 'notifications.jsonl');
   }
 
+  /**
+   * The state of the stack, if one runs. For a secure stack this also makes every
+   * client of this process use the stack's CA and credentials.
+   */
   async read(): Promise<RunState | undefined> {
+    let state: RunState;
     try {
-      return JSON.parse(await readFile(this.stateFile, 'utf8')) as RunState;
+      state = JSON.parse(await readFile(this.stateFile, 'utf8')) as RunState;
     } catch {
       return undefined;
     }
+    if (state.security) useClientSecurity(await readClientFiles(this.clientDir));
+    return state;
   }
   async write(state: RunState): Promise<void> {
     await mkdir(this.root, { recursive: true });

@@ -7,6 +7,10 @@ import { ExitError } from '../errors.ts';
 import type { BinaryName, Layout, NodeSpec } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
 import { writeRender } from '../render/write.ts';
+import { prepareSecurity } from '../security/material.ts';
+import type { SecurityMaterial } from '../plan/security.ts';
+import { useClientSecurity } from '../probe/client-security.ts';
+import { writeClientFiles } from './client-files.ts';
 import type { Topology } from '../topology/topology.ts';
 import { findBinaries } from './binaries.ts';
 import { bundleCommands } from './bundle.ts';
@@ -17,6 +21,7 @@ import { hasExited, isRunning, processesOfStack, startProcess, stopProcess, tail
 import { readlinkSync } from 'node:fs';
 import { federationUp, readiness, waitFor } from './readiness.ts';
 import { StateDir, type NodeRecord, type RunState } from './state.ts';
+import { memberUrl } from '../probe/client-security.ts';
 
 export interface UpOptions {
   readonly mode: NetworkMode;
@@ -50,10 +55,10 @@ function stateLayout(dir: StateDir): Layout {
  * What runs on this machine for a topology: local addresses, the local topology and
  * its planned nodes. `doctor` compares the live stack against the same plan.
  */
-export function localPlan(topology: Topology, stateDir: StateDir, mode: NetworkMode, subnet?: string) {
+export function localPlan(topology: Topology, stateDir: StateDir, mode: NetworkMode, subnet?: string, security?: SecurityMaterial) {
   const addressing = localAddressing(topology.spec, mode, subnet);
   const local = localTopology(topology, addressing, demoRules(topology.spec));
-  const nodes = plan(local, { layout: stateLayout(stateDir), vip: mode === 'netns' ? 'keepalived' : 'haproxy', vipStandIns: mode === 'loopback' });
+  const nodes = plan(local, { layout: stateLayout(stateDir), vip: mode === 'netns' ? 'keepalived' : 'haproxy', vipStandIns: mode === 'loopback', ...(security ? { security } : {}) });
   return { addressing, local, nodes };
 }
 
@@ -94,7 +99,10 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     throw new ExitError(2, `a stack is already running from ${o.stateDir.root}: \`promha down\` first`);
   if (o.mode === 'netns' && process.getuid?.() !== 0) throw new ExitError(2, 'netns mode needs root\n    fix: run as root, or use --network loopback');
 
-  const { addressing, local, nodes } = localPlan(topology, o.stateDir, o.mode, o.subnet);
+  // Secure mode: a CA of its own and certificates for the local addresses, which no supplied certificate names.
+  const unsecured = localPlan(topology, o.stateDir, o.mode, o.subnet);
+  const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
+  const { addressing, local, nodes } = security ? localPlan(topology, o.stateDir, o.mode, o.subnet, security) : unsecured;
   const bins = findBinaries(
     nodes.flatMap((n) => n.processes.map((p) => p.binary)),
     o.binaries,
@@ -114,6 +122,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     nodes: [],
     webhookUrl: `http://${addressing.demo.find((d) => d.kind === 'webhook')?.address}/notifications`,
     ...(o.dashboard ? { dashboardUrl: `http://${o.dashboard}/` } : {}),
+    ...(security ? { security: { tls: security.tls !== undefined, auth: security.auth !== undefined } } : {}),
   };
   const started: ProcessRecord[] = [];
   // Ctrl-C or a SIGTERM during start rolls back like any other failure.
@@ -133,6 +142,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
   };
 
   try {
+    if (security) useClientSecurity(await writeClientFiles(o.stateDir.clientDir, security));
     await o.stateDir.write(state);
     await writeRender(o.stateDir.nodesDir, nodes, stateLayout(o.stateDir));
     for (const n of nodes) {
@@ -167,7 +177,10 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
       step();
       const args = ['demo', d.kind, '--listen', String(d.address)];
       if (d.kind === 'exporter') args.push('--group', d.target ?? d.name);
-      if (d.kind === 'pusher') args.push('--push-url', d.pushUrl ?? '', '--job', d.job ?? d.name, '--interval-ms', String(topology.spec.intervals.push.ms));
+      if (d.kind === 'pusher') {
+        args.push('--push-url', d.pushUrl ?? '', '--job', d.job ?? d.name, '--interval-ms', String(topology.spec.intervals.push.ms));
+        if (security) args.push('--client-dir', o.stateDir.clientDir);
+      }
       if (d.kind === 'webhook') args.push('--file', o.stateDir.notificationsFile);
       const p = startProcess({ name: d.name, binary: demoCmd[0] as string, args: [...demoCmd.slice(1), ...args], log: o.stateDir.logFile(d.name, d.kind), stateRoot: o.stateDir.absoluteRoot });
       await record({ name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address) }, [p]);
@@ -232,7 +245,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     const ams = nodes.filter((n) => n.role === 'alertmanager');
     for (const n of ams.filter((x) => !x.backup)) await startNode(n);
     for (const n of ams.filter((x) => !x.backup))
-      await waitFor(async () => ({ ready: await isOk(`http://${n.address}/-/healthy`), detail: '' }), { timeoutMs, failed: exited });
+      await waitFor(async () => ({ ready: await isOk(`${memberUrl(String(n.address))}/-/healthy`), detail: '' }), { timeoutMs, failed: exited });
     for (const n of ams.filter((x) => x.backup)) await startNode(n);
     for (const n of ams) await awaitNode(n);
     // Federators last: their first alerts (the watchdog among them) find the Alertmanagers

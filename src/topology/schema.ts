@@ -170,6 +170,53 @@ export const alertmanagerClusterSchema = z.strictObject({
   inhibit_rules: z.array(passthrough).optional(),
 });
 
+export const suppliedCaSchema = z
+  .strictObject({
+    ca_file: z.string().min(1).meta({ description: 'PEM file of the CA that signed the certificate, relative to this file' }),
+    cert_file: z.string().min(1).meta({ description: 'PEM certificate used by every member, with every member address as an IP or DNS SAN' }),
+    key_file: z.string().min(1).meta({ description: 'PEM private key of cert_file (keep it mode 0600)' }),
+  })
+  .meta({ description: 'Certificates you supply: one certificate, signed by ca_file, for every member' });
+
+export const tlsSchema = z.strictObject({
+  ca: z
+    .union([z.literal('generate'), suppliedCaSchema])
+    .default('generate')
+    .meta({ description: '`generate`: promha keeps a CA in ca_dir and issues a certificate per member with its address as SAN. Or the files you supply' }),
+  ca_dir: z
+    .string()
+    .min(1)
+    .default('promha-ca')
+    .meta({ description: 'Where a generated CA is kept (ca.crt, and ca.key with mode 0600), relative to this file. Default promha-ca' }),
+  client_certs: z
+    .enum(['optional', 'required'])
+    .default('optional')
+    .meta({
+      description:
+        'HTTP endpoints: `optional` verifies a client certificate when one is shown (a certificate from another CA is refused) and accepts basic auth without one; `required` refuses clients without a certificate of the CA. Gossip always requires one',
+    }),
+  insecure_skip_verify: z.boolean().default(false).meta({ description: 'Skip server certificate verification on every link. Never in production: `check` refuses it' }),
+});
+
+export const basicAuthSchema = z.strictObject({
+  username: z.string().min(1).regex(/^[^:\s]+$/, 'a username has no ":" and no spaces').default('promha').meta({ description: 'The user every link authenticates as. Default promha' }),
+  password_file: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'File holding the password (first line), relative to this file; mode 0600. promha renders its bcrypt hash into web.yml' }),
+  password: z.string().optional().meta({ description: 'Not allowed: `check` refuses inline passwords. Use password_file' }),
+});
+
+export const securitySchema = z
+  .strictObject({
+    tls: tlsSchema.optional().meta({ description: 'TLS on every HTTP endpoint and mutual TLS on the Alertmanager gossip' }),
+    basic_auth: basicAuthSchema
+      .optional()
+      .meta({ description: 'Basic auth (bcrypt) on every HTTP endpoint; the federators, Prometheus, pushers and promha itself authenticate' }),
+  })
+  .meta({ description: 'Secure mode: TLS and authentication on every link' });
+
 export const topologySchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -183,6 +230,7 @@ export const topologySchema = z
     pushgateways: z.array(pushgatewaySetSchema).default([]).meta({ description: 'Pushgateway sets of two members behind a VIP' }),
     federators: federatorSetSchema,
     alertmanagers: alertmanagerClusterSchema,
+    security: securitySchema.optional(),
   })
   .meta({ title: 'promha topology', description: 'A high-availability Prometheus topology (scrapers, pushgateways, federators, Alertmanagers)' });
 
@@ -194,6 +242,9 @@ export type ScraperSetSpec = z.output<typeof scraperSetSchema>;
 export type PushgatewaySetSpec = z.output<typeof pushgatewaySetSchema>;
 export type FederatorSetSpec = z.output<typeof federatorSetSchema>;
 export type AlertmanagerClusterSpec = z.output<typeof alertmanagerClusterSchema>;
+export type SecuritySpec = z.output<typeof securitySchema>;
+export type TlsSpec = z.output<typeof tlsSchema>;
+export type BasicAuthSpec = z.output<typeof basicAuthSchema>;
 export type ExporterGroupSpec = z.output<typeof exporterGroupSchema>;
 
 /** Draft-7 JSON Schema of what users write (defaults shown, transforms ignored). */

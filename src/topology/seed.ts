@@ -90,5 +90,11 @@ ${pair('alertmanager1', 80, 9093, '    ')}
     - name: default
       webhook_configs:
         - url: http://203.0.113.200:5001/
+
+# Secure mode: TLS (a generated CA, or your certificates) and basic auth on every link,
+# mutual TLS on the Alertmanager gossip. The password lives in a file of mode 0600.
+# security:
+#   tls: { ca: generate }
+#   basic_auth: { username: promha, password_file: secrets/promha.password }
 `;
 }

@@ -1,6 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AlertmanagerClient } from '../../probe/alertmanager.ts';
 import type { DrillContext } from '../context.ts';
 import { expect, type DrillScenario } from '../drill.ts';
 
@@ -21,7 +20,7 @@ export const alertmanagerDataLost: DrillScenario = {
     const notified = ctx.spec.exporters[0]?.name;
     const silenced = ctx.spec.exporters[ctx.spec.exporters.length - 1]?.name;
     if (actives.length === 0 || !notified || !silenced || notified === silenced) throw new Error('the drill needs Alertmanagers and two exporter groups');
-    const client = (member: string) => new AlertmanagerClient(`http://${ctx.address(member)}`);
+    const client = (member: string) => ctx.alertmanager(member);
     const groupInterval = ctx.groupInterval;
     const budget = 60_000;
     const high = { alertname: 'PromhaDemoValueHigh', labels: { group: notified } };

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, type DrillScenario } from '../drill.ts';
+import { memberUrl } from '../../probe/client-security.ts';
 
 export const alertmanagerKilled: DrillScenario = {
   name: 'alertmanager-killed',

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { AlertmanagerClient } from '../../probe/alertmanager.ts';
 import type { DrillContext } from '../context.ts';
 import { expect, type DrillScenario } from '../drill.ts';
 
@@ -34,7 +33,7 @@ export const alertmanagerPartitioned: DrillScenario = {
     const others = [...am.members.slice(1).map((m) => m.name), am.backup.name];
     const group = ctx.spec.exporters[0]?.name;
     if (!victim || !group) throw new Error('the topology has no Alertmanager or exporter group');
-    const client = (member: string) => new AlertmanagerClient(`http://${ctx.address(member)}`);
+    const client = (member: string) => ctx.alertmanager(member);
     const peers = async (member: string) => (await client(member).status()).cluster.peers.length;
     const groupInterval = ctx.groupInterval;
     const budget = 60_000;

@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import type { PusherStats } from '../../demo/pusher.ts';
 import { PushgatewayClient } from '../../probe/pushgateway.ts';
 import { expect, type DrillScenario } from '../drill.ts';
+import { memberUrl } from '../../probe/client-security.ts';
 
 export const pushgatewayHostLost: DrillScenario = {
   name: 'pushgateway-host-lost',
@@ -39,7 +40,7 @@ export const pushgatewayHostLost: DrillScenario = {
     const resolvedDuringFailover = await ctx.count({ ...alert, status: 'resolved' }, t0);
     if (node?.netns) await execa('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']);
     else await ctx.start(active);
-    const recover = await ctx.waitFor(async () => new PushgatewayClient(`http://${ctx.address(active)}`).ready(), budget);
+    const recover = await ctx.waitFor(async () => new PushgatewayClient(memberUrl(ctx.address(active))).ready(), budget);
     await ctx.fault('pusher', set.name, { value: 0 });
     await ctx.waitFor(async () => (await ctx.count({ ...alert, status: 'resolved' }, t0)) > 0, budget + ctx.spec.intervals.push.times(20).ms);
     const pushesLost = after.failed - before.failed;

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PushgatewayClient } from '../../probe/pushgateway.ts';
 import { expect, flapWindow, type DrillScenario } from '../drill.ts';
 
 export const vipMovedGatewayAlive: DrillScenario = {
@@ -17,7 +16,7 @@ export const vipMovedGatewayAlive: DrillScenario = {
     const detect = await ctx.waitFor(async () => (await ctx.count({ ...alert, status: 'firing' }, t0)) > 0, budget);
     const active = await ctx.vipHolder(set);
     if (!active) throw new Error(`the VIP ${set.vip.address} reaches no member`);
-    const old = new PushgatewayClient(`http://${ctx.address(active)}`);
+    const old = ctx.pushgateway(active);
     const groupsBefore = (await old.groups()).length;
     // keepalived stopped on purpose (maintenance, a restart): the VIP leaves a live gateway.
     await ctx.signal(active, 'keepalived', 'SIGTERM');
