@@ -65,6 +65,8 @@ async function measure(ctx: DrillContext, condition: LatencyCondition, trials: n
     const s = await trial(ctx, GROUPS[i % GROUPS.length] as string);
     if (s !== undefined) seconds.push(s);
     progress(`latency ${condition} ${i + 1}/${trials}: ${s === undefined ? 'no notification' : `${s.toFixed(2)} s`}`);
+    // Three misses and no hit: the pipeline is broken, more trials would only wait.
+    if (seconds.length === 0 && i >= 2) break;
   }
   const route = ctx.spec.alertmanagers.route as { group_wait?: string };
   const intervals = { ...ctx.spec.intervals, groupWait: Duration.parse(route.group_wait ?? '30s') };

@@ -87,25 +87,38 @@ async function main(): Promise<void> {
     await mkdir(path.dirname(RESULTS), { recursive: true });
     await writeFile(RESULTS, `${JSON.stringify(r, null, 2)}\n`);
   };
+  const runOne = (b: BenchName) => runOneOf(b, r, o, progress);
+  const failed: string[] = [];
   for (const b of o.benches) {
     progress(`== ${b}`);
-    if (b === 'check-time') r['check-time'] = await checkTime({ progress });
-    if (b === 'alert-latency') r['alert-latency'] = await alertLatency({ trials: o.trials, progress });
-    if (b === 'vip-failover') {
-      const v: VipFailoverResult[] = [];
-      for (const mode of modes(o.quick)) v.push(await vipFailover({ mode, runs: o.quick ? 1 : 3, progress }));
-      r['vip-failover'] = v;
+    try {
+      await runOne(b);
+    } catch (e) {
+      // The other benchmarks still run: a partial result beats none.
+      failed.push(`${b}: ${e instanceof Error ? e.message : String(e)}`);
+      progress(`bench ${b} failed: ${failed.at(-1)}`);
     }
-    if (b === 'start') {
-      const s: StartResult[] = [];
-      for (const mode of modes(o.quick)) s.push(await startAndSize({ mode, progress }));
-      r.start = s;
-    }
-    if (b === 'capacity') r.capacity = await capacity({ maxSeries: o.quick ? 40_000 : 640_000, progress });
     // Saved after each benchmark, so an interrupted run keeps what it measured.
     await save();
   }
   console.log(print(r, o.benches));
+  if (failed.length > 0) throw new Error(`${failed.length} benchmark(s) failed:\n${failed.join('\n')}`);
+}
+
+async function runOneOf(b: BenchName, r: Results, o: ReturnType<typeof options>, progress: (line: string) => void): Promise<void> {
+  if (b === 'check-time') r['check-time'] = await checkTime({ progress });
+  if (b === 'alert-latency') r['alert-latency'] = await alertLatency({ trials: o.trials, progress });
+  if (b === 'vip-failover') {
+    const v: VipFailoverResult[] = [];
+    for (const mode of modes(o.quick)) v.push(await vipFailover({ mode, runs: o.quick ? 1 : 3, progress }));
+    r['vip-failover'] = v;
+  }
+  if (b === 'start') {
+    const s: StartResult[] = [];
+    for (const mode of modes(o.quick)) s.push(await startAndSize({ mode, progress }));
+    r.start = s;
+  }
+  if (b === 'capacity') r.capacity = await capacity({ maxSeries: o.quick ? 40_000 : 640_000, progress });
 }
 
 main().catch((e: unknown) => {
