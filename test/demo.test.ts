@@ -63,9 +63,9 @@ describe('exporter', () => {
     assert.equal(first.status, 200);
     assert.equal(sample(first.text, 'promha_demo_value{group="demo1"}'), 0);
     assert.doesNotMatch(first.text, /^process_/m);
-    assert.deepEqual(await postJson(`${exporter.url}/-/fault`, { value: 3 }), { status: 200, json: { mode: 'ok', value: 3, delayMs: 0 } });
+    assert.deepEqual(await postJson(`${exporter.url}/-/fault`, { value: 3 }), { status: 200, json: { mode: 'ok', value: 3, delayMs: 0, series: 0 } });
     assert.equal(sample((await metrics()).text, 'promha_demo_value{group="demo1"}'), 3);
-    assert.deepEqual(JSON.parse((await get(`${exporter.url}/-/fault`)).text), { mode: 'ok', value: 3, delayMs: 0 });
+    assert.deepEqual(JSON.parse((await get(`${exporter.url}/-/fault`)).text), { mode: 'ok', value: 3, delayMs: 0, series: 0 });
   });
 
   test('rejects invalid fault bodies with 400 and keeps the state', async () => {
@@ -74,7 +74,7 @@ describe('exporter', () => {
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.equal(typeof (r.json as { error: unknown }).error, 'string');
     }
-    assert.deepEqual(JSON.parse((await get(`${exporter.url}/-/fault`)).text), { mode: 'ok', value: 3, delayMs: 0 });
+    assert.deepEqual(JSON.parse((await get(`${exporter.url}/-/fault`)).text), { mode: 'ok', value: 3, delayMs: 0, series: 0 });
   });
 
   test('answers 503 while down and 200 again once ok', async () => {
@@ -96,6 +96,19 @@ describe('exporter', () => {
     const t1 = performance.now();
     await metrics();
     assert.ok(performance.now() - t1 < 300, 'ok mode answers at once');
+  });
+
+  test('exposes as many extra series as /-/fault asks for, and none again at 0', async () => {
+    const extra = (text: string) => text.split('\n').filter((l) => l.startsWith('promha_demo_series{'));
+    assert.equal((await postJson(`${exporter.url}/-/fault`, { series: 2500 })).status, 200);
+    const lines = extra((await metrics()).text);
+    assert.equal(lines.length, 2500);
+    assert.equal(new Set(lines.map((l) => l.split(' ')[0])).size, 2500, 'every series is distinct');
+    assert.equal(sample((await metrics()).text, 'promha_demo_series{group="demo1",series="2499"}'), 99);
+    assert.equal(sample((await metrics()).text, 'promha_demo_value{group="demo1"}'), 3, 'the demo series are still there');
+    assert.equal((await postJson(`${exporter.url}/-/fault`, { series: -1 })).status, 400);
+    await postJson(`${exporter.url}/-/fault`, { series: 0 });
+    assert.deepEqual(extra((await metrics()).text), []);
   });
 
   test('the counter grows by 10 every second', async () => {

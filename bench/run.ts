@@ -1,0 +1,127 @@
+// `npm run bench [-- --only NAME[,NAME]] [--trials N] [--quick]`: runs the benchmarks,
+// prints a table per benchmark and writes bench/results/latest.json. Every benchmark
+// but check-time starts a stack: run under the machine-wide stack lock.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { NetworkMode } from '../src/runtime/local-topology.ts';
+import { alertLatency, type LatencyResult } from './alert-latency.ts';
+import { capacity, type CapacityResult } from './capacity.ts';
+import { checkTime, type CheckTimeResult } from './check-time.ts';
+import { startAndSize, type StartResult } from './start.ts';
+import { fmt, table } from './stats.ts';
+import { vipFailover, type VipFailoverResult } from './vip-failover.ts';
+
+const BENCHES = ['check-time', 'alert-latency', 'vip-failover', 'start', 'capacity'] as const;
+type BenchName = (typeof BENCHES)[number];
+
+interface Results {
+  date?: string;
+  machine?: { cpus: number; cpuModel: string; memoryGiB: number; kernel: string };
+  'check-time'?: CheckTimeResult;
+  'alert-latency'?: LatencyResult[];
+  'vip-failover'?: VipFailoverResult[];
+  start?: StartResult[];
+  capacity?: CapacityResult;
+}
+
+const RESULTS = path.resolve(import.meta.dirname, 'results/latest.json');
+
+function options() {
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, trials: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+  const only = (values.only ?? []).flatMap((s) => s.split(','));
+  for (const n of only) if (!(BENCHES as readonly string[]).includes(n)) throw new Error(`unknown benchmark "${n}"; benchmarks: ${BENCHES.join(', ')}`);
+  const trials = values.trials === undefined ? (values.quick ? 5 : 20) : Number(values.trials);
+  if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials wants a positive integer, got "${values.trials}"`);
+  return { benches: only.length > 0 ? (only as BenchName[]) : [...BENCHES], trials, quick: values.quick ?? false };
+}
+
+const modes = (quick: boolean): NetworkMode[] => (process.getuid?.() === 0 && !quick ? ['loopback', 'netns'] : ['loopback']);
+
+function print(r: Results, ran: readonly BenchName[]): string {
+  const out: string[] = [];
+  const c = r['check-time'];
+  if (ran.includes('check-time') && c)
+    out.push(`promha check, ${c.sets} sets and ${c.rules} rules (CLI wall time, Node start included)\n${table(['runs', 'median', 'runs (s)', 'result'], [[String(c.runs), fmt(c.medianSeconds, 's'), c.seconds.map((s) => s.toFixed(2)).join(', '), c.findings]])}`);
+  const l = r['alert-latency'];
+  if (ran.includes('alert-latency') && l)
+    out.push(
+      `Alert latency, exporter value → notification (1 s profile, loopback)\n${table(
+        ['condition', 'trials', 'median', 'p95', 'floor', 'median / floor', 'missed'],
+        l.map((x) => [x.condition, String(x.trials), fmt(x.median, 's'), fmt(x.p95, 's'), fmt(x.floor, 's'), fmt(x.ratio, 'x'), String(x.missed)]),
+      )}`,
+    );
+  const v = r['vip-failover'];
+  if (ran.includes('vip-failover') && v)
+    out.push(`VIP failover, active gateway host lost (1 s profile)\n${table(['mode', 'runs', 'median', 'max', 'pushes lost', 'drill passed'], v.map((x) => [x.mode, String(x.runs), fmt(x.medianSeconds, 's'), fmt(x.maxSeconds, 's'), String(x.pushesLost), x.allExpectationsMet ? 'yes' : 'no']))}`);
+  const s = r.start;
+  if (ran.includes('start') && s)
+    out.push(
+      `Seed topology (30 s intervals): \`promha up\` to ready, resident memory\n${table(
+        ['mode', 'up to ready', 'members', 'memory', 'by role'],
+        s.map((x) => [x.mode, fmt(x.upSeconds, 's', 1), String(x.members), fmt(x.totalMiB, 'MiB'), Object.entries(x.byRoleMiB).map(([role, m]) => `${role} ${m.toFixed(0)}`).join(', ')]),
+      )}`,
+    );
+  const k = r.capacity;
+  if (ran.includes('capacity') && k)
+    out.push(
+      `Federation capacity, one exporter group (${k.intervalSeconds} s intervals, loopback); stopped: ${k.stoppedBecause}\n${table(
+        ['series', 'federate mean', 'federate max', 'federator CPU', 'federator RSS', 'scraper RSS'],
+        k.steps.map((x) => [String(x.series), fmt(x.federateMeanSeconds, 's', 3), fmt(x.federateMaxSeconds, 's', 3), fmt(x.federatorCpuCores, '', 2) + ' cores', fmt(x.federatorRssMiB, 'MiB'), fmt(x.scraperRssMiB, 'MiB')]),
+      )}\nFederate duration above half the interval at: ${k.halfIntervalExceededAt ?? 'not reached'}`,
+    );
+  return out.join('\n\n');
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const progress = (line: string) => process.stderr.write(`${line}\n`);
+  const previous = JSON.parse(await readFile(RESULTS, 'utf8').catch(() => '{}')) as Results;
+  const r: Results = {
+    ...previous,
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() },
+  };
+  const save = async () => {
+    await mkdir(path.dirname(RESULTS), { recursive: true });
+    await writeFile(RESULTS, `${JSON.stringify(r, null, 2)}\n`);
+  };
+  const runOne = (b: BenchName) => runOneOf(b, r, o, progress);
+  const failed: string[] = [];
+  for (const b of o.benches) {
+    progress(`== ${b}`);
+    try {
+      await runOne(b);
+    } catch (e) {
+      // The other benchmarks still run: a partial result beats none.
+      failed.push(`${b}: ${e instanceof Error ? e.message : String(e)}`);
+      progress(`bench ${b} failed: ${failed.at(-1)}`);
+    }
+    // Saved after each benchmark, so an interrupted run keeps what it measured.
+    await save();
+  }
+  console.log(print(r, o.benches));
+  if (failed.length > 0) throw new Error(`${failed.length} benchmark(s) failed:\n${failed.join('\n')}`);
+}
+
+async function runOneOf(b: BenchName, r: Results, o: ReturnType<typeof options>, progress: (line: string) => void): Promise<void> {
+  if (b === 'check-time') r['check-time'] = await checkTime({ progress });
+  if (b === 'alert-latency') r['alert-latency'] = await alertLatency({ trials: o.trials, progress });
+  if (b === 'vip-failover') {
+    const v: VipFailoverResult[] = [];
+    for (const mode of modes(o.quick)) v.push(await vipFailover({ mode, runs: o.quick ? 1 : 3, progress }));
+    r['vip-failover'] = v;
+  }
+  if (b === 'start') {
+    const s: StartResult[] = [];
+    for (const mode of modes(o.quick)) s.push(await startAndSize({ mode, progress }));
+    r.start = s;
+  }
+  if (b === 'capacity') r.capacity = await capacity({ maxSeries: o.quick ? 40_000 : 640_000, progress });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
