@@ -69,8 +69,11 @@ describe(`promha drill on a live stack (${mode})`, { skip: mode === 'netns' && !
     for (const o of outcomes) {
       assert.ok((o.measurements.detectSeconds ?? -1) > 0, `${o.scenario} detect`);
       assert.ok((o.measurements.recoverSeconds ?? -1) >= 0, `${o.scenario} recover`);
-      if (o.scenario === 'alertmanager-partitioned') {
-        // At least once: each side of the partition may notify.
+      // At least once: each side of a partition may notify. After both active members
+      // lost their data and the backup restarted, a resolved notification was once seen
+      // twice; the scenario's own expectations (the firing alert notified exactly once,
+      // the silenced group silent) hold in any case.
+      if (o.scenario === 'alertmanager-partitioned' || o.scenario === 'alertmanager-data-lost') {
         assert.ok((o.measurements.notificationsReceived ?? 0) >= (o.measurements.notificationsExpected ?? 1), o.scenario);
         continue;
       }
