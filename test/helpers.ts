@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { seedTopology } from '../src/topology/seed.ts';
 import { execa } from 'execa';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A temporary project: files from an object literal, removed by `cleanup`. */
 export async function tempProject(files: Record<string, string | object>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -86,4 +87,15 @@ export function fastSeed(): Record<string, unknown> {
   seed['federators'] = { ...seed['federators'], rule_files: ['rules/*.yml'], resend_delay: '2s' };
   seed['alertmanagers']['route'] = { ...seed['alertmanagers']['route'], group_wait: '1s', group_interval: '10s', repeat_interval: '1h' };
   return seed;
+}
+
+/** Polls `probe` every 500 ms until it returns a value; throws naming `what` on timeout. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    await sleep(500);
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }

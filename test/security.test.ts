@@ -8,7 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import { stringify } from 'yaml';
 import { countNotifications, type NotificationRecord } from '../src/demo/notifications.ts';
 import { ensureCa, issueCertificate } from '../src/security/certificates.ts';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject, until } from './helpers.ts';
 
 /*
  * Secure mode end to end, on the real binaries (loopback mode): the whole alert path
@@ -45,16 +45,6 @@ function request(url: string, c: Client, method = 'GET', body?: string): Promise
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 const isRoot = process.getuid?.() === 0;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { countNotifications, type NotificationRecord } from '../src/demo/notifications.ts';
 import { execStartOf } from '../src/render/systemd.ts';
-import { FAST_RULES, fastSeed, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastSeed, fastTopology, promha, tempProject, until } from './helpers.ts';
 
 /*
  * End to end, with the real binaries and 1 s intervals that still satisfy DESIGN §3.7
@@ -22,16 +22,6 @@ interface StatusJson {
 async function notifications(webhookUrl: string): Promise<NotificationRecord[]> {
   const r = await fetch(webhookUrl);
   return (await r.json()) as NotificationRecord[];
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Every live process that `up` started for this state directory (they carry PROMHA_STATE in their environment). */
