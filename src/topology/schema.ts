@@ -14,13 +14,41 @@ import { Duration } from '../duration.ts';
 
 const DURATION_PATTERN = '^(0|([0-9]+(y|w|d|h|m|s|ms))+)$';
 
+/**
+ * Go keeps a duration as int64 nanoseconds: Prometheus and Alertmanager refuse anything
+ * longer ("duration out of range"), which is 106751d23h47m16s854ms, about 292 years.
+ */
+export const MAX_GO_DURATION = Duration.milliseconds(Math.floor((2 ** 63 - 1) / 1e6));
+
 export const durationSchema = z
   .string()
   // abort: a value that is no duration at all gets one message, not two.
   .regex(new RegExp(DURATION_PATTERN), { error: 'not a duration: use e.g. 30s, 5m, 1h30m, 15d', abort: true })
-  .refine((s) => Duration.tryParse(s) !== undefined, 'units must go from largest to smallest, each once (e.g. 1h30m, not 30m1h)')
+  .refine((s) => Duration.tryParse(s) !== undefined, { error: 'units must go from largest to smallest, each once (e.g. 1h30m, not 30m1h)', abort: true })
+  .refine((s) => !(Duration.tryParse(s)?.gt(MAX_GO_DURATION) ?? false), 'out of range: Prometheus and Alertmanager take durations up to 292y (106751d23h47m16s854ms)')
   .transform((s) => Duration.parse(s))
   .meta({ description: 'A Prometheus duration: 30s, 5m, 1h30m, 15d' });
+
+
+/**
+ * Prometheus label names (2.42): letters, digits and "_", not starting with a digit.
+ * Names starting with "__" are reserved: Prometheus drops them after relabelling, or
+ * reads them as scrape settings (__scheme__, __metrics_path__, __param_*).
+ */
+export function labelNameProblem(name: string): string | undefined {
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name))
+    return `"${name}" is not a Prometheus label name: use letters, digits and "_" (not "-" or "."), not starting with a digit`;
+  if (name.startsWith('__')) return `label names starting with "__" are reserved for Prometheus ("${name}"): it drops them or reads them as scrape settings`;
+  return undefined;
+}
+
+/** Label name → value; each name is checked on its own, so the message names the key. */
+const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const name of Object.keys(labels)) {
+    const problem = labelNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
 
 const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
 
@@ -65,7 +93,7 @@ export const exporterGroupSchema = z
   .strictObject({
     name: nameSchema.meta({ description: 'Exporter group name; also the job name when `targets` is used' }),
     targets: z.array(addressSchema).min(1).optional().meta({ description: 'Static exporter targets (host:port), scraped as job <name>' }),
-    labels: z.record(z.string(), z.string()).optional().meta({ description: 'Extra target labels for `targets`' }),
+    labels: labelsSchema.optional().meta({ description: 'Extra target labels for `targets`' }),
     scrape_configs: z
       .array(passthrough)
       .min(1)
@@ -109,7 +137,12 @@ export const pushgatewaySetSchema = z.strictObject({
       address: addressSchema.meta({ description: 'VIP address pushers push to (IP:port); federators never scrape it' }),
       interface: z.string().min(1).default('eth0').meta({ description: 'Network interface keepalived puts the VIP on. Default eth0' }),
       virtual_router_id: z.number().int().min(1).max(255).optional().meta({ description: 'VRRP router id, unique per network. Default 51 + set index' }),
-      advert_int: durationSchema.default(Duration.seconds(1)).meta({ description: 'VRRP advertisement interval. Default 1s' }),
+      advert_int: durationSchema
+        .refine((d) => d.seconds >= 1 && d.seconds <= 255, { error: 'out of range: keepalived takes advert_int from 1s to 255s', abort: true })
+        // VRRP version 2 (keepalived's default for IPv4) counts the interval in whole seconds and rounds anything else.
+        .refine((d) => d.ms % 1000 === 0, 'keepalived takes advert_int in whole seconds (VRRP version 2 rounds anything else)')
+        .default(Duration.seconds(1))
+        .meta({ description: 'VRRP advertisement interval, whole seconds from 1s to 255s. Default 1s' }),
     })
     .meta({ description: 'The address pushers use; keepalived moves it, never failing back' }),
   jobs: z.array(pushedJobSchema).default([]).meta({ description: 'Jobs pushed to this set' }),
@@ -223,6 +256,8 @@ export const topologySchema = z
     version: z.literal(1).meta({ description: 'Topology file format version' }),
     intervals: intervalsSchema.prefault({}),
     lookback_delta: durationSchema
+      // Prometheus takes 0 for "the default", 5m: a 0 written here would not mean what it says.
+      .refine((d) => d.ms > 0, 'lookback_delta must be longer than 0 (Prometheus reads 0 as its default, 5m)')
       .default(Duration.minutes(5))
       .meta({ description: 'Prometheus --query.lookback-delta: how long a series without data still counts. Default 5m (keep it in production)' }),
     exporters: z.array(exporterGroupSchema).min(1).meta({ description: 'Exporter groups' }),
