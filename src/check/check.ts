@@ -1,6 +1,7 @@
 import { plan } from '../plan/plan.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { CheckRule, Finding } from './finding.ts';
+import { alertmanagerConfig } from './rules/alertmanager-config.ts';
 import { alertmanagerTiming } from './rules/alertmanager-timing.ts';
 import { backupAlertmanager } from './rules/backup-alertmanager.ts';
 import { directFederation } from './rules/direct-federation.ts';
@@ -11,6 +12,7 @@ import { forRestore } from './rules/for-restore.ts';
 import { federateMatch, ruleFiles } from './rules/promql.ts';
 import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
 import { retention } from './rules/retention.ts';
+import { ruleFileNames } from './rules/rule-file-names.ts';
 import { scrapeJobs } from './rules/scrape-jobs.ts';
 import { securityAuth } from './rules/security-auth.ts';
 import { securityTls } from './rules/security-tls.ts';
@@ -32,10 +34,12 @@ export const CHECK_RULES: readonly CheckRule[] = [
   retention,
   backupAlertmanager,
   alertmanagerTiming,
+  alertmanagerConfig,
   pushedKeepFiring,
   forRestore,
   outOfOrder,
   ruleFiles,
+  ruleFileNames,
   federateMatch,
   vipAddress,
   securityTls,
