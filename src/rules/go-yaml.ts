@@ -98,7 +98,7 @@ export function indentationProblems(text: string, doc: Document): TextProblem[] 
       const fine = block ? tab > block.content && spaces >= block.indent : plain ? spaces >= plain.minColumn : false;
       if (!fine)
         out.push({
-          message: 'a tab in the indentation: Prometheus refuses the file ("found a tab character that violates indentation")',
+          message: "a tab in the indentation: Prometheus' YAML reader refuses the file (a tab may only follow the indentation spaces)",
           offset: tab,
           hint: 'indent with spaces only; a blank line holding a tab counts too',
         });
