@@ -23,6 +23,7 @@ import { startMember, stopMember } from '../runtime/members.ts';
 import { StateDir } from '../runtime/state.ts';
 import { expectedFailure } from './expected-failure.ts';
 import { lines, processIo, type CliIo } from './io.ts';
+import { boundRegexBacktracking } from './regex-budget.ts';
 import { writeSchema } from './write-schema.ts';
 
 function program(io: CliIo): Command {
@@ -204,6 +205,7 @@ function jsonError(code: number, message: string): string {
  * 2 unusable input or command line, 70 a defect. Prints only through `io`.
  */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  boundRegexBacktracking();
   const json = argv.includes('--json');
   try {
     await program(io).parseAsync(argv, { from: 'user' });
