@@ -9,6 +9,7 @@ import { exporterCoverage } from './rules/exporter-coverage.ts';
 import { outOfOrder } from './rules/out-of-order.ts';
 import { persistence } from './rules/persistence.ts';
 import { forRestore } from './rules/for-restore.ts';
+import { kubernetesNames } from './rules/kubernetes-names.ts';
 import { federateMatch, ruleFiles } from './rules/promql.ts';
 import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
 import { retention } from './rules/retention.ts';
@@ -28,6 +29,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   uniqueAddresses,
   exporterCoverage,
   scrapeJobs,
+  kubernetesNames,
   staleness,
   directFederation,
   persistence,

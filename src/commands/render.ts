@@ -1,5 +1,6 @@
 import { check } from '../check/check.ts';
-import { ExitError } from '../errors.ts';
+import { ExitError, ValidationError } from '../errors.ts';
+import { kubernetesNameProblems } from '../check/rules/kubernetes-names.ts';
 import { HOST_LAYOUT, type Layout } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
 import { kubernetesFiles } from '../render/kubernetes/files.ts';
@@ -40,6 +41,8 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
   if (o.target === 'kubernetes') {
     if (topology.spec.security)
       throw new ExitError(2, `${topology.file}: --target kubernetes does not render the security section yet; render --target hosts, or terminate TLS in the cluster`);
+    const names = kubernetesNameProblems(topology.spec);
+    if (names.length) throw new ValidationError(names.map((p) => ({ message: p.message, location: topology.locate(p.path), hint: p.hint })));
     const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha');
     return { written: await writeTree(o.out, files), nodes: objects };
   }

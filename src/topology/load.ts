@@ -1,7 +1,8 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ValidationError, type Problem } from '../errors.ts';
 import { parseRuleFile } from '../rules/rule-file.ts';
+import { readInputFile, UnreadableInput } from './input-file.ts';
 import { topologySchema } from './schema.ts';
 import { schemaProblems } from './schema-errors.ts';
 import type { RuleFileSource, Topology } from './topology.ts';
@@ -37,14 +38,14 @@ async function expand(dir: string, pattern: string): Promise<string[]> {
 export async function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Promise<Topology> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readInputFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    if (!(e instanceof UnreadableInput)) throw e;
     throw new ValidationError([
       {
-        message: code === 'ENOENT' ? `no topology file "${file}"` : `cannot read "${file}": ${code ?? String(e)}`,
+        message: e.code === 'ENOENT' ? `no topology file "${file}"` : `cannot read "${file}": ${e.message}`,
         location: { file, line: 1, column: 1 },
-        hint: code === 'ENOENT' ? 'create one with `promha init`, or pass its path' : 'check the path and its permissions',
+        hint: e.code === 'ENOENT' ? 'create one with `promha init`, or pass its path' : e.hint,
       },
     ]);
   }
@@ -62,15 +63,16 @@ export async function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Promis
       });
     for (const name of names) {
       const abs = path.resolve(dir, name);
-      const ruleText = await readFile(abs, 'utf8').catch(() => undefined);
-      if (ruleText === undefined) {
+      const ruleText = await readInputFile(abs).catch((e: unknown) => {
+        if (!(e instanceof UnreadableInput)) throw e;
         problems.push({
-          message: `rule file "${name}" cannot be read`,
+          message: `rule file "${name}" cannot be read: ${e.message}`,
           location: topology.locate(['federators', 'rule_files', entry]),
-          hint: `paths are relative to ${file}`,
+          hint: e.code === 'ENOENT' ? `paths are relative to ${file}` : e.hint,
         });
-        continue;
-      }
+        return undefined;
+      });
+      if (ruleText === undefined) continue;
       const display = path.relative(process.cwd(), abs) || abs;
       ruleFiles.push({ name, entry, text: ruleText, parsed: parseRuleFile(display, ruleText) });
     }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Address } from '../address.ts';
 import { Duration } from '../duration.ts';
+import { MAX_METRIC_PATTERN_LENGTH, metricPatternProblem } from './metric-pattern.ts';
 
 /*
  * The topology file, in the seed's words. Snake_case keys, like the Prometheus and
@@ -12,20 +13,27 @@ import { Duration } from '../duration.ts';
  * are not encoded here but in check/, where each has a code, a location and a hint.
  */
 
+/** Longer selectors are no configuration but a mistake (or an attack on the checks' time). */
+export const MAX_MATCH_LENGTH = 4096;
+export const MAX_JOB_NAME_LENGTH = 256;
+
 const DURATION_PATTERN = '^(0|([0-9]+(y|w|d|h|m|s|ms))+)$';
 
 /**
  * Go keeps a duration as int64 nanoseconds: Prometheus and Alertmanager refuse anything
  * longer ("duration out of range"), which is 106751d23h47m16s854ms, about 292 years.
  */
-export const MAX_GO_DURATION = Duration.milliseconds(Math.floor((2 ** 63 - 1) / 1e6));
+export const MAX_GO_DURATION = Duration.milliseconds(Duration.MAX_MS);
 
 export const durationSchema = z
   .string()
   // abort: a value that is no duration at all gets one message, not two.
   .regex(new RegExp(DURATION_PATTERN), { error: 'not a duration: use e.g. 30s, 5m, 1h30m, 15d', abort: true })
-  .refine((s) => Duration.tryParse(s) !== undefined, { error: 'units must go from largest to smallest, each once (e.g. 1h30m, not 30m1h)', abort: true })
-  .refine((s) => !(Duration.tryParse(s)?.gt(MAX_GO_DURATION) ?? false), 'out of range: Prometheus and Alertmanager take durations up to 292y (106751d23h47m16s854ms)')
+  .superRefine((s, ctx) => {
+    // Units out of order, or beyond the int64 nanoseconds of the real binaries.
+    const p = Duration.problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  })
   .transform((s) => Duration.parse(s))
   .meta({ description: 'A Prometheus duration: 30s, 5m, 1h30m, 15d' });
 
@@ -123,9 +131,18 @@ export const scraperSetSchema = z.strictObject({
 });
 
 export const pushedJobSchema = z.strictObject({
-  name: z.string().min(1).meta({ description: 'The `job` label pushers use' }),
+  name: z.string().min(1).max(MAX_JOB_NAME_LENGTH, `job names are at most ${MAX_JOB_NAME_LENGTH} characters`).meta({ description: 'The `job` label pushers use' }),
   metrics: z
-    .array(z.string().min(1))
+    .array(
+      z
+        .string()
+        .min(1)
+        .superRefine((s, ctx) => {
+          const p = metricPatternProblem(s);
+          if (p) ctx.addIssue({ code: 'custom', message: p });
+        })
+        .meta({ description: `A metric name, or an RE2 regular expression of at most ${MAX_METRIC_PATTERN_LENGTH} characters without nested quantifiers: [a-z_]+_total, not ([a-z_]+)+_total` }),
+    )
     .default([])
     .meta({ description: 'Metric names (or regular expressions) pushed under this job, so checks know which rules read pushed data' }),
 });
@@ -166,7 +183,13 @@ export const federatorSetSchema = z.strictObject({
     })
     .prefault({}),
   match: z
-    .array(z.string().min(1))
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(MAX_MATCH_LENGTH, `a match[] selector is at most ${MAX_MATCH_LENGTH} characters`)
+        .meta({ description: `A series selector of at most ${MAX_MATCH_LENGTH} characters, e.g. {job="node"}` }),
+    )
     .min(1)
     .default(['{__name__=~".+"}'])
     .meta({ description: 'match[] selectors for /federate. Default: everything' }),
