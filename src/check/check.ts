@@ -8,6 +8,7 @@ import { exporterCoverage } from './rules/exporter-coverage.ts';
 import { outOfOrder } from './rules/out-of-order.ts';
 import { persistence } from './rules/persistence.ts';
 import { forRestore } from './rules/for-restore.ts';
+import { hostPaths } from './rules/host-paths.ts';
 import { federateMatch, ruleFiles } from './rules/promql.ts';
 import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
 import { retention } from './rules/retention.ts';
@@ -30,6 +31,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   directFederation,
   persistence,
   retention,
+  hostPaths,
   backupAlertmanager,
   alertmanagerTiming,
   pushedKeepFiring,
