@@ -35,13 +35,32 @@ export interface UnitFile {
 
 export const unitName = (node: NodeSpec, p: ProcessSpec): string => `promha-${node.name}-${p.name}.service`;
 
-/** Quotes a word for a systemd command line: `%` and `$` are specifiers and variables there. */
-export function systemdQuote(word: string): string {
-  if (/^[A-Za-z0-9_@+=:,./-]+$/.test(word)) return word;
-  return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+/** How systemd spells a character inside a double-quoted word (C escapes, specifiers, variables). */
+function systemdChar(c: string): string {
+  const code = c.codePointAt(0) as number;
+  if (code === 0) throw new RangeError('a systemd command line cannot hold a NUL character');
+  if (c === '\\' || c === '"') return `\\${c}`;
+  if (c === '%' || c === '$') return c + c;
+  if (c === '\n') return '\\n';
+  if (c === '\t') return '\\t';
+  if (c === '\r') return '\\r';
+  if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return c;
 }
 
-/** Splits a command line written by {@link systemdQuote} back into its words. */
+/**
+ * Quotes a word for a systemd command line (ExecStart=): `%` is a specifier and `$` a
+ * variable there, and a newline would end the line, so the word goes in double quotes
+ * with C escapes. Words of the plain grammar stay as they are.
+ */
+export function systemdQuote(word: string): string {
+  if (/^[A-Za-z0-9_@+=:,./-]+$/.test(word)) return word;
+  return `"${[...word].map(systemdChar).join('')}"`;
+}
+
+const UNESCAPED: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r' };
+
+/** Splits a command line written by {@link systemdQuote} back into its words, as systemd does. */
 export function parseSystemdCommand(line: string): string[] {
   const words: string[] = [];
   let i = 0;
@@ -61,8 +80,11 @@ export function parseSystemdCommand(line: string): string[] {
       }
       if (!quoted && /\s/.test(c)) break;
       const next = line[i + 1];
-      if (c === '\\' && next !== undefined) {
-        word += next;
+      if (c === '\\' && next === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
+        word += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+        i += 3;
+      } else if (c === '\\' && next !== undefined) {
+        word += UNESCAPED[next] ?? next;
         i++;
       } else if ((c === '%' || c === '$') && next === c) {
         word += c;
