@@ -112,7 +112,9 @@ export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, 
     const sec: ScriptSecurity = { ...(tlsOn(spec) ? { tlsDir: configDir } : {}), ...(authorization ? { authorization } : {}) };
     // A script that carries the password is a secret too.
     const scriptMode = authorization ? 0o700 : 0o755;
-    const files: FileSpec[] = [
+    // Only keepalived reads these: without it (the HAProxy stand-in) a member has none, and
+    // its config directory need not meet keepalived.conf's strict grammar.
+    const keepalivedFiles = (): FileSpec[] => [
       { path: KEEPALIVED_CONF, content: keepalivedConf(spec, set, index, configDir, member.name) },
       {
         path: CHECK_SCRIPT,
@@ -124,6 +126,9 @@ export function planPushgatewaySet(spec: TopologySpec, set: PushgatewaySetSpec, 
         mode: scriptMode,
         content: httpScript('keepalived notify_backup/notify_fault: a demoted gateway drops every push group.', 'PUT', member.address, '/api/v1/admin/wipe', 202, 5, sec),
       },
+    ];
+    const files: FileSpec[] = [
+      ...(vip === 'keepalived' ? keepalivedFiles() : []),
       ...securityFiles(spec, member.name, configDir, security, { server: true, client: false }),
     ];
     return {
