@@ -37,8 +37,8 @@ export function hostPathProblem(p: string): string | undefined {
 export function interfaceNameProblem(name: string): string | undefined {
   const shown = JSON.stringify(name);
   if (name === '') return 'is empty';
-  if (name.length > 15) return `${shown} is longer than 15 characters, the Linux limit for an interface name`;
   if (!/^[A-Za-z0-9_.@-]+$/.test(name)) return `${shown} is not an interface name: use letters, digits, "_", ".", "-" and "@" only (no spaces, no newlines)`;
+  if (name.length > 15) return `${shown} is longer than 15 characters, the Linux limit for an interface name`;
   if (name === '.' || name === '..') return `${shown} is not an interface name`;
   return undefined;
 }
