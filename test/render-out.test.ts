@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { ExitError } from '../src/errors.ts';
 import { RENDER_MARKER } from '../src/render/render-marker.ts';
 import { writeTree, type TreeFile } from '../src/render/write.ts';
-import { tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
 
 /*
  * `render --out DIR` replaces DIR only when it holds exactly what an earlier render
@@ -185,6 +185,28 @@ describe('render --out: write errors end in exit 2, never a hang, never a half-w
       assert.equal(await readFile(path.join(out, 'scraper1-1/install.sh'), 'utf8'), '#!/bin/bash\n');
     } finally {
       await execa('chattr', ['-i', out]);
+    }
+  });
+});
+
+describe('promha render at the process boundary', () => {
+  it('exits 2 with one clear line for --out under /proc and for an empty --out, at once and without a stack trace', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    try {
+      for (const [out, message] of [
+        ['/proc/promha-out', /^cannot write \/proc\/promha-out: /],
+        ['', /^--out is empty$/m],
+      ] as const) {
+        const started = Date.now();
+        const r = await promha(['render', '--out', out], project.dir);
+        assert.equal(r.exitCode, 2, r.stderr);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /unexpected error|^\s+at /m);
+        assert.ok(Date.now() - started < 15_000);
+      }
+      assert.deepEqual((await readdir(project.dir)).sort(), ['promha.yaml', 'rules']);
+    } finally {
+      await project.cleanup();
     }
   });
 });
