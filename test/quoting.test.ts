@@ -217,6 +217,13 @@ describe('install.sh and the units with config and data paths full of shell synt
     }
   });
 
+  it('makes such a runtime directory with mkdir, not RuntimeDirectory= (a list without quoting)', async () => {
+    const unit = await readFile(path.join(out, 'pushgateway1-vip/systemd/promha-pushgateway1-vip-haproxy.service'), 'utf8');
+    assert.doesNotMatch(unit, /^RuntimeDirectory=/m);
+    const pre = /^ExecStartPre=(.*)$/m.exec(unit)?.[1] ?? '';
+    assert.deepEqual(parseSystemdCommand(pre), ['/usr/bin/mkdir', '-p', layout.runDir('pushgateway1-vip')]);
+  });
+
   it('haproxy -c accepts the stand-in config, whose stats socket lies under such a path', async () => {
     const r = await execa('haproxy', ['-c', '-f', path.join(out, 'pushgateway1-vip/haproxy.cfg')], { reject: false });
     assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);

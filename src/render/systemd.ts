@@ -1,4 +1,5 @@
 import { filesRead } from './files-read.ts';
+import { hostPathProblem } from '../topology/host-names.ts';
 import { DEBIAN_BINARY_PATHS, type BinaryName, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
 
 /** The user each Debian package runs its binary as: the servers as `prometheus`, VRRP as root. */
@@ -111,7 +112,9 @@ function runtimeDirectory(node: NodeSpec, p: ProcessSpec, runDir: string): strin
   const used = p.args.some((a) => a.includes(runDir)) || filesRead(node, p).some((f) => f.content.includes(runDir));
   if (!used) return [];
   // systemd creates /run/… for the unit's user and removes it on stop; elsewhere the unit makes it.
-  return runDir.startsWith('/run/') ? [`RuntimeDirectory=${runDir.slice(5)}`] : [`ExecStartPre=/usr/bin/mkdir -p ${systemdQuote(runDir)}`];
+  // RuntimeDirectory= is a space-separated list with specifiers and no quoting: plain paths only.
+  const plain = runDir.startsWith('/run/') && hostPathProblem(runDir) === undefined;
+  return plain ? [`RuntimeDirectory=${runDir.slice(5)}`] : [`ExecStartPre=/usr/bin/mkdir -p ${systemdQuote(runDir)}`];
 }
 
 /** One systemd unit per process of a node, running the Debian package's binary with the planned flags. */
