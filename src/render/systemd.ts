@@ -1,4 +1,5 @@
 import { filesRead } from './files-read.ts';
+import { haproxyQuote } from './haproxy-quote.ts';
 import { hostPathProblem } from '../topology/host-names.ts';
 import { DEBIAN_BINARY_PATHS, type BinaryName, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
 
@@ -109,7 +110,9 @@ export function execStartOf(unit: string): string[] | undefined {
 
 /** The runtime directory a process needs, when its flags or its files name it. */
 function runtimeDirectory(node: NodeSpec, p: ProcessSpec, runDir: string): string[] {
-  const used = p.args.some((a) => a.includes(runDir)) || filesRead(node, p).some((f) => f.content.includes(runDir));
+  // haproxy.cfg names it quoted: the quoted form, without its closing quote, starts every quoted path below it.
+  const quoted = haproxyQuote(runDir).replace(/'$/, '');
+  const used = p.args.some((a) => a.includes(runDir)) || filesRead(node, p).some((f) => f.content.includes(runDir) || f.content.includes(quoted));
   if (!used) return [];
   // systemd creates /run/… for the unit's user and removes it on stop; elsewhere the unit makes it.
   // RuntimeDirectory= is a space-separated list with specifiers and no quoting: plain paths only.
