@@ -109,7 +109,9 @@ async function assertReplaceable(outDir: string): Promise<void> {
     throw writeError(outDir, e);
   });
   if (entries.length === 0) return;
-  const foreign = await foreignEntries(outDir);
+  const foreign = await foreignEntries(outDir).catch((e: unknown) => {
+    throw writeError(outDir, e);
+  });
   if (!foreign)
     throw new ExitError(
       2,
