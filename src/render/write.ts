@@ -45,11 +45,14 @@ const WRITE_ERRORS: Readonly<Record<string, string>> = {
   EEXIST: 'a file already stands where a directory must go',
 };
 
-/** A file-system failure as the exit-2 message of a command, never an "unexpected error". */
-export function writeError(target: string, e: unknown): ExitError {
-  if (e instanceof ExitError) return e;
+/**
+ * A file-system failure as the exit-2 message of a command, never an "unexpected error".
+ * Anything else (a bug) passes unchanged.
+ */
+export function writeError(target: string, e: unknown): unknown {
   const err = e as NodeJS.ErrnoException;
-  const why = (err.code && WRITE_ERRORS[err.code]) ?? err.message ?? String(e);
+  if (e instanceof ExitError || !(e instanceof Error) || typeof err.code !== 'string' || err.syscall === undefined) return e;
+  const why = WRITE_ERRORS[err.code] ?? err.message;
   const where = err.path && err.path !== target ? ` (${err.syscall ?? 'at'} ${err.path})` : '';
   return new ExitError(2, `cannot write ${target}: ${why}${err.code ? ` [${err.code}]` : ''}${where}\n    fix: choose another --out, or make ${target} writable`);
 }
