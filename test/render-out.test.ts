@@ -144,6 +144,18 @@ describe('render --out: write errors end in exit 2, never a hang, never a half-w
       assert.ok(Date.now() - started < 2000);
     });
 
+  it('a read-only file system (a tmpfs mounted ro)', async (t) => {
+    const mountPoint = path.join(project.dir, 'ro');
+    await mkdir(mountPoint);
+    const mounted = await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mountPoint], { reject: false });
+    if (mounted.exitCode !== 0) return t.skip(`cannot mount a tmpfs here: ${mounted.stderr}`);
+    try {
+      await rejectsWithExit(writeTree(path.join(mountPoint, 'out'), TREE), 2, /^cannot write .*: read-only file system \[EROFS\]/);
+    } finally {
+      await execa('umount', [mountPoint]);
+    }
+  });
+
   it('a file in place of a parent directory', async () => {
     const file = path.join(project.dir, 'a-file');
     await writeFile(file, 'x');
