@@ -10,6 +10,7 @@ import { outOfOrder } from './rules/out-of-order.ts';
 import { persistence } from './rules/persistence.ts';
 import { forRestore } from './rules/for-restore.ts';
 import { kubernetesNames } from './rules/kubernetes-names.ts';
+import { hostPaths } from './rules/host-paths.ts';
 import { federateMatch, ruleFiles } from './rules/promql.ts';
 import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
 import { retention } from './rules/retention.ts';
@@ -34,6 +35,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   directFederation,
   persistence,
   retention,
+  hostPaths,
   backupAlertmanager,
   alertmanagerTiming,
   alertmanagerConfig,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Address } from '../address.ts';
 import { Duration } from '../duration.ts';
 import { MAX_METRIC_PATTERN_LENGTH, metricPatternProblem } from './metric-pattern.ts';
+import { hostPathProblem, interfaceNameProblem } from './host-names.ts';
 
 /*
  * The topology file, in the seed's words. Snake_case keys, like the Prometheus and
@@ -75,6 +76,18 @@ export const addressSchema = z
   .transform((s) => Address.parse(s))
   .meta({ description: 'host:port where the member serves HTTP, e.g. 10.0.1.11:9090' });
 
+/** A string checked by one of the grammars of host-names.ts, with its message at the value. */
+const grammar = (problem: (s: string) => string | undefined) =>
+  z.string().superRefine((s, ctx) => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
+
+const storagePathSchema = grammar(hostPathProblem).meta({
+  description:
+    'TSDB directory on the member\'s host: an absolute, normalised path of letters, digits and "/._+@-", dedicated to this data (not a system directory such as /var/lib, and apart from the config directory). Default /var/lib/promha/<member>',
+});
+
 const passthrough = z.record(z.string(), z.unknown());
 
 export const memberSchema = z.strictObject({
@@ -125,7 +138,7 @@ export const scraperSetSchema = z.strictObject({
     .strictObject({
       persistent: z.boolean().default(false).meta({ description: 'Scrapers need no persistence (seed). Default false' }),
       retention: durationSchema.default(Duration.hours(6)).meta({ description: 'Short retention is enough. Default 6h' }),
-      path: z.string().optional().meta({ description: 'TSDB directory. Default /var/lib/promha/<member>' }),
+      path: storagePathSchema.optional(),
     })
     .prefault({}),
 });
@@ -152,7 +165,9 @@ export const pushgatewaySetSchema = z.strictObject({
   vip: z
     .strictObject({
       address: addressSchema.meta({ description: 'VIP address pushers push to (IP:port); federators never scrape it' }),
-      interface: z.string().min(1).default('eth0').meta({ description: 'Network interface keepalived puts the VIP on. Default eth0' }),
+      interface: grammar(interfaceNameProblem)
+        .default('eth0')
+        .meta({ description: 'Network interface keepalived puts the VIP on: a Linux interface name of at most 15 letters, digits and "_.-@". Default eth0' }),
       virtual_router_id: z.number().int().min(1).max(255).optional().meta({ description: 'VRRP router id, unique per network. Default 51 + set index' }),
       advert_int: durationSchema
         .refine((d) => d.seconds >= 1 && d.seconds <= 255, { error: 'out of range: keepalived takes advert_int from 1s to 255s', abort: true })
@@ -176,7 +191,7 @@ export const federatorSetSchema = z.strictObject({
   storage: z
     .strictObject({
       persistent: z.boolean().default(true).meta({ description: 'Federators must persist: rules evaluate over history. Default true' }),
-      path: z.string().optional().meta({ description: 'TSDB directory. Default /var/lib/promha/<member>' }),
+      path: storagePathSchema.optional(),
       retention: autoOr(durationSchema)
         .default('auto')
         .meta({ description: '`auto` = the longest history any rule reads, plus a margin' }),
