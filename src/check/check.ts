@@ -8,9 +8,11 @@ import { exporterCoverage } from './rules/exporter-coverage.ts';
 import { outOfOrder } from './rules/out-of-order.ts';
 import { persistence } from './rules/persistence.ts';
 import { forRestore } from './rules/for-restore.ts';
+import { mergedUp } from './rules/merged-up.ts';
 import { federateMatch, ruleFiles } from './rules/promql.ts';
 import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
 import { retention } from './rules/retention.ts';
+import { sampleCounting } from './rules/sample-counting.ts';
 import { scrapeJobs } from './rules/scrape-jobs.ts';
 import { securityAuth } from './rules/security-auth.ts';
 import { securityTls } from './rules/security-tls.ts';
@@ -34,6 +36,8 @@ export const CHECK_RULES: readonly CheckRule[] = [
   alertmanagerTiming,
   pushedKeepFiring,
   forRestore,
+  mergedUp,
+  sampleCounting,
   outOfOrder,
   ruleFiles,
   federateMatch,
