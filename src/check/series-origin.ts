@@ -32,6 +32,15 @@ export function pushedSetsRead(sel: SelectorRef, spec: TopologySpec): Pushgatewa
   return spec.pushgateways.filter((set) => set.jobs.some((job) => readsPushedJob(sel, job)));
 }
 
+/** Whether the selector picks one metric by name, and a pushed job declares it. */
+function namesPushedMetric(sel: SelectorRef, spec: TopologySpec): boolean {
+  const eq = nameMatchers(sel).find((m) => m.op === '=');
+  return (
+    eq !== undefined &&
+    spec.pushgateways.some((set) => set.jobs.some((job) => [...job.metrics, ...PUSHGATEWAY_GROUP_METRICS].some((m) => nameMayMatch(sel, m))))
+  );
+}
+
 /** Jobs whose series reach the federators in one copy: their own scrapes and pushed jobs. */
 function singleCopyJobs(spec: TopologySpec): Set<string> {
   const jobName = (c: Record<string, unknown>) => (typeof c['job_name'] === 'string' ? [c['job_name']] : []);
@@ -56,12 +65,13 @@ function scraperJobs(spec: TopologySpec): string[] {
 /**
  * Whether `sel` may read series merged from the two scrapers of a set. Any job the
  * federators do not scrape themselves arrives through /federate, so only a selector
- * whose job matchers pick single-copy jobs alone reads no merged series.
+ * whose job matchers pick single-copy jobs alone, or that names a pushed metric,
+ * reads no merged series.
  */
 export function readsScraperCopies(sel: SelectorRef, spec: TopologySpec): boolean {
   const single = singleCopyJobs(spec);
   const positive = sel.matchers.some((m) => m.name === 'job' && (m.op === '=' || m.op === '=~'));
-  if (!positive) return true;
+  if (!positive) return !namesPushedMetric(sel, spec);
   const accepted = [...single, ...scraperJobs(spec)].filter((j) => jobMayMatch(sel, j));
   // A job promha does not know comes from a scraper's passed-through configuration.
   if (accepted.length === 0) return true;

@@ -496,12 +496,6 @@ export function unquote(literal: string): string {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
-/** Whether the selector's `job` matchers all accept `job`; false when it has none. */
-export function selectorMatchesJob(sel: SelectorRef, job: string): boolean {
-  const jobMatchers = sel.matchers.filter((m) => m.name === 'job');
-  return jobMatchers.length > 0 && jobMatchers.every((m) => matcherAccepts(m.op, m.value, job));
-}
-
 /** Whether a label matcher accepts `value`, with Prometheus' anchoring of regexes. */
 export function matcherAccepts(op: '=' | '!=' | '=~' | '!~', pattern: string, value: string): boolean {
   if (op === '=') return value === pattern;
