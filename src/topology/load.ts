@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ValidationError, type Problem } from '../errors.ts';
 import type { Location } from '../location.ts';
 import { parseRuleFile } from '../rules/rule-file.ts';
-import { GlobSyntaxError, glob } from './glob.ts';
+import { GlobSyntaxError, glob, hasMeta } from './glob.ts';
 import { topologySchema } from './schema.ts';
 import { schemaProblems } from './schema-errors.ts';
 import type { RuleFileSource, Topology } from './topology.ts';
@@ -41,9 +41,13 @@ async function expand(file: string, pattern: string, where: Location): Promise<{
       'list one entry per directory (rules/a/*.yml, rules/b/*.yml), or match directory names with `?` or `[...]` (rules/team-?/*.yml)',
     );
   const absolute = path.isAbsolute(pattern);
+  const full = absolute ? pattern : path.join(dir, pattern);
+  const relative = (m: string) => (absolute ? m : path.relative(dir, m) || m);
+  // A plain path is Glob'd to itself when it exists; one that does not is reported by the read, as promtool does.
+  if (!hasMeta(full)) return { names: [relative(full)] };
   let matches: string[];
   try {
-    matches = await glob(absolute ? pattern : path.join(dir, pattern));
+    matches = await glob(full);
   } catch (e) {
     if (!(e instanceof GlobSyntaxError)) throw e;
     return fail(
@@ -52,7 +56,7 @@ async function expand(file: string, pattern: string, where: Location): Promise<{
     );
   }
   if (matches.length === 0) return fail(`rule_files: "${pattern}" matches no file`, `paths are relative to ${file}`);
-  return { names: matches.map((m) => (absolute ? m : path.relative(dir, m) || m)) };
+  return { names: matches.map(relative) };
 }
 
 /** Reads the topology file and the rule files it names. */
