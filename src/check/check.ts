@@ -15,6 +15,8 @@ import { federateMatch, ruleFiles } from './rules/promql.ts';
 import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
 import { retention } from './rules/retention.ts';
 import { ruleFileNames } from './rules/rule-file-names.ts';
+import { mergedUp } from './rules/merged-up.ts';
+import { sampleCounting } from './rules/sample-counting.ts';
 import { scrapeJobs } from './rules/scrape-jobs.ts';
 import { securityAuth } from './rules/security-auth.ts';
 import { securityTls } from './rules/security-tls.ts';
@@ -41,6 +43,8 @@ export const CHECK_RULES: readonly CheckRule[] = [
   alertmanagerConfig,
   pushedKeepFiring,
   forRestore,
+  mergedUp,
+  sampleCounting,
   outOfOrder,
   ruleFiles,
   ruleFileNames,
