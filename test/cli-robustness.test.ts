@@ -243,7 +243,7 @@ describe('expected failures of commands: exit 1 or 2, JSON under --json', () => 
       const r = await inProcess(['schema', '--out', 'missing/promha.schema.json'], p.dir);
       assertClean(r, 'schema --out');
       assert.equal(r.exitCode, 2);
-      assert.match(r.stderr, /cannot write missing\/promha\.schema\.json: ENOENT\n\s+fix: create missing\/ first/);
+      assert.match(r.stderr, /cannot write missing\/promha\.schema\.json: .*\[ENOENT\]\n\s+fix: create missing\/ first/);
     } finally {
       await p.cleanup();
     }

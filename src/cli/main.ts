@@ -7,6 +7,7 @@ import { ExitError, ValidationError } from '../errors.ts';
 import { formatLocation } from '../location.ts';
 import { topologyJsonSchema } from '../topology/schema.ts';
 import { writeFile } from 'node:fs/promises';
+import { writeOutputFile } from '../render/write.ts';
 import { registerDemoCommand } from '../commands/demo.ts';
 import { formatDrills, markdownReport } from '../drills/report.ts';
 import { runDrills, SCENARIOS, selectScenarios } from '../drills/run.ts';
@@ -24,7 +25,6 @@ import { StateDir } from '../runtime/state.ts';
 import { expectedFailure } from './expected-failure.ts';
 import { lines, processIo, type CliIo } from './io.ts';
 import { boundRegexBacktracking } from './regex-budget.ts';
-import { writeSchema } from './write-schema.ts';
 
 function program(io: CliIo): Command {
   const out = lines(io);
@@ -188,7 +188,7 @@ function program(io: CliIo): Command {
     .description('print the draft-7 JSON Schema of the topology file')
     .action(async (o: { out?: string }) => {
       const text = `${JSON.stringify(topologyJsonSchema(), null, 2)}\n`;
-      if (o.out) await writeSchema(o.out, text);
+      if (o.out !== undefined) await writeOutputFile(o.out, text);
       else io.stdout(text);
     });
   return cli;

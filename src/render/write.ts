@@ -85,6 +85,10 @@ export async function makeDirs(dir: string): Promise<void> {
 export async function writeOutputFile(file: string, content: string): Promise<void> {
   if (file === '') throw new ExitError(2, '--out is empty\n    fix: name the file to write, e.g. --out promha.schema.json');
   await writeFile(file, content).catch((e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A single file's parent is not created for it: say which directory is missing.
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new ExitError(2, `cannot write ${file}: ${path.dirname(file)}/ does not exist or is no directory [${code}]\n    fix: create ${path.dirname(file)}/ first, or choose another --out`);
     throw writeError(file, e);
   });
 }
