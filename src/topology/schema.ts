@@ -20,11 +20,6 @@ export const MAX_JOB_NAME_LENGTH = 256;
 
 const DURATION_PATTERN = '^(0|([0-9]+(y|w|d|h|m|s|ms))+)$';
 
-/**
- * Go keeps a duration as int64 nanoseconds: Prometheus and Alertmanager refuse anything
- * longer ("duration out of range"), which is 106751d23h47m16s854ms, about 292 years.
- */
-export const MAX_GO_DURATION = Duration.milliseconds(Duration.MAX_MS);
 
 export const durationSchema = z
   .string()

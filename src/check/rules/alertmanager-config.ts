@@ -1,6 +1,5 @@
 import { LABEL_NAME, matchersProblem, regexpProblem } from '../../alertmanager/matchers.ts';
 import { Duration } from '../../duration.ts';
-import { MAX_GO_DURATION } from '../../topology/schema.ts';
 import type { PropertyPath } from '../../topology/yaml-source.ts';
 import type { CheckRule, Finding } from '../finding.ts';
 
@@ -93,8 +92,9 @@ function* duration(o: Obj, key: string, path: PropertyPath, nonZero: boolean, lo
   const text = scalar(v) ?? '';
   const d = Duration.tryParse(text);
   const location = locate([...path, key]);
-  if (!d) yield { severity: 'error', message: `${key}: not a valid duration string: "${text}"`, location, hint: 'use e.g. 30s, 5m, 4h' };
-  else if (d.gt(MAX_GO_DURATION)) yield { severity: 'error', message: `${key}: duration out of range`, location, hint: 'Alertmanager takes durations up to 292y' };
+  if (d === undefined && Duration.problem(text)?.startsWith('out of range'))
+    yield { severity: 'error', message: `${key}: duration out of range`, location, hint: 'Alertmanager takes durations up to 292y' };
+  else if (d === undefined) yield { severity: 'error', message: `${key}: not a valid duration string: "${text}"`, location, hint: 'use e.g. 30s, 5m, 4h' };
   else if (nonZero && d.ms === 0) yield { severity: 'error', message: `${key} cannot be zero`, location, hint: `give ${key} a positive duration, e.g. 5m` };
 }
 
