@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { checkReleaseVersions, findBinaries } from '../src/runtime/binaries.ts';
+import { chooseRelease } from '../src/release/choose.ts';
 import { binaryVersion, fetchRelease, hostCodename, readFetchedRelease } from '../src/release/fetch.ts';
 import { parseVersionOutput, RELEASE_NAMES, RELEASES, releasePackages, versionMatches } from '../src/release/release.ts';
 
@@ -44,6 +46,31 @@ describe('release table', () => {
   });
 });
 
+describe('choosing a release and its binaries', () => {
+  it('takes the flag, then the topology, then the machine, then Debian 12', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-release-'));
+    try {
+      const trixie = path.join(dir, 'trixie');
+      await writeFile(trixie, 'VERSION_CODENAME=trixie\n');
+      const ubuntu = path.join(dir, 'ubuntu');
+      await writeFile(ubuntu, 'VERSION_CODENAME=noble\n');
+      assert.equal((await chooseRelease('sid', 'bookworm', trixie)).name, 'sid');
+      assert.equal((await chooseRelease(undefined, 'bookworm', trixie)).name, 'bookworm');
+      assert.equal((await chooseRelease(undefined, undefined, trixie)).name, 'trixie');
+      assert.equal((await chooseRelease(undefined, undefined, ubuntu)).name, 'bookworm');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("accepts this machine's Debian 12 binaries for bookworm, with the versions they print", async () => {
+    const versions = await checkReleaseVersions(findBinaries(['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway'], {}, {}), RELEASES.bookworm);
+    assert.match(versions.prometheus ?? '', /^2\.42\.\d+$/);
+    assert.match(versions['prometheus-alertmanager'] ?? '', /^0\.25\.\d+$/);
+    assert.match(versions['prometheus-pushgateway'] ?? '', /^1\.5\.\d+$/);
+  });
+});
+
 describe('fetching a release from Debian\'s archive (real apt-get and dpkg-deb)', () => {
   for (const name of ['trixie', 'sid'] as const) {
     it(`${name}: downloads, extracts and checks every binary, without touching the host's apt state`, { timeout: 300_000 }, async () => {
@@ -59,6 +86,20 @@ describe('fetching a release from Debian\'s archive (real apt-get and dpkg-deb)'
           assert.ok(versionMatches(version ?? '', info.version), `${component} ${version} is of ${info.version}`);
         }
         assert.deepEqual(await readFetchedRelease(name, cacheRoot), fetched);
+        // up's choice: the fetched binaries pass the release's version check, the host's Debian 12 ones do not.
+        const needed = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway'] as const;
+        const bins = findBinaries(needed, {}, {}, fetched);
+        assert.equal(bins.prometheus, fetched.binaries.prometheus.path);
+        assert.deepEqual(await checkReleaseVersions(bins, RELEASES[name]), {
+          prometheus: fetched.binaries.prometheus.version,
+          'prometheus-alertmanager': fetched.binaries.alertmanager.version,
+          'prometheus-pushgateway': fetched.binaries.pushgateway.version,
+        });
+        await assert.rejects(checkReleaseVersions(findBinaries(needed, {}, {}), RELEASES[name]), (e: Error) => {
+          assert.match(e.message, new RegExp(`prometheus: /usr/bin/prometheus is 2\\.42\\.\\d+, ${name} needs ${RELEASES[name].components.prometheus.version.replace('.', '\\.')}\\.x`));
+          assert.match(e.message, new RegExp(`fix: run \`promha setup --release ${name}\``));
+          return true;
+        });
         assert.equal(await readFile('/var/lib/dpkg/status', 'utf8'), hostStatus, 'the host package database is unchanged');
       } finally {
         await rm(cacheRoot, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Address } from '../address.ts';
 import { Duration } from '../duration.ts';
+import { RELEASE_NAMES } from '../release/release.ts';
 
 /*
  * The topology file, in the seed's words. Snake_case keys, like the Prometheus and
@@ -221,6 +222,13 @@ export const topologySchema = z
   .strictObject({
     $schema: z.string().optional(),
     version: z.literal(1).meta({ description: 'Topology file format version' }),
+    release: z
+      .enum(RELEASE_NAMES)
+      .optional()
+      .meta({
+        description:
+          'The Debian release whose Prometheus, Alertmanager and Pushgateway run: bookworm (Debian 12), trixie (Debian 13) or sid (the Prometheus 3 line). Default: the release of the machine promha runs on, else bookworm',
+      }),
     intervals: intervalsSchema.prefault({}),
     lookback_delta: durationSchema
       .default(Duration.minutes(5))
