@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Runs the TypeScript sources directly through tsx: no build step to forget.
+// The process wiring lives here alone; src/cli/main.ts runs a command line in-process.
 import { register } from 'tsx/esm/api';
 register();
-await import('../src/cli/main.ts');
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -20,6 +20,13 @@ export class Duration {
 
   static readonly ZERO = new Duration(0);
 
+  /**
+   * The longest duration the real binaries accept: their durations are Go time.Duration,
+   * int64 nanoseconds, so at most 2^63 - 1 ns (106751d 23h 47m 16.854s, about 292 years).
+   * `promtool check config` refuses 9223372036855ms with "duration out of range".
+   */
+  static readonly MAX_MS = 9_223_372_036_854;
+
   static milliseconds(ms: number): Duration {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`invalid duration: ${ms} ms`);
     return new Duration(Math.round(ms));
@@ -34,16 +41,33 @@ export class Duration {
     return Duration.milliseconds(h * 3600_000);
   }
 
-  /** Returns undefined when `text` is not a Prometheus duration. */
+  /** Returns undefined when `text` is not a Prometheus duration, or one out of its range. */
   static tryParse(text: string): Duration | undefined {
+    const r = Duration.read(text);
+    return typeof r === 'string' ? undefined : r;
+  }
+
+  /** Why `text` is no Prometheus duration, or undefined when it is one. */
+  static problem(text: string): string | undefined {
+    const r = Duration.read(text);
+    return typeof r === 'string' ? r : undefined;
+  }
+
+  private static read(text: string): Duration | string {
     if (text === '0') return Duration.ZERO;
     const m = Duration.PATTERN.exec(text);
-    if (!m || text === '') return undefined;
+    if (!m || text === '') {
+      return /^(?:\d+(?:ms|[ywdhms]))+$/.test(text)
+        ? 'units must go from largest to smallest, each once (e.g. 1h30m, not 30m1h)'
+        : 'not a duration: use e.g. 30s, 5m, 1h30m, 15d';
+    }
     let ms = 0;
     Duration.UNITS.forEach(([, factor], i) => {
       const v = m[i + 1];
+      // Number() of a 400-digit count is a huge float or Infinity: either is out of range.
       if (v !== undefined) ms += Number(v) * factor;
     });
+    if (!(ms <= Duration.MAX_MS)) return `out of range: Prometheus and Alertmanager take durations of at most 106751d (about 292 years, ${Duration.MAX_MS}ms)`;
     return new Duration(ms);
   }
 

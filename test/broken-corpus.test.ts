@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { promha } from './helpers.ts';
+import { inProcess, promha } from './helpers.ts';
 
 /*
  * The corpus of broken topology files (test/fixtures/broken/). Each file differs from
@@ -18,11 +17,11 @@ import { promha } from './helpers.ts';
  *   # expect-location: rules/NAME.yml:5     a place in a rule file (relative to the fixtures)
  *
  * Every file must exit with its code, print the message at its location followed by a
- * fix, and never show a stack trace.
+ * fix, and never show a stack trace. The corpus runs in-process (main(argv, io)); a few
+ * files also run through bin/promha.js, for the process boundary.
  */
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'broken');
-const CONCURRENCY = Math.max(2, Math.min(8, os.availableParallelism()));
 
 interface Expectation {
   readonly file: string;
@@ -80,11 +79,11 @@ describe('broken topology corpus', () => {
     for (const f of files) expectation(f);
   });
 
-  describe('promha check', { concurrency: CONCURRENCY }, () => {
+  describe('promha check', () => {
     for (const file of files)
       it(file, async () => {
         const e = expectation(file);
-        const r = await promha(['check', file], FIXTURES);
+        const r = await inProcess(['check', file], FIXTURES);
         const output = `${r.stdout}\n${r.stderr}`;
         assertNoStackTrace(output, file);
         assert.equal(r.exitCode, e.exit, `${file}: exit code ${r.exitCode}, expected ${e.exit}; output:\n${output}`);
@@ -102,7 +101,7 @@ describe('broken topology corpus', () => {
       });
   });
 
-  describe('promha check --json', { concurrency: CONCURRENCY }, () => {
+  describe('promha check --json', () => {
     const isLocation = (l: unknown): boolean => {
       const loc = l as { file?: unknown; line?: unknown; column?: unknown } | null;
       return (
@@ -118,7 +117,7 @@ describe('broken topology corpus', () => {
     for (const file of files)
       it(file, async () => {
         const e = expectation(file);
-        const r = await promha(['check', file, '--json'], FIXTURES);
+        const r = await inProcess(['check', file, '--json'], FIXTURES);
         assertNoStackTrace(`${r.stdout}\n${r.stderr}`, file);
         assert.equal(r.exitCode, e.exit, `${file} --json: exit code ${r.exitCode}, expected ${e.exit}:\n${r.stdout}\n${r.stderr}`);
         let json: unknown;
@@ -157,6 +156,23 @@ describe('broken topology corpus', () => {
             `${file} --json: no problem "${e.messages[0]}" at ${e.location}:\n${r.stdout}`,
           );
         }
+      });
+  });
+
+  describe('bin/promha.js (the process boundary)', () => {
+    // One file per exit code, in both output modes: the exit code, stderr, no stack trace.
+    const sample = [files.find((f) => expectation(f).exit === 1), files.find((f) => expectation(f).exit === 2)] as string[];
+    for (const file of sample)
+      it(file, async () => {
+        const e = expectation(file);
+        const [text, json] = await Promise.all([promha(['check', file], FIXTURES), promha(['check', file, '--json'], FIXTURES)]);
+        for (const r of [text, json]) {
+          assertNoStackTrace(`${r.stdout}\n${r.stderr}`, file);
+          assert.equal(r.exitCode, e.exit, `${file}: exit code ${r.exitCode}, expected ${e.exit}:\n${r.stdout}\n${r.stderr}`);
+        }
+        assert.ok(`${text.stdout}\n${text.stderr}`.includes(`${e.location}:`), `${file}: nothing located at ${e.location}:\n${text.stderr}`);
+        if (e.exit === 2) assert.ok(text.stderr.includes(e.messages[0] as string), `${file}: unusable input is reported on stderr:\n${text.stderr}`);
+        assert.doesNotThrow(() => JSON.parse(json.stdout), `${file} --json: stdout is not JSON:\n${json.stdout}`);
       });
   });
 });

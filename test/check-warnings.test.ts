@@ -1,49 +1,257 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fastTopology, promha, tempProject } from './helpers.ts';
+import { stringify } from 'yaml';
+import { check } from '../src/check/check.ts';
+import type { Finding } from '../src/check/finding.ts';
+import { loadTopology } from '../src/topology/load.ts';
+import { fastTopology, tempProject } from './helpers.ts';
 
-interface JsonFinding {
-  readonly code: string;
-  readonly severity: string;
-  readonly message: string;
-  readonly hint: string;
-  readonly location: { file: string; line: number; column: number };
-}
+type Rule = Record<string, unknown>;
 
-/** Findings of `promha check --json` for the test topology with one rule file. */
-async function findings(topology: Record<string, unknown>, rules: string): Promise<{ exitCode: number; findings: JsonFinding[] }> {
-  const project = await tempProject({ 'promha.yaml': topology, 'rules/r.yml': rules });
+/** Every finding of `check` for a topology and its rule files, in process. */
+async function findings(topology: Record<string, unknown>, files: Record<string, string>): Promise<Finding[]> {
+  const project = await tempProject({ 'promha.yaml': topology, ...files });
   try {
-    const r = await promha(['check', '--json'], project.dir);
-    return { exitCode: r.exitCode ?? -1, findings: (JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings };
+    return check(await loadTopology(path.join(project.dir, 'promha.yaml')));
   } finally {
     await project.cleanup();
   }
 }
 
-const alert = (forValue: string) => `groups:\n  - name: g\n    rules:\n      - alert: Slow\n        expr: demo_value > 0\n        for: ${forValue}\n`;
+const ruleFile = (rules: Rule[], interval?: string) => stringify({ groups: [{ name: 'g', ...(interval ? { interval } : {}), rules }] });
+const only = (all: Finding[], code: string) => all.filter((f) => f.code === code);
+const federators = (extra: Record<string, unknown>) => ({ ...(fastTopology()['federators'] as Record<string, unknown>), ...extra });
+const withJobs = (jobs: Array<{ name: string; metrics: string[] }>) => {
+  const t = fastTopology();
+  const [set] = t['pushgateways'] as Array<Record<string, unknown>>;
+  return { ...t, pushgateways: [{ ...set, jobs }] };
+};
 
-describe('PH602 for-restore: a restarted federator restores `for:` state only past the grace period', () => {
-  const withGrace = (grace: string | undefined) => {
-    const { for_grace_period: _, ...federators } = fastTopology()['federators'] as Record<string, unknown>;
-    return fastTopology({ federators: grace === undefined ? federators : { ...federators, for_grace_period: grace } });
-  };
-  const cases: Array<[string, Record<string, unknown>, string, RegExp | undefined]> = [
-    ['for shorter than the default 10m', withGrace(undefined), '5m', /alert Slow has `for: 5m`, shorter than the federators' for-grace-period \(10m, Prometheus' default\)/],
-    ['for shorter than a configured grace period', withGrace('2m'), '1m', /shorter than the federators' for-grace-period \(2m\): a restarted federator/],
-    ['for equal to the grace period', withGrace('5m'), '5m', undefined],
-    ['for: 0s (nothing to restore)', withGrace(undefined), '0s', undefined],
+describe('PH601 pushed-keep-firing: alerts that read pushed data keep firing across a gateway failover', () => {
+  // fastTopology: push, federate and evaluate 1s, advert_int 1s; job batch pushes pushed_value.
+  const NEED_1S = 'add `keep_firing_for: 7s` (push interval 1s + gateway scrape 1s + evaluation 1s + VIP failover 4s (4 × advert_int 1s))';
+  const cases: Array<{ name: string; rules: Rule[]; interval?: string; topology?: Record<string, unknown>; want?: { message: RegExp; hint?: string } }> = [
+    { name: 'a declared pushed metric, no keep_firing_for', rules: [{ alert: 'P', expr: 'pushed_value > 0' }], want: { message: /^alert P reads pushed metrics \(pushgateway1\) with no keep_firing_for: when the active gateway dies/, hint: NEED_1S } },
+    { name: 'keep_firing_for equal to the derived need', rules: [{ alert: 'P', expr: 'pushed_value > 0', keep_firing_for: '7s' }] },
+    { name: 'keep_firing_for one second short', rules: [{ alert: 'P', expr: 'pushed_value > 0', keep_firing_for: '6s' }], want: { message: /with keep_firing_for 6s:/, hint: NEED_1S } },
+    { name: 'the group interval is the evaluation interval', interval: '10s', rules: [{ alert: 'P', expr: 'pushed_value > 0', keep_firing_for: '7s' }], want: { message: /with keep_firing_for 7s/, hint: 'add `keep_firing_for: 16s` (push interval 1s + gateway scrape 1s + evaluation 10s + VIP failover 4s (4 × advert_int 1s))' } },
+    { name: 'a negative job matcher on an undeclared metric', rules: [{ alert: 'K', expr: 'count by (git_version) (label_replace(kubernetes_build_info{job!~"kube-dns|coredns"}, "git_version", "$1", "git_version", "(v[0-9]*.[0-9]*).*")) > 1' }] },
+    { name: 'a selector without a name, naming the job', rules: [{ alert: 'P', expr: '{job="batch"} > 0' }], want: { message: /alert P reads pushed metrics/ } },
+    { name: 'an undeclared metric under the pushed job name', rules: [{ alert: 'U', expr: 'up{job="batch"} == 0' }] },
+    { name: 'a declared metric under another job', rules: [{ alert: 'O', expr: 'pushed_value{job="other"} > 0' }] },
+    { name: 'a declared metric, the job excluded', rules: [{ alert: 'O', expr: 'pushed_value{job!="batch"} > 0' }] },
+    { name: 'a declared metric, the job matched by a regex', rules: [{ alert: 'R', expr: 'pushed_value{job=~"bat.*"} > 0' }], want: { message: /alert R reads pushed metrics/ } },
+    { name: 'push_time_seconds, which the gateway adds to every group', rules: [{ alert: 'T', expr: 'time() - push_time_seconds > 60' }], want: { message: /alert T reads pushed metrics/ } },
+    { name: 'a name regex that can match a declared metric', rules: [{ alert: 'N', expr: '{__name__=~"pushed_.*"} > 0' }], want: { message: /alert N reads pushed metrics/ } },
+    { name: 'a name regex that cannot', rules: [{ alert: 'N', expr: '{__name__=~"node_.*"} > 0' }] },
+    { name: 'the metric excluded by name', rules: [{ alert: 'N', expr: '{__name__!="pushed_value", job="batch"} > 0' }], want: { message: /alert N reads pushed metrics/ } },
+    {
+      name: 'through a recording rule',
+      rules: [
+        { record: 'job:pushed_value:sum', expr: 'sum by (job) (pushed_value)' },
+        { alert: 'Rec', expr: 'job:pushed_value:sum > 0' },
+      ],
+      want: { message: /^alert Rec reads pushed metrics \(pushgateway1\) through recording rule job:pushed_value:sum with no keep_firing_for/, hint: NEED_1S },
+    },
+    {
+      name: 'through two recording rules',
+      rules: [
+        { record: 'a:pushed:sum', expr: 'sum(pushed_value)' },
+        { record: 'b:pushed:max', expr: 'max_over_time(a:pushed:sum[1m])' },
+        { alert: 'Rec2', expr: 'b:pushed:max > 0' },
+      ],
+      want: { message: /through recording rule b:pushed:max → a:pushed:sum/ },
+    },
+    {
+      name: 'a recording rule of scraped data only',
+      rules: [
+        { record: 'job:demo:sum', expr: 'sum by (job) (demo_value)' },
+        { alert: 'D', expr: 'job:demo:sum > 0' },
+      ],
+    },
+    {
+      name: 'recording rules that read each other in a cycle',
+      rules: [
+        { record: 'a:x', expr: 'b:x' },
+        { record: 'b:x', expr: 'a:x + pushed_value' },
+        { alert: 'C', expr: 'a:x > 0' },
+      ],
+      want: { message: /alert C reads pushed metrics \(pushgateway1\) through recording rule a:x → b:x/ },
+    },
+    { name: 'a job declaring no metrics, named', topology: withJobs([{ name: 'batch', metrics: [] }]), rules: [{ alert: 'J', expr: 'anything{job="batch"} > 0' }], want: { message: /alert J reads pushed metrics/ } },
+    { name: 'a job declaring no metrics, only excluded', topology: withJobs([{ name: 'batch', metrics: [] }]), rules: [{ alert: 'J', expr: 'anything{job!="other"} > 0' }] },
+    { name: 'a declared regex, a matching name', topology: withJobs([{ name: 'batch', metrics: ['batch_.*'] }]), rules: [{ alert: 'B', expr: 'batch_duration_seconds > 1' }], want: { message: /alert B reads pushed metrics/ } },
+    { name: 'a declared regex, another name', topology: withJobs([{ name: 'batch', metrics: ['batch_.*'] }]), rules: [{ alert: 'B', expr: 'node_load1 > 1' }] },
+    { name: 'a declared regex, an overlapping name regex', topology: withJobs([{ name: 'batch', metrics: ['batch_.*'] }]), rules: [{ alert: 'B', expr: '{__name__=~"batch_job_.*"} > 1' }], want: { message: /alert B reads pushed metrics/ } },
+    { name: 'a declared regex, a disjoint name regex', topology: withJobs([{ name: 'batch', metrics: ['batch_.*'] }]), rules: [{ alert: 'B', expr: '{__name__=~"node_.*|x"} > 1' }] },
   ];
-  for (const [name, topology, forValue, expected] of cases)
+  for (const c of cases)
+    it(c.name, async () => {
+      const f = only(await findings(c.topology ?? fastTopology(), { 'rules/r.yml': ruleFile(c.rules, c.interval) }), 'PH601');
+      if (!c.want) return assert.deepEqual(f, []);
+      assert.equal(f.length, 1, JSON.stringify(f));
+      assert.equal(f[0]?.severity, 'error');
+      assert.match(f[0]?.message ?? '', c.want.message);
+      if (c.want.hint) assert.equal(f[0]?.hint, c.want.hint);
+      const alertIndex = c.rules.findIndex((r) => 'alert' in r);
+      assert.ok(f[0]?.location.file.endsWith(path.join('rules', 'r.yml')));
+      assert.equal(f[0]?.location.line, 4 + (c.interval ? 1 : 0) + c.rules.slice(0, alertIndex).reduce((n, r) => n + Object.keys(r).length, 0));
+    });
+});
+
+describe('PH402 retention: counts only the samples PromQL reads', () => {
+  const oneDay = fastTopology({ federators: federators({ storage: { retention: '1d' } }) });
+  const cases: Array<[string, Rule, RegExp | undefined]> = [
+    ['`for: 7d` on a 5m range', { alert: 'CertExpiry', expr: 'rate(x[5m]) > 0', for: '7d' }, undefined],
+    ['`keep_firing_for: 30d`', { alert: 'K', expr: 'x > 0', keep_firing_for: '30d' }, undefined],
+    ['a 2d range', { alert: 'TwoDay', expr: 'sum(rate(x[2d])) > 1' }, /^federator retention 1d is shorter than the 2d of stored samples that rules\/r\.yml: TwoDay reads \(its ranges, subqueries, offsets and the lookback\)$/],
+    ['an offset of 1d on a 1h range', { alert: 'Offset', expr: 'rate(x[1h] offset 1d) > 0', for: '1h' }, /the 1d1h of stored samples that rules\/r\.yml: Offset reads/],
+  ];
+  for (const [name, rule, want] of cases)
     it(name, async () => {
-      const r = await findings(topology, alert(forValue));
-      const f = r.findings.filter((x) => x.code === 'PH602');
-      assert.equal(r.exitCode, 0, 'a warning does not fail the check');
-      if (!expected) return assert.deepEqual(f, []);
+      const f = only(await findings(oneDay, { 'rules/r.yml': ruleFile([rule]) }), 'PH402');
+      if (!want) return assert.deepEqual(f, []);
+      assert.equal(f.length, 1);
+      assert.equal(f[0]?.severity, 'error');
+      assert.match(f[0]?.message ?? '', want);
+      assert.match(f[0]?.hint ?? '', /need no stored samples/);
+      assert.ok(f[0]?.location.file.endsWith('promha.yaml'));
+    });
+});
+
+describe('PH602 for-restore: one summary with the grace period that covers every alert', () => {
+  const withGrace = (grace: string | undefined) => {
+    const { for_grace_period: _, ...rest } = fastTopology()['federators'] as Record<string, unknown>;
+    return fastTopology({ federators: grace === undefined ? rest : { ...rest, for_grace_period: grace } });
+  };
+  const alerts = (...fors: string[]) => fors.map((f, i) => ({ alert: `A${i}`, expr: 'demo_value > 0', for: f }));
+  const cases: Array<{ name: string; grace?: string; fors: string[]; want?: { message: string; hint: string; line: number } }> = [
+    {
+      name: 'one alert under the default 10m',
+      fors: ['5m'],
+      want: {
+        message: "1 alert has a `for:` shorter than the federators' for-grace-period (10m, Prometheus' default): A0 (for: 5m, rules/r.yml:4). A restarted federator does not restore their state from ALERTS_FOR_STATE and holds them pending for their full `for:` again",
+        hint: 'set federators.for_grace_period to 5m (the shortest `for:` among them): Prometheus restores an alert whose `for:` is at least the grace period',
+        line: 0,
+      },
+    },
+    {
+      name: 'many alerts: counted once, a few named, the shortest `for:` suggested',
+      fors: ['5m', '2m', '15m', '1m', '9m', '0s', '10m'],
+      want: {
+        message: "4 alerts have a `for:` shorter than the federators' for-grace-period (10m, Prometheus' default): A0 (for: 5m, rules/r.yml:4), A1 (for: 2m, rules/r.yml:7), A3 (for: 1m, rules/r.yml:13), and 1 more. A restarted federator",
+        hint: 'set federators.for_grace_period to 1m (the shortest `for:` among them)',
+        line: 0,
+      },
+    },
+    {
+      name: 'a configured grace period is where the warning points',
+      grace: '2m',
+      fors: ['1m'],
+      want: { message: "1 alert has a `for:` shorter than the federators' for-grace-period (2m): A0", hint: 'set federators.for_grace_period to 1m', line: 1 },
+    },
+    { name: '`for:` equal to the grace period is restored', grace: '5m', fors: ['5m', '6m'] },
+    { name: '`for: 0s` has nothing to restore', fors: ['0s'] },
+  ];
+  for (const c of cases)
+    it(c.name, async () => {
+      const topology = withGrace(c.grace);
+      const f = only(await findings(topology, { 'rules/r.yml': ruleFile(alerts(...c.fors)) }), 'PH602').map((x) => ({
+        ...x,
+        // Rule files are named relative to the working directory.
+        message: x.message.replace(/[^\s(]*rules\/r\.yml/g, 'rules/r.yml'),
+      }));
+      if (!c.want) return assert.deepEqual(f, []);
       assert.equal(f.length, 1);
       assert.equal(f[0]?.severity, 'warning');
-      assert.match(f[0]?.message ?? '', expected);
-      assert.match(f[0]?.hint ?? '', new RegExp(`set federators.for_grace_period to ${forValue} or less`));
-      assert.deepEqual([f[0]?.location.file, f[0]?.location.line], ['rules/r.yml', 4]);
+      assert.ok(f[0]?.message.startsWith(c.want.message), f[0]?.message);
+      assert.ok(f[0]?.hint.startsWith(c.want.hint), f[0]?.hint);
+      assert.ok(f[0]?.location.file.endsWith('promha.yaml'));
+      // The `federators:` key, or its `for_grace_period:` value when set.
+      const text = stringify(topology).split('\n');
+      const want = c.want.line ? text.findIndex((l) => l.includes('for_grace_period:')) : text.findIndex((l) => l.startsWith('federators:'));
+      assert.equal(f[0]?.location.line, want + 1);
     });
+});
+
+describe('PH603 merged-up: no instant reads of the merged `up` of scraped targets', () => {
+  const cases: Array<[expr: string, warn: boolean]> = [
+    ['up == 0', true],
+    ['up{job="demo1"} == 0', true],
+    ['up{job!~"promha-.+"} == 0', true],
+    ['sum by (job) (up{job=~"demo.*"}) < 1', true],
+    ['{__name__="up", job="demo1"} == 0', true],
+    ['up{job="promha-federate-scraper1"} == 0', false],
+    ['up{job=~"promha-federate-.*"} == 0', false],
+    ['up{job="batch"} == 0', false],
+    ['absent(up{job="demo1"})', false],
+    ['max_over_time(up{job="demo1"}[4s]) == 0', false],
+    ['avg_over_time(up{job="demo1"}[5m:1m]) < 0.5', false],
+    ['{__name__=~".+", job="demo1"} == 0', false],
+    ['upx == 0', false],
+  ];
+  for (const [expr, warn] of cases)
+    it(`${expr}${warn ? '' : ' (fine)'}`, async () => {
+      const f = only(await findings(fastTopology(), { 'rules/r.yml': ruleFile([{ alert: 'Down', expr }]) }), 'PH603');
+      if (!warn) return assert.deepEqual(f, []);
+      assert.equal(f.length, 1);
+      assert.equal(f[0]?.severity, 'warning');
+      assert.match(f[0]?.message ?? '', /^alert Down reads the merged `[^`]*up[^`]*`: both scrapers of a set feed this one series, so when they disagree/);
+      // 4s = 2 × (scrape 1s + federate 1s)
+      assert.match(f[0]?.hint ?? '', /max_over_time\(.*\[4s\]\) == 0/);
+      assert.match(f[0]?.hint ?? '', /up\{job="promha-federate-<set>", promha_member="<member>"\}/);
+      assert.equal(f[0]?.location.line, 5);
+      // `      - alert: Down\n        expr: ` puts the expression at column 15; YAML quotes one that starts with `{`.
+      assert.equal(f[0]?.location.column, 15 + expr.search(/up|\{__name__/) + (expr.startsWith('{') ? 1 : 0));
+    });
+
+  it('a recording rule is named as one', async () => {
+    const f = only(await findings(fastTopology(), { 'rules/r.yml': ruleFile([{ record: 'job:up:min', expr: 'min by (job) (up)' }]) }), 'PH603');
+    assert.match(f[0]?.message ?? '', /^recording rule job:up:min reads the merged `up`/);
+  });
+});
+
+describe('PH604 sample-counting: functions that count samples do not read merged series', () => {
+  const cases: Array<[expr: string, want: RegExp | undefined]> = [
+    ['count_over_time(demo_value[5m]) < 10', /^alert C: count_over_time\(demo_value\[…\]\) counts the samples of both scraper copies, about twice/],
+    ['sum_over_time(demo_value{job="demo1"}[5m]) > 10', /sum_over_time\(demo_value\{job="demo1"\}\[…\]\) sums the samples of both scraper copies/],
+    ['changes(demo_value[5m]) > 2', /changes\(demo_value\[…\]\) sees the two scraper copies' samples interleaved/],
+    ['resets(demo_requests_total[1h]) > 0', /resets\(demo_requests_total\[…\]\) sees the two scraper copies' samples interleaved/],
+    ['max_over_time(changes(demo_value[1m])[10m:1m]) > 0', /changes\(demo_value\[…\]\)/],
+    ['rate(demo_requests_total[5m]) > 1', undefined],
+    ['count_over_time(demo_value[5m:1s]) < 10', undefined],
+    ['count_over_time(pushed_value[5m]) < 10', undefined],
+    ['count_over_time(up{job="promha-federator"}[5m]) < 10', undefined],
+    ['max_over_time(demo_value[5m]) > 0', undefined],
+  ];
+  for (const [expr, want] of cases)
+    it(`${expr}${want ? '' : ' (fine)'}`, async () => {
+      const f = only(await findings(fastTopology(), { 'rules/r.yml': ruleFile([{ alert: 'C', expr }]) }), 'PH604');
+      if (!want) return assert.deepEqual(f, []);
+      assert.equal(f.length, 1);
+      assert.equal(f[0]?.severity, 'warning');
+      assert.match(f[0]?.message ?? '', want);
+      assert.ok((f[0]?.hint ?? '').length > 0);
+      assert.equal(f[0]?.location.line, 5);
+    });
+
+  it('hints name the fix with the topology intervals', async () => {
+    const f = only(
+      await findings(fastTopology(), {
+        'rules/r.yml': ruleFile([
+          { alert: 'A', expr: 'count_over_time(demo_value[5m]) < 10' },
+          { alert: 'B', expr: 'changes(demo_value[5m]) > 2' },
+        ]),
+      }),
+      'PH604',
+    );
+    assert.deepEqual(
+      f.map((x) => x.hint),
+      [
+        'count at a fixed step instead, `count_over_time(demo_value[<range>:1s])`, or use `present_over_time` / `absent_over_time`',
+        'count changes of a value both copies agree on, e.g. `changes(max_over_time(demo_value[4s])[<range>:1s])` (4s holds a sample of each copy); for counters use `increase`',
+      ],
+    );
+  });
 });

@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
+import { main } from '../src/cli/main.ts';
 import { seedTopology } from '../src/topology/seed.ts';
 import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +24,30 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 export async function promha(args: string[], cwd: string) {
   return execa('node', [path.join(ROOT, 'bin/promha.js'), ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
 }
+
+/**
+ * Runs a command line in this process, as bin/promha.js would, with `cwd` as the
+ * working directory; returns the exit code and what it printed. Runs one at a time:
+ * the working directory belongs to the process.
+ */
+export async function inProcess(args: string[], cwd: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const run = async () => {
+    let stdout = '';
+    let stderr = '';
+    const previous = process.cwd();
+    process.chdir(cwd);
+    try {
+      const exitCode = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) });
+      return { exitCode, stdout, stderr };
+    } finally {
+      process.chdir(previous);
+    }
+  };
+  const result = inProcessQueue.then(run);
+  inProcessQueue = result.catch(() => undefined);
+  return result;
+}
+let inProcessQueue: Promise<unknown> = Promise.resolve();
 
 /** A small topology in the seed's shape with test-profile intervals (1 s), on loopback addresses. */
 export function fastTopology(overrides: Record<string, unknown> = {}): Record<string, unknown> {

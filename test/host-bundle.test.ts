@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -102,6 +102,7 @@ describe('host bundles of the seed topology', () => {
     const first = await install('pushgateway1-1', root);
     assert.equal(first.exitCode, 0, first.stderr);
     assert.deepEqual(await filesUnder(root), [
+      'etc/promha/pushgateway1-1/.promha-installed',
       'etc/promha/pushgateway1-1/check-pushgateway.sh',
       'etc/promha/pushgateway1-1/keepalived.conf',
       'etc/promha/pushgateway1-1/wipe-pushgateway.sh',
@@ -115,9 +116,19 @@ describe('host bundles of the seed topology', () => {
     assert.match(first.stdout, /^would restart promha-pushgateway1-1-keepalived\.service$/m);
     assert.match(first.stdout, /^pushgateway1-1: 5 file\(s\) changed$/m);
 
+    const manifest = path.join(root, 'etc/promha/pushgateway1-1/.promha-installed');
+    assert.deepEqual((await readFile(manifest, 'utf8')).split('\0'), [
+      '/etc/promha/pushgateway1-1/keepalived.conf',
+      '/etc/promha/pushgateway1-1/check-pushgateway.sh',
+      '/etc/promha/pushgateway1-1/wipe-pushgateway.sh',
+      '',
+    ]);
+    const before = (await stat(manifest)).mtimeMs;
+
     const second = await install('pushgateway1-1', root);
     assert.equal(second.exitCode, 0, second.stderr);
     assert.equal(second.stdout.trim(), 'pushgateway1-1: 0 file(s) changed');
+    assert.equal((await stat(manifest)).mtimeMs, before);
   });
 
   it('install.sh reloads only the unit whose configuration changed, and never the pushgateway', async () => {
@@ -130,11 +141,14 @@ describe('host bundles of the seed topology', () => {
     assert.equal(r.stdout.trim(), ['installed /etc/promha/pushgateway1-2/keepalived.conf', 'would reload promha-pushgateway1-2-keepalived.service', 'pushgateway1-2: 1 file(s) changed'].join('\n'));
   });
 
-  it('install.sh restarts a unit whose unit file changed, and removes files the bundle no longer has', async () => {
+  it('install.sh restarts a unit whose unit file changed, and removes files an earlier run installed that the bundle no longer has', async () => {
     const root = path.join(project.dir, 'root-fed');
     assert.equal((await install('federator1-1', root)).exitCode, 0);
-    const stale = path.join(root, 'etc/promha/federator1-1/rules/removed.yml');
+    const configDir = path.join(root, 'etc/promha/federator1-1');
+    // An earlier bundle had a rule file this one lacks: it is in the manifest of that run.
+    const stale = path.join(configDir, 'rules/removed.yml');
     await writeFile(stale, 'groups: []\n');
+    await appendFile(path.join(configDir, '.promha-installed'), '/etc/promha/federator1-1/rules/removed.yml\0');
     const unit = path.join(out, 'federator1-1/systemd/promha-federator1-1-prometheus.service');
     await writeFile(unit, (await readFile(unit, 'utf8')).replace('RestartSec=5s', 'RestartSec=7s'));
     const r = await install('federator1-1', root);
@@ -144,8 +158,41 @@ describe('host bundles of the seed topology', () => {
     // Restarted already: no reload on top.
     assert.doesNotMatch(r.stdout, /would reload/);
     await assert.rejects(stat(stale));
+    assert.doesNotMatch(await readFile(path.join(configDir, '.promha-installed'), 'utf8'), /removed\.yml/);
     // The federator's storage is created.
     assert.ok((await stat(path.join(root, 'var/lib/promha/federator'))).isDirectory());
+  });
+
+  it('install.sh never removes a file it did not install: a TSDB or Alertmanager state in the config directory stays', async () => {
+    const root = path.join(project.dir, 'root-am');
+    assert.equal((await install('alertmanager1-1', root)).exitCode, 0);
+    const configDir = path.join(root, 'etc/promha/alertmanager1-1');
+    const theirs = ['nflog', 'silences', 'wal/00000001', 'chunks_head/000001', 'notes.txt'];
+    for (const f of theirs) {
+      await mkdir(path.dirname(path.join(configDir, f)), { recursive: true });
+      await writeFile(path.join(configDir, f), 'data\n');
+    }
+    // A manifest edited to name a file outside the config directory removes nothing there either.
+    await appendFile(path.join(configDir, '.promha-installed'), '/etc/passwd\0');
+    await mkdir(path.join(root, 'etc'), { recursive: true });
+    await writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/bash\n');
+    const r = await install('alertmanager1-1', root);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /removed/);
+    for (const f of theirs) assert.equal(await readFile(path.join(configDir, f), 'utf8'), 'data\n', f);
+    assert.ok((await stat(path.join(root, 'etc/passwd'))).isFile());
+  });
+
+  it('install.sh of a bundle without a manifest on the host (an older install) removes nothing', async () => {
+    const root = path.join(project.dir, 'root-old');
+    assert.equal((await install('scraper1-1', root)).exitCode, 0);
+    const configDir = path.join(root, 'etc/promha/scraper1-1');
+    await rm(path.join(configDir, '.promha-installed'));
+    await writeFile(path.join(configDir, 'old.yml'), 'x\n');
+    const r = await install('scraper1-1', root);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(await readFile(path.join(configDir, 'old.yml'), 'utf8'), 'x\n');
+    assert.ok((await stat(path.join(configDir, '.promha-installed'))).isFile());
   });
 });
 

@@ -125,8 +125,8 @@ describe('plan', () => {
   it('derives federator retention from the rules (auto) and keeps the configured lookback', () => {
     const long = topology({}, { groups: [{ name: 'g', rules: [{ alert: 'A', expr: 'rate(x[2d] offset 1d) > 0', for: '1h' }] }] });
     const args = argsOf(node(plan(long), 'federator1-1'), 'prometheus');
-    // 2d + 1d + 1h = 73h, +10% margin = 80.3h, rounded up to 81h
-    assert.ok(args.includes('--storage.tsdb.retention.time=3d9h'), args.join(' '));
+    // 2d + 1d = 72h (`for:` reads no stored samples), +10% margin = 79.2h, rounded up to 80h
+    assert.ok(args.includes('--storage.tsdb.retention.time=3d8h'), args.join(' '));
     assert.ok(args.includes('--query.lookback-delta=20s'));
   });
 

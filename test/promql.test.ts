@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Duration } from '../src/duration.ts';
-import { historyNeeded, promqlDiagnostics, selectorMatchesJob, unquote, vectorSelectors, type PromqlDiagnostic, type SelectorRef } from '../src/promql/analyze.ts';
+import { historyNeeded, promqlDiagnostics, selectorUses, unquote, vectorSelectors, type PromqlDiagnostic, type SelectorRef } from '../src/promql/analyze.ts';
+import { jobMayMatch, nameMayMatch, namesJob, regexesMayIntersect } from '../src/promql/selector-match.ts';
 
 const err = (message: string, from: number, to: number): PromqlDiagnostic => ({ severity: 'error', message, from, to });
 const AT_WARNING = 'the @ modifier pins the evaluation time, so the history this expression reads cannot be computed';
@@ -174,30 +175,120 @@ describe('unquote', () => {
     });
 });
 
-describe('selectorMatchesJob', () => {
-  const sel = (expr: string): SelectorRef => {
-    const [s] = vectorSelectors(expr);
-    assert.ok(s);
-    return s;
-  };
-  const cases: Array<[expr: string, job: string, want: boolean]> = [
-    ['up{job="node"}', 'node', true],
-    ['up{job="node"}', 'nodes', false],
-    ['up{job=~"node|push"}', 'push', true],
-    ['up{job=~"node"}', 'node-exporter', false],
-    ['up{job=~"push.*"}', 'pushgateway', true],
-    ['up{job=~"(?i)PUSH.*"}', 'pushgateway', true],
-    ['up{job!="node"}', 'push', true],
-    ['up{job!="node"}', 'node', false],
-    ['up{job!~"no.*"}', 'node', false],
-    ['up{job!~"no.*"}', 'push', true],
-    ['up{job=~"push.*", job!="pushgateway"}', 'pushgateway', false],
-    ['up{job=~"("}', 'x', false],
-    ['up', 'node', false],
-    ['up{instance="a"}', 'node', false],
+const sel = (expr: string): SelectorRef => {
+  const [s] = vectorSelectors(expr);
+  assert.ok(s);
+  return s;
+};
+
+describe('jobMayMatch and namesJob: every job matcher must accept the job (AND)', () => {
+  const cases: Array<[expr: string, job: string, may: boolean, names: boolean]> = [
+    ['up{job="node"}', 'node', true, true],
+    ['up{job="node"}', 'nodes', false, false],
+    ['up{job=~"node|push"}', 'push', true, true],
+    ['up{job=~"node"}', 'node-exporter', false, false],
+    ['up{job=~"push.*"}', 'pushgateway', true, true],
+    ['up{job=~"(?i)PUSH.*"}', 'pushgateway', true, true],
+    // Negative matchers accept the job without naming it.
+    ['up{job!="node"}', 'push', true, false],
+    ['up{job!="node"}', 'node', false, false],
+    ['up{job!~"no.*"}', 'node', false, false],
+    ['up{job!~"no.*"}', 'push', true, false],
+    ['up{job!~"kube-dns|coredns"}', 'batch', true, false],
+    ['up{job=~"push.*", job!="pushgateway"}', 'pushgateway', false, false],
+    ['up{job=~"push.*", job!="pushgateway"}', 'push', true, true],
+    // An invalid regex selects nothing.
+    ['up{job=~"("}', 'x', false, false],
+    // No job matcher: any job.
+    ['up', 'node', true, false],
+    ['up{instance="a"}', 'node', true, false],
   ];
-  for (const [expr, job, want] of cases)
+  for (const [expr, job, may, names] of cases)
     it(`${expr} ~ ${job}`, () => {
-      assert.equal(selectorMatchesJob(sel(expr), job), want);
+      assert.equal(jobMayMatch(sel(expr), job), may);
+      assert.equal(namesJob(sel(expr), job), names);
+    });
+});
+
+describe('nameMayMatch: a selector against a declared metric name or regex', () => {
+  const cases: Array<[expr: string, declared: string, want: boolean]> = [
+    // =
+    ['pushed_value', 'pushed_value', true],
+    ['pushed_value', 'pushed_values', false],
+    ['{__name__="pushed_value"}', 'pushed_value', true],
+    ['pushed_value', 'pushed_.*', true],
+    ['pushed_value', 'batch_.*', false],
+    ['pushed_value{__name__!="pushed_value"}', 'pushed_value', false],
+    // !=
+    ['{__name__!="pushed_value", job="b"}', 'pushed_value', false],
+    ['{__name__!="other", job="b"}', 'pushed_value', true],
+    // A regex of names is never excluded by one name.
+    ['{__name__!="pushed_value", job="b"}', 'pushed_.*', true],
+    // =~
+    ['{__name__=~"pushed_.*"}', 'pushed_value', true],
+    ['{__name__=~"node_.*"}', 'pushed_value', false],
+    ['{__name__=~"pushed_value|x"}', 'pushed_value', true],
+    ['{__name__=~"batch_job_.*"}', 'batch_.*', true],
+    ['{__name__=~"batch_.*"}', 'batch_job_.*', true],
+    ['{__name__=~"node_.*|x"}', 'batch_.*', false],
+    ['{__name__=~"x"}', 'x|y', true],
+    ['{__name__=~".+"}', 'batch_.*', true],
+    ['{__name__=~"(?i)BATCH_.*"}', 'batch_.*', true],
+    // !~
+    ['{__name__!~"pushed_.*", job="b"}', 'pushed_value', false],
+    ['{__name__!~"node_.*", job="b"}', 'pushed_value', true],
+    ['{__name__!~"pushed_.*", job="b"}', 'pushed_.*', false],
+    ['{__name__!~"node_.*", job="b"}', 'pushed_.*', true],
+    // No name matcher: any name.
+    ['{job="batch"}', 'pushed_value', true],
+    ['{job="batch"}', 'pushed_.*', true],
+  ];
+  for (const [expr, declared, want] of cases)
+    it(`${expr} ~ ${declared}`, () => {
+      assert.equal(nameMayMatch(sel(expr), declared), want);
+    });
+});
+
+describe('regexesMayIntersect: false only when no name can match both', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['a.*', 'ab.*', true],
+    ['ab.*', 'ac.*', false],
+    ['abc', 'a.c', true],
+    ['abc', 'a.d', false],
+    ['x|ab.*', 'ac.*', false],
+    ['x|ab.*', 'x', true],
+    ['ab?c', 'ac', true],
+    ['ab*c.*', 'ac.*', true],
+    ['a\\.b', 'a\\.b', true],
+    ['a\\.b', 'a_b', false],
+    ['\\d+', 'x', false],
+    ['(a|b)c', 'bc', true],
+    ['[ab]c', 'zc', false],
+    ['(?i)AB', 'ab', true],
+  ];
+  for (const [a, b, want] of cases)
+    it(`${a} ∩ ${b}`, () => {
+      assert.equal(regexesMayIntersect(a, b), want);
+      assert.equal(regexesMayIntersect(b, a), want);
+    });
+});
+
+describe('selectorUses', () => {
+  const cases: Array<[string, Array<{ metric: string; range: boolean; fn?: string; inSubquery: boolean }>]> = [
+    ['up == 0', [{ metric: 'up', range: false, inSubquery: false }]],
+    ['absent(up{job="x"})', [{ metric: 'up', range: false, fn: 'absent', inSubquery: false }]],
+    ['count_over_time(x[5m] offset 1m)', [{ metric: 'x', range: true, fn: 'count_over_time', inSubquery: false }]],
+    ['sum(changes(x[5m]))', [{ metric: 'x', range: true, fn: 'changes', inSubquery: false }]],
+    ['max_over_time(up[5m:1m])', [{ metric: 'up', range: false, inSubquery: true }]],
+    ['max_over_time(resets(c[1m])[1h:])', [{ metric: 'c', range: true, fn: 'resets', inSubquery: true }]],
+    ['holt_winters(x[1h], 0.5, 0.5) / y', [{ metric: 'x', range: true, fn: 'holt_winters', inSubquery: false }, { metric: 'y', range: false, inSubquery: false }]],
+    ['sum(up)', [{ metric: 'up', range: false, inSubquery: false }]],
+  ];
+  for (const [expr, want] of cases)
+    it(expr, () => {
+      assert.deepEqual(
+        selectorUses(expr).map((u) => ({ metric: u.selector.metric, range: u.range, ...(u.fn ? { fn: u.fn } : {}), inSubquery: u.inSubquery })),
+        want,
+      );
     });
 });

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { runRender } from '../src/commands/render.ts';
 import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
 
 /*
@@ -21,6 +22,21 @@ async function filesNamed(dir: string, name: RegExp): Promise<string[]> {
 async function validate(tool: string, args: string[]): Promise<void> {
   const r = await execa(tool, args, { reject: false });
   assert.equal(r.exitCode, 0, `${tool} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/**
+ * keepalived -t checks that the interface exists: test in a network namespace of our
+ * own that has it, so the host's interface names do not matter.
+ */
+async function keepalivedCheck(configs: readonly string[], iface = 'eth0'): Promise<void> {
+  const ns = `promha-test-${process.pid}`;
+  await execa('ip', ['netns', 'add', ns]);
+  try {
+    await execa('ip', ['-n', ns, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', 'peer0']);
+    for (const c of configs) await validate('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', c]);
+  } finally {
+    await execa('ip', ['netns', 'delete', ns]);
+  }
 }
 
 for (const profile of ['seed', 'fast'] as const) {
@@ -62,16 +78,7 @@ for (const profile of ['seed', 'fast'] as const) {
     it('keepalived -t: every pushgateway member', async () => {
       const configs = await filesNamed(out, /^keepalived\.conf$/);
       assert.equal(configs.length, profile === 'seed' ? 4 : 2);
-      // keepalived -t checks that the interface exists: test in a namespace of our own
-      // with an eth0, so the host's interface names do not matter.
-      const ns = `promha-test-${process.pid}`;
-      await execa('ip', ['netns', 'add', ns]);
-      try {
-        await execa('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1']);
-        for (const c of configs) await validate('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', c]);
-      } finally {
-        await execa('ip', ['netns', 'delete', ns]);
-      }
+      await keepalivedCheck(configs);
     });
 
     it('haproxy -c: every VIP stand-in', async () => {
@@ -93,3 +100,29 @@ for (const profile of ['seed', 'fast'] as const) {
     });
   });
 }
+
+describe('the strict grammars reach keepalived intact', () => {
+  // Every character the interface and path grammars allow, in one render: keepalived -t
+  // finds the interface and the scripts (enable_script_security) under those names.
+  it('keepalived -t: interface v-1_a.b@c, config root with "+@._-"', async () => {
+    const topology = fastTopology();
+    const sets = topology['pushgateways'] as Array<{ vip: Record<string, unknown> }>;
+    for (const set of sets) set.vip = { ...set.vip, interface: 'v-1_a.b@c' };
+    const project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': FAST_RULES });
+    try {
+      const out = path.join(project.dir, 'c+f@g_1.2-x');
+      await runRender(path.join(project.dir, 'promha.yaml'), { out, configRoot: out });
+      const configs = await filesNamed(out, /^keepalived\.conf$/);
+      assert.equal(configs.length, 2);
+      for (const c of configs) {
+        const conf = await readFile(c, 'utf8');
+        assert.match(conf, /^ {4}interface v-1_a\.b@c$/m);
+        assert.match(conf, / dev v-1_a\.b@c$/m);
+        assert.match(conf, /^ {4}script "[^"]*\/c\+f@g_1\.2-x\/pushgateway1-\d\/check-pushgateway\.sh"$/m);
+      }
+      await keepalivedCheck(configs, 'v-1_a.b@c');
+    } finally {
+      await project.cleanup();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { plan } from '../plan/plan.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { CheckRule, Finding } from './finding.ts';
+import { alertmanagerConfig } from './rules/alertmanager-config.ts';
 import { alertmanagerTiming } from './rules/alertmanager-timing.ts';
 import { backupAlertmanager } from './rules/backup-alertmanager.ts';
 import { directFederation } from './rules/direct-federation.ts';
@@ -8,9 +9,14 @@ import { exporterCoverage } from './rules/exporter-coverage.ts';
 import { outOfOrder } from './rules/out-of-order.ts';
 import { persistence } from './rules/persistence.ts';
 import { forRestore } from './rules/for-restore.ts';
+import { kubernetesNames } from './rules/kubernetes-names.ts';
+import { hostPaths } from './rules/host-paths.ts';
 import { federateMatch, ruleFiles } from './rules/promql.ts';
 import { pushedKeepFiring } from './rules/pushed-keep-firing.ts';
 import { retention } from './rules/retention.ts';
+import { ruleFileNames } from './rules/rule-file-names.ts';
+import { mergedUp } from './rules/merged-up.ts';
+import { sampleCounting } from './rules/sample-counting.ts';
 import { scrapeJobs } from './rules/scrape-jobs.ts';
 import { securityAuth } from './rules/security-auth.ts';
 import { securityTls } from './rules/security-tls.ts';
@@ -26,16 +32,22 @@ export const CHECK_RULES: readonly CheckRule[] = [
   uniqueAddresses,
   exporterCoverage,
   scrapeJobs,
+  kubernetesNames,
   staleness,
   directFederation,
   persistence,
   retention,
+  hostPaths,
   backupAlertmanager,
   alertmanagerTiming,
+  alertmanagerConfig,
   pushedKeepFiring,
   forRestore,
+  mergedUp,
+  sampleCounting,
   outOfOrder,
   ruleFiles,
+  ruleFileNames,
   federateMatch,
   vipAddress,
   securityTls,

@@ -7,6 +7,7 @@ import { ExitError, ValidationError } from '../errors.ts';
 import { formatLocation } from '../location.ts';
 import { topologyJsonSchema } from '../topology/schema.ts';
 import { writeFile } from 'node:fs/promises';
+import { writeOutputFile } from '../render/write.ts';
 import { registerDemoCommand } from '../commands/demo.ts';
 import { formatDrills, markdownReport } from '../drills/report.ts';
 import { runDrills, SCENARIOS, selectScenarios } from '../drills/run.ts';
@@ -21,14 +22,16 @@ import { collectStatus, formatStatus, runDown } from '../commands/status.ts';
 import { runUp, type UpCommandOptions } from '../commands/up.ts';
 import { startMember, stopMember } from '../runtime/members.ts';
 import { StateDir } from '../runtime/state.ts';
+import { expectedFailure } from './expected-failure.ts';
+import { lines, processIo, type CliIo } from './io.ts';
+import { boundRegexBacktracking } from './regex-budget.ts';
 
-const out = (s: string): void => void process.stdout.write(`${s}\n`);
-
-function program(): Command {
+function program(io: CliIo): Command {
+  const out = lines(io);
   const cli = new Command('promha')
     .description('High-availability Prometheus topologies: declare, check, render and run them')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
 
   cli
     .command('init')
@@ -143,7 +146,7 @@ function program(): Command {
     .option('--listen <host:port>', 'loopback address to serve on', DEFAULT_DASHBOARD_LISTEN)
     .option(...stateOption)
     .description('serve the live topology dashboard: the running local stack, or the deployment at the topology addresses')
-    .action(async (file: string, o: DashboardCommandOptions) => runDashboard(file, o, out));
+    .action(async (file: string, o: DashboardCommandOptions) => runDashboard(file, o, io));
 
   cli
     .command('drill')
@@ -177,7 +180,7 @@ function program(): Command {
     .description('start a stopped member again, with its exact command line')
     .action(async (member: string, o: { stateDir: string }) => out(`${member}: started ${await startMember(new StateDir(o.stateDir), member)} process(es)`));
 
-  registerDemoCommand(cli);
+  registerDemoCommand(cli, io);
 
   cli
     .command('schema')
@@ -185,34 +188,53 @@ function program(): Command {
     .description('print the draft-7 JSON Schema of the topology file')
     .action(async (o: { out?: string }) => {
       const text = `${JSON.stringify(topologyJsonSchema(), null, 2)}\n`;
-      if (o.out) await writeFile(o.out, text);
-      else process.stdout.write(text);
+      if (o.out !== undefined) await writeOutputFile(o.out, text);
+      else io.stdout(text);
     });
   return cli;
 }
 
-/** The one place where typed errors become messages and exit codes. */
-export async function main(argv: string[]): Promise<number> {
+/** What a failure prints under `--json`: always one JSON document on stdout. */
+function jsonError(code: number, message: string): string {
+  return `${JSON.stringify({ error: { exitCode: code, message } }, null, 2)}\n`;
+}
+
+/**
+ * Runs one promha command line and returns its exit code. The one place where typed
+ * errors become messages and exit codes: 0 ok, 1 the check or the system failed,
+ * 2 unusable input or command line, 70 a defect. Prints only through `io`.
+ */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  boundRegexBacktracking();
   const json = argv.includes('--json');
   try {
-    await program().parseAsync(argv, { from: 'user' });
+    await program(io).parseAsync(argv, { from: 'user' });
     return 0;
-  } catch (e) {
+  } catch (caught) {
+    const e = expectedFailure(caught) ?? caught;
     if (e instanceof ValidationError) {
-      if (json) out(JSON.stringify({ problems: e.problems }, null, 2));
+      if (json) io.stdout(`${JSON.stringify({ problems: e.problems }, null, 2)}\n`);
       else
         for (const p of e.problems)
-          process.stderr.write(`${formatLocation(p.location)}: ${pc.red('error')} ${p.message}${p.hint ? `\n    ${pc.cyan('fix:')} ${p.hint}` : ''}\n`);
+          io.stderr(`${formatLocation(p.location)}: ${pc.red('error')} ${p.message}${p.hint ? `\n    ${pc.cyan('fix:')} ${p.hint}` : ''}\n`);
       return 2;
     }
     if (e instanceof ExitError) {
-      if (e.message) process.stderr.write(`${e.message}\n`);
+      // A code without a message follows output the command already printed (check --json).
+      if (e.message) {
+        io.stderr(`${e.message}\n`);
+        if (json) io.stdout(jsonError(e.code, e.message));
+      }
       return e.code;
     }
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    process.stderr.write(`promha: unexpected error: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (e instanceof CommanderError) {
+      const code = e.exitCode === 0 ? 0 : 2;
+      if (code !== 0 && json) io.stdout(jsonError(code, e.message));
+      return code;
+    }
+    const message = `promha: unexpected error: ${e instanceof Error ? e.message : String(e)}`;
+    io.stderr(`${message}\n`);
+    if (json) io.stdout(jsonError(70, message));
     return 70;
   }
 }
-
-process.exitCode = await main(process.argv.slice(2));

@@ -5,6 +5,7 @@ import { startExporter } from '../demo/exporter.ts';
 import type { DemoServer } from '../demo/http.ts';
 import { startPusher } from '../demo/pusher.ts';
 import { startWebhook } from '../demo/webhook.ts';
+import { processIo, type CliIo } from '../cli/io.ts';
 import { ExitError } from '../errors.ts';
 import { readClientFiles } from '../runtime/client-files.ts';
 
@@ -18,7 +19,7 @@ function integer(text: string): number {
  * running until SIGTERM or SIGINT, after which it closes and the command returns (exit 0).
  * A failed start (the address in use or not on this host) becomes one line and exit 1.
  */
-export async function serveUntilSignal(label: string, start: () => Promise<DemoServer>): Promise<void> {
+export async function serveUntilSignal(label: string, start: () => Promise<DemoServer>, io: CliIo = processIo): Promise<void> {
   let server: DemoServer;
   try {
     server = await start();
@@ -29,15 +30,15 @@ export async function serveUntilSignal(label: string, start: () => Promise<DemoS
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
   const stopped = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
   process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
-  process.stdout.write(`ready ${server.url}\n`);
+  io.stdout(`ready ${server.url}\n`);
   const signal = await stopped;
   // Our handlers go, so that a second signal while closing ends the process the default way.
   process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
-  process.stderr.write(`${label}: ${signal}, closing\n`);
+  io.stderr(`${label}: ${signal}, closing\n`);
   await server.close();
 }
 
-export function registerDemoCommand(cli: Command): void {
+export function registerDemoCommand(cli: Command, io: CliIo = processIo): void {
   const demo = cli.command('demo', { hidden: true }).description('demo workload processes (started by promha up)');
 
   demo
@@ -45,7 +46,7 @@ export function registerDemoCommand(cli: Command): void {
     .description('an exporter whose value and health /-/fault controls')
     .requiredOption('--listen <host:port>', 'address to serve on')
     .requiredOption('--group <name>', 'value of the group label')
-    .action((o: { listen: string; group: string }) => serveUntilSignal('promha demo exporter', () => startExporter(o)));
+    .action((o: { listen: string; group: string }) => serveUntilSignal('promha demo exporter', () => startExporter(o), io));
 
   demo
     .command('pusher')
@@ -57,7 +58,7 @@ export function registerDemoCommand(cli: Command): void {
     .option('--retries <n>', 'retries per push, 200 ms apart', integer, 3)
     .option('--client-dir <dir>', 'CA, client certificate and credentials for a secure gateway (files of `promha up`)')
     .action((o: { listen: string; pushUrl: string; job: string; intervalMs: number; retries: number; clientDir?: string }) =>
-      serveUntilSignal('promha demo pusher', async () => startPusher({ ...o, ...(o.clientDir ? { security: await readClientFiles(o.clientDir) } : {}) })),
+      serveUntilSignal('promha demo pusher', async () => startPusher({ ...o, ...(o.clientDir ? { security: await readClientFiles(o.clientDir) } : {}) }), io),
     );
 
   demo
@@ -65,5 +66,5 @@ export function registerDemoCommand(cli: Command): void {
     .description('an Alertmanager webhook receiver recording notifications in a JSONL file')
     .requiredOption('--listen <host:port>', 'address to serve on')
     .requiredOption('--file <path>', 'JSONL file of received notifications')
-    .action((o: { listen: string; file: string }) => serveUntilSignal('promha demo webhook', () => startWebhook(o)));
+    .action((o: { listen: string; file: string }) => serveUntilSignal('promha demo webhook', () => startWebhook(o), io));
 }

@@ -1,5 +1,8 @@
 import { ExitError } from '../errors.ts';
+import { describeNetworkError } from '../probe/http.ts';
 import { StateDir } from '../runtime/state.ts';
+
+const FAULT_TIMEOUT_MS = 5000;
 
 /**
  * Drives the demo faults: `exporter GROUP down|slow|ok|value N`, `pusher SET value N`.
@@ -22,7 +25,13 @@ export async function runFault(stateDir: string, kind: string, target: string, a
   } else if (kind === 'exporter' && (action === 'down' || action === 'ok')) body = { mode: action };
   else if (kind === 'exporter' && action === 'slow') body = { mode: 'slow', delayMs: arg ? Number(arg) * 1000 : 30_000 };
   else throw new ExitError(2, `fault action "${action}": exporters take down, slow [SECONDS], ok, value N; pushers take value N`);
-  const r = await fetch(`http://${node.localAddress}/-/fault`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const url = `http://${node.localAddress}/-/fault`;
+  let r: Response;
+  try {
+    r = await fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(FAULT_TIMEOUT_MS) });
+  } catch (e) {
+    throw new ExitError(1, `${name}: ${url}: ${describeNetworkError(e, FAULT_TIMEOUT_MS)}\n    fix: \`promha status\` shows whether it runs; \`promha start ${name}\` or \`promha up\` brings it back`);
+  }
   if (!r.ok) throw new ExitError(1, `${name}: ${r.status} ${await r.text()}`);
   return `${name}: ${await r.text()}`;
 }

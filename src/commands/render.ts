@@ -1,6 +1,10 @@
 import { check } from '../check/check.ts';
-import { ExitError } from '../errors.ts';
-import { HOST_LAYOUT, type Layout } from '../plan/node-spec.ts';
+import { ExitError, ValidationError } from '../errors.ts';
+import { kubernetesNameProblems } from '../check/rules/kubernetes-names.ts';
+import { HOST_LAYOUT, type Layout, type NodeSpec } from '../plan/node-spec.ts';
+import { dataDirProblems } from '../render/host-paths.ts';
+import { hostPathProblem } from '../topology/host-names.ts';
+import type { Topology } from '../topology/topology.ts';
 import { plan } from '../plan/plan.ts';
 import { kubernetesFiles } from '../render/kubernetes/files.ts';
 import { writeRender, writeTree } from '../render/write.ts';
@@ -23,6 +27,36 @@ export interface RenderOptions {
   readonly dataRoot?: string;
 }
 
+/** The --config-root and --data-root flags, as a command line names them. */
+const ROOT_FLAGS = { configRoot: '--config-root', dataRoot: '--data-root' } as const;
+
+/** Refuses a root that would reach install.sh, units and keepalived.conf unsafely (see hostPathProblem). */
+export function assertHostRoots(o: { configRoot?: string; dataRoot?: string }): void {
+  for (const key of ['configRoot', 'dataRoot'] as const) {
+    const value = o[key];
+    if (value === undefined) continue;
+    const problem = hostPathProblem(value);
+    if (problem)
+      throw new ExitError(
+        2,
+        `${ROOT_FLAGS[key]} ${problem}\n    fix: give an absolute, normalised path of letters, digits and "/._+@-", e.g. ${key === 'configRoot' ? '/etc/promha' : '/var/lib/promha'}`,
+      );
+  }
+}
+
+/** Refuses data directories that install.sh would chown as system directories, or empty as config directories. */
+function assertDataDirs(topology: Topology, nodes: readonly NodeSpec[], layout: Layout): void {
+  const problems = dataDirProblems(nodes, layout);
+  if (!problems.length) return;
+  const configured = (set: string) =>
+    [...topology.spec.scrapers, topology.spec.federators].some((s) => s.name === set && s.storage.path !== undefined) ? 'storage.path' : '--data-root';
+  const lines = [...new Set(problems.map((p) => `${p.message} (from ${configured(p.node.set)})`))];
+  throw new ExitError(
+    2,
+    `${lines.join('\n')}\nnot rendered: the data directories overlap config or runtime directories, or are system directories\n    fix: keep --config-root, --data-root and every storage.path apart (e.g. /etc/promha and /var/lib/promha)`,
+  );
+}
+
 export function layoutFor(o: { configRoot?: string; dataRoot?: string }): Layout {
   return {
     configDir: o.configRoot ? (m) => `${o.configRoot}/${m}` : HOST_LAYOUT.configDir,
@@ -33,6 +67,7 @@ export function layoutFor(o: { configRoot?: string; dataRoot?: string }): Layout
 
 /** Renders every node; refuses when check finds errors, since the files would not work together. */
 export async function runRender(file: string | undefined, o: RenderOptions): Promise<{ written: string[]; /** Nodes, or Kubernetes objects. */ nodes: number }> {
+  if (o.target !== 'kubernetes') assertHostRoots(o);
   const topology = await loadTopology(file);
   const errors = check(topology).filter((f) => f.severity === 'error');
   if (errors.length)
@@ -40,11 +75,14 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
   if (o.target === 'kubernetes') {
     if (topology.spec.security)
       throw new ExitError(2, `${topology.file}: --target kubernetes does not render the security section yet; render --target hosts, or terminate TLS in the cluster`);
+    const names = kubernetesNameProblems(topology.spec);
+    if (names.length) throw new ValidationError(names.map((p) => ({ message: p.message, location: topology.locate(p.path), hint: p.hint })));
     const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha');
     return { written: await writeTree(o.out, files), nodes: objects };
   }
-  const security = await prepareSecurity(topology);
   const layout = layoutFor(o);
+  assertDataDirs(topology, plan(topology, { layout }), layout);
+  const security = await prepareSecurity(topology);
   const nodes = plan(topology, { layout, ...(security ? { security } : {}) });
   const written = await writeRender(o.out, nodes, layout);
   return { written, nodes: nodes.length };

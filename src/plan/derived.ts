@@ -28,19 +28,21 @@ export interface HistoryNeed {
   readonly rule: string;
 }
 
-/** The longest history any federator rule reads: selectors, subqueries, offsets, plus `for` and `keep_firing_for`. */
+/**
+ * The longest history any federator rule reads from storage: its range selectors,
+ * subqueries, offsets and the lookback. `for:` and `keep_firing_for` read no stored
+ * samples: a restarted federator restores their state from ALERTS_FOR_STATE, which it
+ * looks up only within --rules.alert.for-outage-tolerance (1h) of the restart.
+ */
 export function historyNeed(topology: Topology): HistoryNeed {
   const lookback = topology.spec.lookback_delta;
   let best: HistoryNeed = { need: lookback, rule: 'the query lookback (lookback_delta)' };
-  const consider = (expr: string, forD: Duration | undefined, keep: Duration | undefined, rule: string) => {
-    const need = historyNeeded(expr, lookback)
-      .plus(forD ?? Duration.ZERO)
-      .plus(keep ?? Duration.ZERO);
+  const consider = (expr: string, rule: string) => {
+    const need = historyNeeded(expr, lookback);
     if (need.gt(best.need)) best = { need, rule };
   };
-  for (const f of topology.ruleFiles)
-    for (const r of f.parsed.rules) consider(r.expr, r.for, r.keepFiringFor, `${f.name}: ${r.name}`);
-  for (const r of metaRules(topology.spec)) consider(r.expr, r.for, undefined, `generated: ${r.name}`);
+  for (const f of topology.ruleFiles) for (const r of f.parsed.rules) consider(r.expr, `${f.name}: ${r.name}`);
+  for (const r of metaRules(topology.spec)) consider(r.expr, `generated: ${r.name}`);
   return best;
 }
 
@@ -52,6 +54,27 @@ export function retentionFor(need: Duration): Duration {
 export function federatorRetention(topology: Topology): Duration {
   const r = topology.spec.federators.storage.retention;
   return r === 'auto' ? retentionFor(historyNeed(topology).need) : r;
+}
+
+export interface KeepFiringNeed {
+  readonly need: Duration;
+  /** How `need` adds up, for messages. */
+  readonly derivation: string;
+}
+
+/**
+ * keep_firing_for that bridges a gateway failover (DESIGN §3.4). When the active gateway
+ * dies, its series go stale at the federators; the VIP moves to the standby, the next
+ * push lands there, the federators scrape it (at the federate interval, like every
+ * gateway) and the rule sees it at its next evaluation.
+ */
+export function pushedKeepFiringFor(spec: TopologySpec, advertInt: Duration, evaluate: Duration): KeepFiringNeed {
+  const failover = vipFailoverTime(advertInt);
+  const { push, federate } = spec.intervals;
+  return {
+    need: push.plus(federate).plus(evaluate).plus(failover),
+    derivation: `push interval ${push} + gateway scrape ${federate} + evaluation ${evaluate} + VIP failover ${failover} (4 × advert_int ${advertInt})`,
+  };
 }
 
 /** Failover time of a VIP: keepalived declares the master dead after 3 adverts plus skew; ~4 adverts in all. */
@@ -79,4 +102,13 @@ export const DEFAULT_CLUSTER_PORT = 9094;
  */
 export function forGracePeriod(spec: TopologySpec): Duration {
   return spec.federators.for_grace_period ?? Duration.minutes(10);
+}
+
+/**
+ * A range that holds at least one sample of each scraper copy of a merged series: each
+ * copy is scraped once per scrape interval and reaches the federators up to one federate
+ * interval later; twice that survives one missed scrape.
+ */
+export function bothCopiesWindow(spec: TopologySpec): Duration {
+  return spec.intervals.scrape.plus(spec.intervals.federate).times(2);
 }

@@ -397,6 +397,41 @@ export function vectorSelectors(expr: string): SelectorRef[] {
   return out;
 }
 
+export interface SelectorUse {
+  readonly selector: SelectorRef;
+  /** Read as a range (`x[5m]`), not as an instant vector. */
+  readonly range: boolean;
+  /** The function it is a direct argument of (through `[range]`, `offset` and `@`), e.g. `rate`. */
+  readonly fn?: string;
+  /** Under a subquery, which evaluates it at steps of its own. */
+  readonly inSubquery: boolean;
+}
+
+/** Every series selector in `expr` with how it is read. */
+export function selectorUses(expr: string): SelectorUse[] {
+  const out: SelectorUse[] = [];
+  parse(expr).iterate({
+    enter(ref) {
+      if (ref.type.id !== T.VectorSelector) return undefined;
+      const node = ref.node;
+      let up = node.parent;
+      let range = false;
+      if (up?.type.id === T.MatrixSelector) {
+        range = true;
+        up = up.parent;
+      }
+      while (up && (up.type.id === T.OffsetExpr || up.type.id === T.StepInvariantExpr)) up = up.parent;
+      const call = up?.type.id === T.FunctionCallBody && up.parent?.type.id === T.FunctionCall ? up.parent : undefined;
+      const id = call ? children(call).find((c) => c.type.id === T.FunctionIdentifier) : undefined;
+      let inSubquery = false;
+      for (let a = node.parent; a; a = a.parent) if (a.type.id === T.SubqueryExpr) inSubquery = true;
+      out.push({ selector: selectorRef(expr, node), range, ...(id ? { fn: text(expr, id) } : {}), inSubquery });
+      return false;
+    },
+  });
+  return out;
+}
+
 function selectorRef(expr: string, node: SyntaxNode): SelectorRef {
   let metric: string | undefined;
   const matchers: Array<SelectorRef['matchers'][number]> = [];
@@ -461,13 +496,8 @@ export function unquote(literal: string): string {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
-/** Whether the selector's `job` matchers all accept `job`; false when it has none. */
-export function selectorMatchesJob(sel: SelectorRef, job: string): boolean {
-  const jobMatchers = sel.matchers.filter((m) => m.name === 'job');
-  return jobMatchers.length > 0 && jobMatchers.every((m) => matcherAccepts(m.op, m.value, job));
-}
-
-function matcherAccepts(op: '=' | '!=' | '=~' | '!~', pattern: string, value: string): boolean {
+/** Whether a label matcher accepts `value`, with Prometheus' anchoring of regexes. */
+export function matcherAccepts(op: '=' | '!=' | '=~' | '!~', pattern: string, value: string): boolean {
   if (op === '=') return value === pattern;
   if (op === '!=') return value !== pattern;
   const re = anchored(pattern);

@@ -1,4 +1,6 @@
 import { filesRead } from './files-read.ts';
+import { haproxyQuote } from './haproxy-quote.ts';
+import { hostPathProblem } from '../topology/host-names.ts';
 import { DEBIAN_BINARY_PATHS, type BinaryName, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
 
 /** The user each Debian package runs its binary as: the servers as `prometheus`, VRRP as root. */
@@ -35,13 +37,32 @@ export interface UnitFile {
 
 export const unitName = (node: NodeSpec, p: ProcessSpec): string => `promha-${node.name}-${p.name}.service`;
 
-/** Quotes a word for a systemd command line: `%` and `$` are specifiers and variables there. */
-export function systemdQuote(word: string): string {
-  if (/^[A-Za-z0-9_@+=:,./-]+$/.test(word)) return word;
-  return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+/** How systemd spells a character inside a double-quoted word (C escapes, specifiers, variables). */
+function systemdChar(c: string): string {
+  const code = c.codePointAt(0) as number;
+  if (code === 0) throw new RangeError('a systemd command line cannot hold a NUL character');
+  if (c === '\\' || c === '"') return `\\${c}`;
+  if (c === '%' || c === '$') return c + c;
+  if (c === '\n') return '\\n';
+  if (c === '\t') return '\\t';
+  if (c === '\r') return '\\r';
+  if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return c;
 }
 
-/** Splits a command line written by {@link systemdQuote} back into its words. */
+/**
+ * Quotes a word for a systemd command line (ExecStart=): `%` is a specifier and `$` a
+ * variable there, and a newline would end the line, so the word goes in double quotes
+ * with C escapes. Words of the plain grammar stay as they are.
+ */
+export function systemdQuote(word: string): string {
+  if (/^[A-Za-z0-9_@+=:,./-]+$/.test(word)) return word;
+  return `"${[...word].map(systemdChar).join('')}"`;
+}
+
+const UNESCAPED: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r' };
+
+/** Splits a command line written by {@link systemdQuote} back into its words, as systemd does. */
 export function parseSystemdCommand(line: string): string[] {
   const words: string[] = [];
   let i = 0;
@@ -61,8 +82,11 @@ export function parseSystemdCommand(line: string): string[] {
       }
       if (!quoted && /\s/.test(c)) break;
       const next = line[i + 1];
-      if (c === '\\' && next !== undefined) {
-        word += next;
+      if (c === '\\' && next === 'x' && /^[0-9a-fA-F]{2}$/.test(line.slice(i + 2, i + 4))) {
+        word += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+        i += 3;
+      } else if (c === '\\' && next !== undefined) {
+        word += UNESCAPED[next] ?? next;
         i++;
       } else if ((c === '%' || c === '$') && next === c) {
         word += c;
@@ -86,10 +110,14 @@ export function execStartOf(unit: string): string[] | undefined {
 
 /** The runtime directory a process needs, when its flags or its files name it. */
 function runtimeDirectory(node: NodeSpec, p: ProcessSpec, runDir: string): string[] {
-  const used = p.args.some((a) => a.includes(runDir)) || filesRead(node, p).some((f) => f.content.includes(runDir));
+  // haproxy.cfg names it quoted: the quoted form, without its closing quote, starts every quoted path below it.
+  const quoted = haproxyQuote(runDir).replace(/'$/, '');
+  const used = p.args.some((a) => a.includes(runDir)) || filesRead(node, p).some((f) => f.content.includes(runDir) || f.content.includes(quoted));
   if (!used) return [];
   // systemd creates /run/… for the unit's user and removes it on stop; elsewhere the unit makes it.
-  return runDir.startsWith('/run/') ? [`RuntimeDirectory=${runDir.slice(5)}`] : [`ExecStartPre=/usr/bin/mkdir -p ${systemdQuote(runDir)}`];
+  // RuntimeDirectory= is a space-separated list with specifiers and no quoting: plain paths only.
+  const plain = runDir.startsWith('/run/') && hostPathProblem(runDir) === undefined;
+  return plain ? [`RuntimeDirectory=${runDir.slice(5)}`] : [`ExecStartPre=/usr/bin/mkdir -p ${systemdQuote(runDir)}`];
 }
 
 /** One systemd unit per process of a node, running the Debian package's binary with the planned flags. */

@@ -1,13 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitError } from '../errors.ts';
 import { DEBIAN_BINARY_PATHS, type FileSpec, type Layout, type NodeSpec } from '../plan/node-spec.ts';
 import { hostBundle } from './host-bundle.ts';
+import { foreignEntries, markerFile, RENDER_MARKER } from './render-marker.ts';
 
 export const PLAN_FILE = 'plan.json';
-export const KUBERNETES_MARKER = 'kustomization.yaml';
-/** Files that show a directory was written by `promha render` (hosts or kubernetes). */
-export const RENDER_MARKERS: readonly string[] = [PLAN_FILE, KUBERNETES_MARKER];
+/** `kubectl apply -k DIR` reads it. */
+export const KUSTOMIZATION_FILE = 'kustomization.yaml';
 
 /** A machine-readable summary of the plan, read back by the runtime and by doctor. */
 export function planSummary(nodes: readonly NodeSpec[]): object {
@@ -27,48 +28,156 @@ export function planSummary(nodes: readonly NodeSpec[]): object {
   };
 }
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
+/** What an errno means for someone choosing --out. */
+const WRITE_ERRORS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted (an immutable file, or a file system such as /proc or /sys that takes no files)',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  ENOENT: 'a part of the path does not exist and cannot be created there',
+  EISDIR: 'a directory stands where a file must go',
+  ENAMETOOLONG: 'the path is too long',
+  ELOOP: 'too many symbolic links in the path',
+  EXDEV: 'the directory and its temporary copy are on different file systems',
+  EBUSY: 'the directory is in use (a mount point?)',
+  EEXIST: 'a file already stands where a directory must go',
+};
+
+/**
+ * A file-system failure as the exit-2 message of a command, never an "unexpected error".
+ * Anything else (a bug) passes unchanged.
+ */
+export function writeError(target: string, e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (e instanceof ExitError || !(e instanceof Error) || typeof err.code !== 'string' || err.syscall === undefined) return e;
+  const why = WRITE_ERRORS[err.code] ?? err.message;
+  const where = err.path && err.path !== target ? ` (${err.syscall ?? 'at'} ${err.path})` : '';
+  return new ExitError(2, `cannot write ${target}: ${why}${err.code ? ` [${err.code}]` : ''}${where}\n    fix: choose another --out, or make ${target} writable`);
+}
+
+/**
+ * `mkdir -p` that fails instead of spinning: Node's recursive mkdir loops forever under
+ * /proc, where mkdir answers ENOENT although the parent exists. Each level is tried at
+ * most twice, so a refused mkdir ends in an error.
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return;
+      throw e;
+    }
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    await makeDirs(parent);
+  }
+  await mkdir(dir).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST' || !(await stat(dir)).isDirectory()) throw e;
+  });
+}
+
+/** Writes one file of a command's output (e.g. `schema --out`), with the same messages as a rendered tree. */
+export async function writeOutputFile(file: string, content: string): Promise<void> {
+  if (file === '') throw new ExitError(2, '--out is empty\n    fix: name the file to write, e.g. --out promha.schema.json');
+  await writeFile(file, content).catch((e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    // A single file's parent is not created for it: say which directory is missing.
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new ExitError(2, `cannot write ${file}: ${path.dirname(file)}/ does not exist or is no directory [${code}]\n    fix: create ${path.dirname(file)}/ first, or choose another --out`);
+    throw writeError(file, e);
+  });
 }
 
 /** A file of a rendered tree, relative to the output directory. */
 export type TreeFile = FileSpec;
 
+const MAX_LISTED = 10;
+const listed = (entries: readonly string[]) =>
+  [...entries.slice(0, MAX_LISTED).map((e) => `    ${e}`), ...(entries.length > MAX_LISTED ? [`    … and ${entries.length - MAX_LISTED} more`] : [])].join('\n');
+
 /**
- * Writes a whole tree of files into `outDir`. The tree is written beside `outDir` first
- * and swapped in at the end, so a failure never leaves a half-written directory. An
- * existing directory is replaced only when an earlier render made it, which the
- * `marker` file of this tree (or of another render target) shows.
+ * Refuses to replace `outDir` unless it is empty or holds exactly what an earlier render
+ * wrote: a directory someone else wrote (a kustomize overlay, a Terraform folder) or
+ * a file edited since the render is never deleted.
  */
-export async function writeTree(outDir: string, files: readonly TreeFile[], markers: readonly string[] = RENDER_MARKERS): Promise<string[]> {
-  if (await exists(outDir)) {
-    const entries = await readdir(outDir).catch(() => null);
-    if (entries === null) throw new ExitError(2, `${outDir} exists and is not a directory`);
-    if (entries.length > 0 && !entries.some((e) => markers.includes(e)))
-      throw new ExitError(2, `${outDir} is not empty and was not written by promha render: choose another --out`);
-  }
-  const tmp = `${outDir.replace(/\/+$/, '')}.promha-tmp-${process.pid}`;
+async function assertReplaceable(outDir: string): Promise<void> {
+  const st = await stat(outDir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw writeError(outDir, e);
+  });
+  if (!st) return;
+  if (!st.isDirectory()) throw new ExitError(2, `${outDir} exists and is not a directory\n    fix: choose another --out`);
+  const entries = await readdir(outDir).catch((e: unknown) => {
+    throw writeError(outDir, e);
+  });
+  if (entries.length === 0) return;
+  const foreign = await foreignEntries(outDir).catch((e: unknown) => {
+    throw writeError(outDir, e);
+  });
+  if (!foreign)
+    throw new ExitError(
+      2,
+      `${outDir} is not empty and holds no ${RENDER_MARKER} of promha render: it was not written by promha render, and nothing in it is deleted\n` +
+        '    fix: choose another --out (a directory that does not exist, or an empty one); a directory rendered by an older promha without the marker: check it and remove it yourself',
+    );
+  if (foreign.unexpected.length || foreign.modified.length)
+    throw new ExitError(
+      2,
+      [
+        `${outDir} was written by promha render, but it now holds files that render would delete:`,
+        ...(foreign.unexpected.length ? [`  not written by promha render:\n${listed(foreign.unexpected)}`] : []),
+        ...(foreign.modified.length ? [`  changed since promha render wrote them:\n${listed(foreign.modified)}`] : []),
+        '    fix: move these files out of the directory (edit the topology, not the rendered files), or render into another --out',
+      ].join('\n'),
+    );
+}
+
+/**
+ * Writes a whole tree of files into `outDir`, with a {@link RENDER_MARKER} that lists
+ * them. The tree is written beside `outDir` first and swapped in at the end, so a
+ * failure never leaves a half-written directory. An existing directory is replaced
+ * only when it is empty or holds exactly what an earlier render wrote.
+ */
+export async function writeTree(outDir: string, files: readonly TreeFile[]): Promise<string[]> {
+  if (outDir === '') throw new ExitError(2, '--out is empty\n    fix: name the directory to write, e.g. --out out/');
+  const target = outDir.replace(/(?<=.)\/+$/, '');
+  await assertReplaceable(target);
+  const tmp = `${target}.promha-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const old = `${tmp}-old`;
+  let created = false;
   try {
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
-    for (const f of files) {
+    await makeDirs(path.dirname(path.resolve(target)));
+    await mkdir(tmp);
+    created = true;
+    for (const f of [...files, markerFile(files)]) {
       const file = path.join(tmp, f.path);
-      await mkdir(path.dirname(file), { recursive: true });
+      await makeDirs(path.dirname(file));
       await writeFile(file, f.content, { mode: f.mode ?? 0o644 });
       // Exact modes whatever the umask: files that hold secrets are 0600 (0700 for scripts).
       await chmod(file, f.mode ?? 0o644);
     }
-    const old = `${tmp}-old`;
-    if (await exists(outDir)) await rename(outDir, old);
-    await rename(tmp, outDir);
+    const replacing = await stat(target).then(
+      () => true,
+      () => false,
+    );
+    if (replacing) await rename(target, old);
+    try {
+      await rename(tmp, target);
+    } catch (e) {
+      // Put the earlier render back: the directory is never left missing.
+      if (replacing) await rename(old, target);
+      throw e;
+    }
     await rm(old, { recursive: true, force: true });
-    return files.map((f) => path.join(outDir, f.path));
+    return files.map((f) => path.join(target, f.path));
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+    if (created) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw writeError(target, e);
   }
 }
 

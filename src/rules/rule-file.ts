@@ -1,6 +1,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { Duration } from '../duration.ts';
 import { LineIndex, type Location } from '../location.ts';
+import { controlCharacterProblems, indentationProblems } from './go-yaml.ts';
 
 /*
  * A Prometheus rule file, read the way Prometheus 2.42 reads it (rulefmt with strict
@@ -52,6 +53,7 @@ export function parseRuleFile(path: string, text: string): LoadedRuleFile {
     problems.push({ message, location: at(offset), ...(hint !== undefined ? { hint } : {}) });
 
   const doc = parseDocument(text, { keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
+  for (const p of controlCharacterProblems(text)) report(p.message, p.offset, p.hint);
   if (doc.errors.length > 0) {
     // A file that is not YAML is not loaded at all; anything read from it would be a guess.
     for (const e of doc.errors)
@@ -60,8 +62,11 @@ export function parseRuleFile(path: string, text: string): LoadedRuleFile {
         e.pos[0],
         e.code === 'DUPLICATE_KEY' ? 'each key may appear once per mapping' : 'fix the YAML syntax (indentation, quotes, colons)',
       );
-    return { path, rules, problems };
+    return { path, rules, problems: byPosition(problems) };
   }
+  // Prometheus' YAML reader is stricter than this one: what it refuses is not loaded either.
+  for (const p of indentationProblems(text, doc)) report(p.message, p.offset, p.hint);
+  if (problems.length > 0) return { path, rules, problems: byPosition(problems) };
 
   const top = resolve(doc, doc.contents);
   if (top === undefined || (isScalar(top) && top.value === null)) {

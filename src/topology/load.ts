@@ -1,7 +1,9 @@
-import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ValidationError, type Problem } from '../errors.ts';
+import type { Location } from '../location.ts';
 import { parseRuleFile } from '../rules/rule-file.ts';
+import { readInputFile, UnreadableInput } from './input-file.ts';
+import { GlobSyntaxError, glob, hasMeta } from './glob.ts';
 import { topologySchema } from './schema.ts';
 import { schemaProblems } from './schema-errors.ts';
 import type { RuleFileSource, Topology } from './topology.ts';
@@ -23,28 +25,52 @@ export function parseTopology(file: string, text: string): Omit<Topology, 'ruleF
   return { file, spec: result.data, locate: (p, o) => source.locate(p, o) };
 }
 
-/** Expands a `*` in the last path segment, as Prometheus does for rule_files. */
-async function expand(dir: string, pattern: string): Promise<string[]> {
-  const base = path.basename(pattern);
-  if (!base.includes('*')) return [pattern];
-  const sub = path.dirname(pattern);
-  const re = new RegExp(`^${base.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  const names = await readdir(path.resolve(dir, sub)).catch(() => []);
-  return names.filter((n) => re.test(n)).sort().map((n) => path.join(sub, n));
+/** Prometheus 2.42 config.go (patRulePath): a `*` only in the last path segment. */
+const PROMETHEUS_RULE_PATH = /^[^*]*(\*[^/]*)?$/;
+
+/**
+ * The rule files a `rule_files` entry names, relative to `dir`, as Prometheus resolves
+ * it: the path joined to the config's directory, then Go's filepath.Glob (see glob.ts).
+ */
+async function expand(file: string, pattern: string, where: Location): Promise<{ names: string[]; problem?: Problem }> {
+  const dir = path.dirname(file);
+  const fail = (message: string, hint: string) => ({ names: [], problem: { message, location: where, hint } });
+  if (!PROMETHEUS_RULE_PATH.test(pattern))
+    return fail(
+      `rule_files: Prometheus 2.42 rejects "${pattern}" (invalid rule file path): \`*\` may only appear in the last path segment`,
+      'list one entry per directory (rules/a/*.yml, rules/b/*.yml), or match directory names with `?` or `[...]` (rules/team-?/*.yml)',
+    );
+  const absolute = path.isAbsolute(pattern);
+  const full = absolute ? pattern : path.join(dir, pattern);
+  const relative = (m: string) => (absolute ? m : path.relative(dir, m) || m);
+  // A plain path is Glob'd to itself when it exists; one that does not is reported by the read, as promtool does.
+  if (!hasMeta(full)) return { names: [relative(full)] };
+  let matches: string[];
+  try {
+    matches = await glob(full);
+  } catch (e) {
+    if (!(e instanceof GlobSyntaxError)) throw e;
+    return fail(
+      `rule_files: "${pattern}" is not a valid pattern (syntax error in pattern)`,
+      'close every `[` with `]`, put no `-` or `]` first in a class, and escape a literal `*`, `?`, `[` or `\\` with a backslash',
+    );
+  }
+  if (matches.length === 0) return fail(`rule_files: "${pattern}" matches no file`, `paths are relative to ${file}`);
+  return { names: matches.map(relative) };
 }
 
 /** Reads the topology file and the rule files it names. */
 export async function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Promise<Topology> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readInputFile(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    if (!(e instanceof UnreadableInput)) throw e;
     throw new ValidationError([
       {
-        message: code === 'ENOENT' ? `no topology file "${file}"` : `cannot read "${file}": ${code ?? String(e)}`,
+        message: e.code === 'ENOENT' ? `no topology file "${file}"` : `cannot read "${file}": ${e.message}`,
         location: { file, line: 1, column: 1 },
-        hint: code === 'ENOENT' ? 'create one with `promha init`, or pass its path' : 'check the path and its permissions',
+        hint: e.code === 'ENOENT' ? 'create one with `promha init`, or pass its path' : e.hint,
       },
     ]);
   }
@@ -53,24 +79,20 @@ export async function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Promis
   const ruleFiles: RuleFileSource[] = [];
   const problems: Problem[] = [];
   for (const [entry, pattern] of topology.spec.federators.rule_files.entries()) {
-    const names = await expand(dir, pattern);
-    if (names.length === 0)
-      problems.push({
-        message: `rule_files: "${pattern}" matches no file`,
-        location: topology.locate(['federators', 'rule_files', entry]),
-        hint: `paths are relative to ${file}`,
-      });
+    const { names, problem } = await expand(file, pattern, topology.locate(['federators', 'rule_files', entry]));
+    if (problem) problems.push(problem);
     for (const name of names) {
       const abs = path.resolve(dir, name);
-      const ruleText = await readFile(abs, 'utf8').catch(() => undefined);
-      if (ruleText === undefined) {
+      const ruleText = await readInputFile(abs).catch((e: unknown) => {
+        if (!(e instanceof UnreadableInput)) throw e;
         problems.push({
-          message: `rule file "${name}" cannot be read`,
+          message: `rule file "${name}" cannot be read: ${e.message}`,
           location: topology.locate(['federators', 'rule_files', entry]),
-          hint: `paths are relative to ${file}`,
+          hint: e.code === 'ENOENT' ? `paths are relative to ${file}` : e.hint,
         });
-        continue;
-      }
+        return undefined;
+      });
+      if (ruleText === undefined) continue;
       const display = path.relative(process.cwd(), abs) || abs;
       ruleFiles.push({ name, entry, text: ruleText, parsed: parseRuleFile(display, ruleText) });
     }

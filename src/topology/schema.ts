@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { Address } from '../address.ts';
 import { Duration } from '../duration.ts';
 import { RELEASE_NAMES } from '../release/release.ts';
+import { MAX_METRIC_PATTERN_LENGTH, metricPatternProblem } from './metric-pattern.ts';
+import { hostPathProblem, interfaceNameProblem } from './host-names.ts';
 
 /*
  * The topology file, in the seed's words. Snake_case keys, like the Prometheus and
@@ -13,15 +15,50 @@ import { RELEASE_NAMES } from '../release/release.ts';
  * are not encoded here but in check/, where each has a code, a location and a hint.
  */
 
+/** Longer selectors are no configuration but a mistake (or an attack on the checks' time). */
+export const MAX_MATCH_LENGTH = 4096;
+export const MAX_JOB_NAME_LENGTH = 256;
+
 const DURATION_PATTERN = '^(0|([0-9]+(y|w|d|h|m|s|ms))+)$';
+
+/**
+ * Go keeps a duration as int64 nanoseconds: Prometheus and Alertmanager refuse anything
+ * longer ("duration out of range"), which is 106751d23h47m16s854ms, about 292 years.
+ */
+export const MAX_GO_DURATION = Duration.milliseconds(Duration.MAX_MS);
 
 export const durationSchema = z
   .string()
   // abort: a value that is no duration at all gets one message, not two.
   .regex(new RegExp(DURATION_PATTERN), { error: 'not a duration: use e.g. 30s, 5m, 1h30m, 15d', abort: true })
-  .refine((s) => Duration.tryParse(s) !== undefined, 'units must go from largest to smallest, each once (e.g. 1h30m, not 30m1h)')
+  .superRefine((s, ctx) => {
+    // Units out of order, or beyond the int64 nanoseconds of the real binaries.
+    const p = Duration.problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  })
   .transform((s) => Duration.parse(s))
   .meta({ description: 'A Prometheus duration: 30s, 5m, 1h30m, 15d' });
+
+
+/**
+ * Prometheus label names (2.42): letters, digits and "_", not starting with a digit.
+ * Names starting with "__" are reserved: Prometheus drops them after relabelling, or
+ * reads them as scrape settings (__scheme__, __metrics_path__, __param_*).
+ */
+export function labelNameProblem(name: string): string | undefined {
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name))
+    return `"${name}" is not a Prometheus label name: use letters, digits and "_" (not "-" or "."), not starting with a digit`;
+  if (name.startsWith('__')) return `label names starting with "__" are reserved for Prometheus ("${name}"): it drops them or reads them as scrape settings`;
+  return undefined;
+}
+
+/** Label name → value; each name is checked on its own, so the message names the key. */
+const labelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const name of Object.keys(labels)) {
+    const problem = labelNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
 
 const autoOr = <T extends z.ZodType>(schema: T) => z.union([z.literal('auto'), schema]);
 
@@ -39,6 +76,18 @@ export const addressSchema = z
   })
   .transform((s) => Address.parse(s))
   .meta({ description: 'host:port where the member serves HTTP, e.g. 10.0.1.11:9090' });
+
+/** A string checked by one of the grammars of host-names.ts, with its message at the value. */
+const grammar = (problem: (s: string) => string | undefined) =>
+  z.string().superRefine((s, ctx) => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
+
+const storagePathSchema = grammar(hostPathProblem).meta({
+  description:
+    'TSDB directory on the member\'s host: an absolute, normalised path of letters, digits and "/._+@-", dedicated to this data (not a system directory such as /var/lib, and apart from the config directory). Default /var/lib/promha/<member>',
+});
 
 const passthrough = z.record(z.string(), z.unknown());
 
@@ -66,7 +115,7 @@ export const exporterGroupSchema = z
   .strictObject({
     name: nameSchema.meta({ description: 'Exporter group name; also the job name when `targets` is used' }),
     targets: z.array(addressSchema).min(1).optional().meta({ description: 'Static exporter targets (host:port), scraped as job <name>' }),
-    labels: z.record(z.string(), z.string()).optional().meta({ description: 'Extra target labels for `targets`' }),
+    labels: labelsSchema.optional().meta({ description: 'Extra target labels for `targets`' }),
     scrape_configs: z
       .array(passthrough)
       .min(1)
@@ -90,15 +139,24 @@ export const scraperSetSchema = z.strictObject({
     .strictObject({
       persistent: z.boolean().default(false).meta({ description: 'Scrapers need no persistence (seed). Default false' }),
       retention: durationSchema.default(Duration.hours(6)).meta({ description: 'Short retention is enough. Default 6h' }),
-      path: z.string().optional().meta({ description: 'TSDB directory. Default /var/lib/promha/<member>' }),
+      path: storagePathSchema.optional(),
     })
     .prefault({}),
 });
 
 export const pushedJobSchema = z.strictObject({
-  name: z.string().min(1).meta({ description: 'The `job` label pushers use' }),
+  name: z.string().min(1).max(MAX_JOB_NAME_LENGTH, `job names are at most ${MAX_JOB_NAME_LENGTH} characters`).meta({ description: 'The `job` label pushers use' }),
   metrics: z
-    .array(z.string().min(1))
+    .array(
+      z
+        .string()
+        .min(1)
+        .superRefine((s, ctx) => {
+          const p = metricPatternProblem(s);
+          if (p) ctx.addIssue({ code: 'custom', message: p });
+        })
+        .meta({ description: `A metric name, or an RE2 regular expression of at most ${MAX_METRIC_PATTERN_LENGTH} characters without nested quantifiers: [a-z_]+_total, not ([a-z_]+)+_total` }),
+    )
     .default([])
     .meta({ description: 'Metric names (or regular expressions) pushed under this job, so checks know which rules read pushed data' }),
 });
@@ -108,9 +166,16 @@ export const pushgatewaySetSchema = z.strictObject({
   vip: z
     .strictObject({
       address: addressSchema.meta({ description: 'VIP address pushers push to (IP:port); federators never scrape it' }),
-      interface: z.string().min(1).default('eth0').meta({ description: 'Network interface keepalived puts the VIP on. Default eth0' }),
+      interface: grammar(interfaceNameProblem)
+        .default('eth0')
+        .meta({ description: 'Network interface keepalived puts the VIP on: a Linux interface name of at most 15 letters, digits and "_.-@". Default eth0' }),
       virtual_router_id: z.number().int().min(1).max(255).optional().meta({ description: 'VRRP router id, unique per network. Default 51 + set index' }),
-      advert_int: durationSchema.default(Duration.seconds(1)).meta({ description: 'VRRP advertisement interval. Default 1s' }),
+      advert_int: durationSchema
+        .refine((d) => d.seconds >= 1 && d.seconds <= 255, { error: 'out of range: keepalived takes advert_int from 1s to 255s', abort: true })
+        // VRRP version 2 (keepalived's default for IPv4) counts the interval in whole seconds and rounds anything else.
+        .refine((d) => d.ms % 1000 === 0, 'keepalived takes advert_int in whole seconds (VRRP version 2 rounds anything else)')
+        .default(Duration.seconds(1))
+        .meta({ description: 'VRRP advertisement interval, whole seconds from 1s to 255s. Default 1s' }),
     })
     .meta({ description: 'The address pushers use; keepalived moves it, never failing back' }),
   jobs: z.array(pushedJobSchema).default([]).meta({ description: 'Jobs pushed to this set' }),
@@ -127,14 +192,20 @@ export const federatorSetSchema = z.strictObject({
   storage: z
     .strictObject({
       persistent: z.boolean().default(true).meta({ description: 'Federators must persist: rules evaluate over history. Default true' }),
-      path: z.string().optional().meta({ description: 'TSDB directory. Default /var/lib/promha/<member>' }),
+      path: storagePathSchema.optional(),
       retention: autoOr(durationSchema)
         .default('auto')
         .meta({ description: '`auto` = the longest history any rule reads, plus a margin' }),
     })
     .prefault({}),
   match: z
-    .array(z.string().min(1))
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(MAX_MATCH_LENGTH, `a match[] selector is at most ${MAX_MATCH_LENGTH} characters`)
+        .meta({ description: `A series selector of at most ${MAX_MATCH_LENGTH} characters, e.g. {job="node"}` }),
+    )
     .min(1)
     .default(['{__name__=~".+"}'])
     .meta({ description: 'match[] selectors for /federate. Default: everything' }),
@@ -231,6 +302,8 @@ export const topologySchema = z
       }),
     intervals: intervalsSchema.prefault({}),
     lookback_delta: durationSchema
+      // Prometheus takes 0 for "the default", 5m: a 0 written here would not mean what it says.
+      .refine((d) => d.ms > 0, 'lookback_delta must be longer than 0 (Prometheus reads 0 as its default, 5m)')
       .default(Duration.minutes(5))
       .meta({ description: 'Prometheus --query.lookback-delta: how long a series without data still counts. Default 5m (keep it in production)' }),
     exporters: z.array(exporterGroupSchema).min(1).meta({ description: 'Exporter groups' }),

@@ -1,6 +1,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Location } from '../location.ts';
 import type { Problem } from '../errors.ts';
+import { MAX_YAML_DEPTH, yamlStructureProblems } from './yaml-limits.ts';
 
 /**
  * The parser reports an unclosed quote where the file ends; the opening quote is
@@ -30,11 +31,18 @@ export class YamlSource {
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
     const source = new YamlSource(file, text, doc, lineCounter);
-    const problems: Problem[] = doc.errors.map((e) => ({
-      message: `YAML: ${e.message.split('\n')[0]}`,
-      location: source.at(e.code === 'MISSING_CHAR' ? unclosedQuoteStart(text, e.pos[0]) : e.pos[0]),
-      hint: e.code === 'DUPLICATE_KEY' ? 'each key may appear once per mapping' : 'fix the YAML syntax (indentation, quotes, colons)',
-    }));
+    const problems: Problem[] = doc.errors.map((e) =>
+      // The parser recurses: nesting far beyond the limit overflows its stack first.
+      e.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(e.message)
+        ? { message: `YAML: values nest more than ${MAX_YAML_DEPTH} levels deep`, location: source.at(e.pos[0]), hint: `promha reads at most ${MAX_YAML_DEPTH} levels of nested mappings and lists` }
+        : {
+            message: `YAML: ${e.message.split('\n')[0]}`,
+            location: source.at(e.code === 'MISSING_CHAR' ? unclosedQuoteStart(text, e.pos[0]) : e.pos[0]),
+            hint: e.code === 'DUPLICATE_KEY' ? 'each key may appear once per mapping' : 'fix the YAML syntax (indentation, quotes, colons)',
+          },
+    );
+    if (problems.length === 0)
+      for (const p of yamlStructureProblems(doc)) problems.push({ message: p.message, location: source.at(p.offset), hint: p.hint });
     return { source, problems };
   }
 
@@ -45,8 +53,9 @@ export class YamlSource {
     private readonly lines: LineCounter,
   ) {}
 
+  /** The plain value; call only when `parse` reported no problem (aliases are bounded there). */
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    return this.doc.toJS({ maxAliasCount: -1 });
   }
 
   at(offset: number): Location {

@@ -1,58 +1,40 @@
-import type { Duration } from '../../duration.ts';
-import { vipFailoverTime } from '../../plan/derived.ts';
-import { selectorMatchesJob, vectorSelectors, type SelectorRef } from '../../promql/analyze.ts';
-import type { PushgatewaySetSpec } from '../../topology/schema.ts';
+import { pushedKeepFiringFor, type KeepFiringNeed } from '../../plan/derived.ts';
+import { recordedReadsOf } from '../recorded-reads.ts';
+import { pushedSetsRead } from '../series-origin.ts';
 import type { CheckRule } from '../finding.ts';
-
-/** Pushed metric names may be given literally or as regular expressions. */
-function metricMatches(pattern: string, metric: string): boolean {
-  if (pattern === metric) return true;
-  try {
-    return new RegExp(`^(?:${pattern})$`).test(metric);
-  } catch {
-    return false;
-  }
-}
-
-/** The pushgateway sets whose pushed data a selector reads. */
-function pushedSetsRead(sel: SelectorRef, sets: readonly PushgatewaySetSpec[]): PushgatewaySetSpec[] {
-  return sets.filter((set) =>
-    set.jobs.some(
-      (job) =>
-        selectorMatchesJob(sel, job.name) ||
-        (sel.metric !== undefined && (sel.metric === 'push_time_seconds' ? false : job.metrics.some((m) => metricMatches(m, sel.metric as string)))),
-    ),
-  );
-}
 
 export const pushedKeepFiring: CheckRule = {
   code: 'PH601',
   name: 'pushed-keep-firing',
-  description: 'Alert rules on pushed metrics carry keep_firing_for ≥ push interval + VIP failover time.',
+  description:
+    'Alert rules on pushed metrics (directly or through recording rules) carry keep_firing_for ≥ push interval + gateway scrape + evaluation + VIP failover.',
   *run({ topology }) {
     const { spec } = topology;
     if (spec.pushgateways.length === 0) return;
+    const reads = recordedReadsOf(topology, (use) => pushedSetsRead(use.selector, spec));
     for (const file of topology.ruleFiles)
       for (const rule of file.parsed.rules) {
         if (rule.kind !== 'alert') continue;
-        const sets = new Set(vectorSelectors(rule.expr).flatMap((s) => pushedSetsRead(s, spec.pushgateways)));
-        if (sets.size === 0) continue;
-        let need: Duration | undefined;
-        for (const set of sets) {
-          const n = spec.intervals.push.plus(vipFailoverTime(set.vip.advert_int));
-          if (!need || n.gt(need)) need = n;
+        const reached = reads(rule);
+        if (reached.length === 0) continue;
+        const evaluate = rule.groupInterval ?? spec.intervals.evaluate;
+        let worst: KeepFiringNeed | undefined;
+        for (const { value: set } of reached) {
+          const n = pushedKeepFiringFor(spec, set.vip.advert_int, evaluate);
+          if (!worst || n.need.gt(worst.need)) worst = n;
         }
-        if (!need) continue;
+        if (!worst) continue;
         const have = rule.keepFiringFor;
-        if (!have || have.lt(need))
-          yield {
-            severity: 'error',
-            message: `alert ${rule.name} reads pushed metrics (${[...sets].map((s) => s.name).join(', ')}) with ${
-              have ? `keep_firing_for ${have}` : 'no keep_firing_for'
-            }: when the active gateway dies its series go stale until the next push lands on the standby, and the alert would resolve and fire again`,
-            location: rule.location,
-            hint: `add \`keep_firing_for: ${need}\` (push interval ${spec.intervals.push} + VIP failover ~${need.minus(spec.intervals.push)})`,
-          };
+        if (have && !have.lt(worst.need)) continue;
+        const via = reached.find((r) => r.via.length > 0 && reached.every((x) => x.via.length > 0))?.via;
+        yield {
+          severity: 'error',
+          message: `alert ${rule.name} reads pushed metrics (${reached.map((r) => r.value.name).join(', ')})${
+            via ? ` through recording rule ${via.join(' → ')}` : ''
+          } with ${have ? `keep_firing_for ${have}` : 'no keep_firing_for'}: when the active gateway dies its series go stale until the next push lands on the standby and is scraped, and the alert would resolve and fire again`,
+          location: rule.location,
+          hint: `add \`keep_firing_for: ${worst.need}\` (${worst.derivation})`,
+        };
       }
   },
 };

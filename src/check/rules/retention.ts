@@ -4,7 +4,7 @@ import type { CheckRule } from '../finding.ts';
 export const retention: CheckRule = {
   code: 'PH402',
   name: 'retention',
-  description: 'Federator retention covers the longest history any rule reads; scrapers keep data until it is federated.',
+  description: 'Federator retention covers the longest history any rule reads (ranges, subqueries, offsets); scrapers keep data until it is federated.',
   *run({ topology }) {
     const { spec } = topology;
     const { need, rule } = historyNeed(topology);
@@ -12,9 +12,9 @@ export const retention: CheckRule = {
     if (have.lt(need))
       yield {
         severity: 'error',
-        message: `federator retention ${have} is shorter than the ${need} of history that ${rule} reads`,
+        message: `federator retention ${have} is shorter than the ${need} of stored samples that ${rule} reads (its ranges, subqueries, offsets and the lookback)`,
         location: topology.locate(['federators', 'storage', 'retention']),
-        hint: `set retention to at least ${retentionFor(need)}, or \`auto\``,
+        hint: `set retention to at least ${retentionFor(need)}, or \`auto\` (\`for:\` and \`keep_firing_for\` need no stored samples)`,
       };
     const federateNeed = spec.lookback_delta.plus(spec.intervals.federate);
     for (const [i, s] of spec.scrapers.entries())

@@ -3,12 +3,19 @@ import type { CheckRule } from '../finding.ts';
 export const vipAddress: CheckRule = {
   code: 'PH901',
   name: 'vip-address',
-  description: 'Each VIP is an IP address (keepalived moves addresses, not names) with its own VRRP router id.',
+  description: 'Each VIP is an IPv4 address (keepalived moves addresses, not names) with its own VRRP router id.',
   *run({ topology }) {
     const { spec } = topology;
     const ids = new Map<number, string>();
     for (const [i, set] of spec.pushgateways.entries()) {
-      if (!set.vip.address.isIp)
+      if (set.vip.address.isIpv6)
+        yield {
+          severity: 'error',
+          message: `the VIP of ${set.name} is the IPv6 address ${set.vip.address.host}: promha supports IPv4 VIPs only`,
+          location: topology.locate(['pushgateways', i, 'vip', 'address']),
+          hint: 'use an IPv4 VIP; the keepalived.conf, the HAProxy stand-in and the certificates promha writes for a VIP are IPv4-only',
+        };
+      else if (!set.vip.address.isIp)
         yield {
           severity: 'error',
           message: `the VIP of ${set.name} is "${set.vip.address.host}", not an IP address`,

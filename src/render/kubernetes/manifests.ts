@@ -6,6 +6,7 @@ import { ExitError } from '../../errors.ts';
 import type { BinaryName, NodeSpec, ProcessSpec } from '../../plan/node-spec.ts';
 import { plan } from '../../plan/plan.ts';
 import type { Topology } from '../../topology/topology.ts';
+import { shellQuote } from '../command-line.ts';
 import { filesRead } from '../files-read.ts';
 import { KUBERNETES_LAYOUT, kubernetesTopology, vipServiceName } from './addresses.ts';
 
@@ -107,7 +108,7 @@ function configMap(n: NodeSpec, namespace: string): ConfigMap {
 function waitForActive(backup: NodeSpec, active: readonly NodeSpec[]): Container[] {
   const image = IMAGES[backup.processes[0]?.binary ?? 'prometheus-alertmanager'];
   if (!backup.backup || !image || active.length === 0) return [];
-  const urls = active.map((a) => `http://${a.address}/-/healthy`).join(' ');
+  const urls = active.map((a) => shellQuote(`http://${a.address}/-/healthy`)).join(' ');
   return [
     {
       name: 'wait-for-active',

@@ -1,0 +1,58 @@
+import { selectorUses, type SelectorUse } from '../promql/analyze.ts';
+import { jobMayMatch, nameMatchers, nameMayMatch } from '../promql/selector-match.ts';
+import type { RuleDefinition } from '../rules/rule-file.ts';
+import type { Topology } from '../topology/topology.ts';
+
+/** Something a rule reads, and the recording rules it reads it through (outermost first; empty when direct). */
+export interface Reach<T> {
+  readonly value: T;
+  readonly via: readonly string[];
+}
+
+/** Whether `use` may read the series that recording rule `rec` writes. */
+function readsRecord(use: SelectorUse, rec: RuleDefinition): boolean {
+  // A selector without a name would match every record; what it reads directly is judged by `direct`.
+  if (nameMatchers(use.selector).length === 0 || !nameMayMatch(use.selector, rec.name)) return false;
+  const job = rec.labels['job'];
+  return job === undefined || jobMayMatch(use.selector, job);
+}
+
+/**
+ * What each rule reads, directly (`direct` judges one selector) or through the series of
+ * the recording rules it reads, transitively: an alert on a record of pushed data reads
+ * pushed data. Recording rules that read each other in a cycle add nothing more.
+ */
+export function readsThroughRecords<T>(
+  rules: readonly RuleDefinition[],
+  direct: (use: SelectorUse) => readonly T[],
+): (rule: RuleDefinition) => readonly Reach<T>[] {
+  const records = rules.filter((r) => r.kind === 'record');
+  const memo = new Map<RuleDefinition, readonly Reach<T>[]>();
+  const visiting = new Set<RuleDefinition>();
+  const reads = (rule: RuleDefinition): readonly Reach<T>[] => {
+    const known = memo.get(rule);
+    if (known) return known;
+    if (visiting.has(rule)) return [];
+    visiting.add(rule);
+    const out = new Map<T, Reach<T>>();
+    for (const use of selectorUses(rule.expr)) {
+      for (const value of direct(use)) if (!out.has(value)) out.set(value, { value, via: [] });
+      for (const rec of records)
+        if (rec !== rule && readsRecord(use, rec))
+          for (const r of reads(rec)) if (!out.has(r.value)) out.set(r.value, { value: r.value, via: [rec.name, ...r.via] });
+    }
+    visiting.delete(rule);
+    const result = [...out.values()];
+    memo.set(rule, result);
+    return result;
+  };
+  return reads;
+}
+
+/** readsThroughRecords over every rule file of the federators: they share one series namespace. */
+export function recordedReadsOf<T>(topology: Topology, direct: (use: SelectorUse) => readonly T[]): (rule: RuleDefinition) => readonly Reach<T>[] {
+  return readsThroughRecords(
+    topology.ruleFiles.flatMap((f) => f.parsed.rules),
+    direct,
+  );
+}

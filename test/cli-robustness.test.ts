@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { expectedFailure } from '../src/cli/expected-failure.ts';
+import { Duration } from '../src/duration.ts';
+import { ProbeError } from '../src/probe/http.ts';
+import { metricPatternProblem } from '../src/topology/metric-pattern.ts';
+import { FAST_RULES, fastTopology, inProcess, tempProject } from './helpers.ts';
+
+/*
+ * Hostile or mistaken input: every case ends in exit 1 or 2 with a located (or at least
+ * named) message, fast, and never as "unexpected error" (exit 70). All in-process.
+ */
+
+const TIMEOUT = { timeout: 10_000 };
+
+function assertClean(r: { exitCode: number; stdout: string; stderr: string }, what: string): void {
+  const output = `${r.stdout}\n${r.stderr}`;
+  assert.doesNotMatch(output, /unexpected error/i, `${what}:\n${output}`);
+  assert.doesNotMatch(output, /^\s+at /m, `${what}: stack trace:\n${output}`);
+}
+
+/** The topology text, with `extra` appended (a key at the top level, so line numbers stay meaningful). */
+const topologyText = (t: Record<string, unknown> = fastTopology()) => stringify(t);
+const lineOf = (text: string, needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+
+async function checkText(text: string, extraFiles: Record<string, string | object> = {}, args: string[] = []) {
+  const p = await tempProject({ 'promha.yaml': text, 'rules/demo.yml': FAST_RULES, ...extraFiles });
+  try {
+    const started = performance.now();
+    const r = await inProcess(['check', 'promha.yaml', ...args], p.dir);
+    return { ...r, ms: performance.now() - started };
+  } finally {
+    await p.cleanup();
+  }
+}
+
+function bomb(): string {
+  let s = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+  for (let i = 1; i < 10; i++) s += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+  return s;
+}
+const nested = (levels: number) => `${'['.repeat(levels)}x${']'.repeat(levels)}`;
+
+describe('hostile YAML and values: exit 2, located, fast', () => {
+  const base = topologyText();
+  const cases: Array<{ name: string; text: string; message: string; line: (text: string) => number }> = [
+    { name: 'alias bomb', text: `${base}${bomb()}`, message: 'aliases expand the file to more than 100000 values', line: (t) => lineOf(t, '*a0') },
+    { name: 'recursive alias', text: base.replace('alertmanagers:\n', 'alertmanagers:\n  global: &g\n    self: *g\n'), message: 'alias *g refers to a value that contains it', line: (t) => lineOf(t, '*g') },
+    { name: 'unresolved alias', text: `defaults_used:\n  <<: *defaults\n${base}`, message: 'alias *defaults names no anchor before it', line: () => 2 },
+    { name: 'nesting over the limit', text: `${base}deep: ${nested(100)}\n`, message: 'values nest more than 64 levels deep', line: (t) => lineOf(t, 'deep:') },
+    { name: 'nesting that overflows the parser', text: `${base}deep: ${nested(5000)}\n`, message: 'values nest more than 64 levels deep', line: (t) => lineOf(t, 'deep:') },
+    {
+      name: '400-digit duration',
+      text: topologyText(fastTopology({ lookback_delta: `${'9'.repeat(400)}s` })),
+      message: 'lookback_delta: out of range: Prometheus and Alertmanager take durations of at most 106751d',
+      line: (t) => lineOf(t, 'lookback_delta'),
+    },
+    {
+      name: 'nested-quantifier metric pattern',
+      text: topologyText(
+        fastTopology({
+          pushgateways: [{ ...(fastTopology()['pushgateways'] as object[])[0], jobs: [{ name: 'batch', metrics: ['([a-z_]+)+_total'] }] }],
+        }),
+      ),
+      message: 'metrics[0]: nested quantifiers',
+      line: (t) => lineOf(t, '([a-z_]+)+_total'),
+    },
+    {
+      name: '60,000-character match[]',
+      text: topologyText(fastTopology({ federators: { ...(fastTopology()['federators'] as object), match: [`{__name__=~"${'a'.repeat(60_000)}"}`] } })),
+      message: 'federators.match[0]: a match[] selector is at most 4096 characters',
+      line: (t) => lineOf(t, '{__name__=~"aaa'),
+    },
+  ];
+  for (const c of cases)
+    it(c.name, TIMEOUT, async () => {
+      const r = await checkText(c.text);
+      assertClean(r, c.name);
+      assert.equal(r.exitCode, 2, `${c.name}: exit ${r.exitCode}:\n${r.stderr}${r.stdout}`);
+      const located = r.stderr.split('\n').find((l) => l.includes(c.message));
+      assert.ok(located, `${c.name}: no "${c.message}" in:\n${r.stderr}`);
+      assert.match(located, new RegExp(`^promha\\.yaml:${c.line(c.text)}:\\d+: error `), `${c.name}: wrong place: ${located}`);
+      assert.ok(r.ms < 5000, `${c.name}: took ${r.ms.toFixed(0)} ms`);
+      const json = await checkText(c.text, {}, ['--json']);
+      assert.equal(json.exitCode, 2);
+      const problems = (JSON.parse(json.stdout) as { problems: Array<{ message: string }> }).problems;
+      assert.ok(problems.some((p) => p.message.includes(c.message)), `${c.name} --json:\n${json.stdout}`);
+    });
+
+  it('a label regex that backtracks exponentially still returns fast (linear-engine fallback)', TIMEOUT, async () => {
+    const job = 'a'.repeat(64);
+    const t = fastTopology({ pushgateways: [{ ...(fastTopology()['pushgateways'] as object[])[0], jobs: [{ name: job, metrics: [] }] }] });
+    const rules = { groups: [{ name: 'x', rules: [{ alert: 'Slow', expr: 'up{job=~"(a|aa)+b"} > 0' }] }] };
+    const r = await checkText(topologyText(t), { 'rules/demo.yml': rules });
+    assertClean(r, 'label regex');
+    assert.ok(r.exitCode === 0 || r.exitCode === 1, `exit ${r.exitCode}:\n${r.stderr}`);
+    assert.ok(r.ms < 5000, `took ${r.ms.toFixed(0)} ms`);
+  });
+});
+
+describe('input files that are no regular file, or too large: exit 2 at once', () => {
+  it('a FIFO is refused without blocking', TIMEOUT, async () => {
+    const p = await tempProject({});
+    try {
+      await promisify(execFile)('mkfifo', [path.join(p.dir, 'promha.yaml')]);
+      const r = await inProcess(['check', 'promha.yaml'], p.dir);
+      assertClean(r, 'fifo');
+      assert.equal(r.exitCode, 2);
+      assert.match(r.stderr, /^promha\.yaml:1:1: error cannot read "promha\.yaml": a FIFO \(named pipe\), not a regular file/m);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  for (const [name, file, message] of [
+    ['/dev/zero', '/dev/zero', 'a device, not a regular file'],
+    ['a directory', '.', 'a directory, not a regular file'],
+  ] as const)
+    it(name, TIMEOUT, async () => {
+      const p = await tempProject({});
+      try {
+        const r = await inProcess(['check', file], p.dir);
+        assertClean(r, name);
+        assert.equal(r.exitCode, 2);
+        assert.ok(r.stderr.includes(message), r.stderr);
+        assert.ok(process.memoryUsage().rss < 1024 ** 3, 'read into memory');
+      } finally {
+        await p.cleanup();
+      }
+    });
+
+  it('a topology file over 4 MiB', TIMEOUT, async () => {
+    const r = await checkText(`${topologyText()}# ${'x'.repeat(4 * 1024 * 1024)}\n`);
+    assertClean(r, 'oversize');
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, /^promha\.yaml:1:1: error cannot read "promha\.yaml": larger than 4 MiB\n\s+fix: promha reads input files of at most 4 MiB/m);
+  });
+
+  it('a rule file over 4 MiB, located at its rule_files entry', TIMEOUT, async () => {
+    const text = topologyText();
+    const r = await checkText(text, { 'rules/demo.yml': `# ${'x'.repeat(4 * 1024 * 1024)}\n` });
+    assertClean(r, 'oversize rule file');
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, new RegExp(`^promha\\.yaml:${lineOf(text, 'rules/*.yml')}:\\d+: error rule file "rules/demo.yml" cannot be read: larger than 4 MiB`, 'm'));
+  });
+
+  it('a rule file that is a FIFO', TIMEOUT, async () => {
+    const p = await tempProject({ 'promha.yaml': topologyText() });
+    try {
+      await mkdir(path.join(p.dir, 'rules'));
+      await promisify(execFile)('mkfifo', [path.join(p.dir, 'rules', 'demo.yml')]);
+      const r = await inProcess(['check', 'promha.yaml'], p.dir);
+      assertClean(r, 'fifo rule file');
+      assert.equal(r.exitCode, 2);
+      assert.ok(r.stderr.includes('rule file "rules/demo.yml" cannot be read: a FIFO'), r.stderr);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
+describe('durations beyond the range of the real binaries', () => {
+  // promtool check config: 106751d and 9223372036854ms pass, 106752d and 9223372036855ms are "duration out of range".
+  for (const [text, ok] of [
+    ['106751d', true],
+    ['106752d', false],
+    ['292y', true],
+    ['293y', false],
+    ['9223372036854ms', true],
+    ['9223372036855ms', false],
+    [`${'9'.repeat(400)}s`, false],
+  ] as const)
+    it(`${text.length > 20 ? `${text.length}-digit` : text}: ${ok ? 'accepted' : 'out of range'}`, () => {
+      assert.equal(Duration.tryParse(text) !== undefined, ok);
+      if (!ok) assert.match(Duration.problem(text) ?? '', /^out of range/);
+    });
+  it('keeps its other messages', () => {
+    assert.match(Duration.problem('30m1h') ?? '', /^units must go/);
+    assert.match(Duration.problem('soon') ?? '', /^not a duration/);
+    assert.equal(Duration.problem('1h30m'), undefined);
+  });
+});
+
+describe('metric name patterns', () => {
+  for (const [pattern, problem] of [
+    ['pushed_value', undefined],
+    ['job_[a-z]+_total', undefined],
+    ['(foo|bar)+_total', undefined],
+    ['[(]+x', undefined],
+    ['\\(a+\\)+', undefined],
+    ['([a-z_]+)+_total', /^nested quantifiers/],
+    ['(?:[a-z_]+)*_total', /^nested quantifiers/],
+    ['(.*a){20}', /^nested quantifiers/],
+    ['((a)+b)+', /^nested quantifiers/],
+    ['a{1001}', /repetition count above 1000/],
+    ['x(?=y)', /not RE2 syntax/],
+    ['(\\w+)\\1', /not RE2 syntax/],
+    ['a(', /^not a regular expression: Unterminated group/],
+    ['a'.repeat(257), /longer than 256/],
+  ] as const)
+    it(pattern.length > 40 ? `${pattern.length} characters` : pattern, () => {
+      const p = metricPatternProblem(pattern);
+      if (problem === undefined) assert.equal(p, undefined);
+      else assert.match(p ?? '', problem);
+    });
+});
+
+describe('names Kubernetes refuses', () => {
+  const longSet = 'p'.repeat(63);
+  const t = fastTopology({ pushgateways: [{ ...(fastTopology()['pushgateways'] as object[])[0], name: longSet }] });
+
+  it('check warns (PH106), the hosts target is fine', TIMEOUT, async () => {
+    const r = await checkText(topologyText(t));
+    assert.equal(r.exitCode, 0, r.stdout);
+    assert.match(r.stdout, new RegExp(`^promha\\.yaml:\\d+:\\d+: warning PH106 kubernetes-names: pushgateway set "${longSet}" is 63 characters long`, 'm'));
+  });
+
+  it('render --target kubernetes refuses them, located (exit 2, not 70)', TIMEOUT, async () => {
+    const text = topologyText(t);
+    const p = await tempProject({ 'promha.yaml': text, 'rules/demo.yml': FAST_RULES });
+    try {
+      const r = await inProcess(['render', 'promha.yaml', '--target', 'kubernetes', '--out', 'out'], p.dir);
+      assertClean(r, 'kubernetes names');
+      assert.equal(r.exitCode, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^promha\\.yaml:${lineOf(text, longSet)}:\\d+: error pushgateway set "${longSet}" .* VIP Service`, 'm'));
+      assert.match(r.stderr, /fix: shorten the set's name to at most 59 characters/);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
+describe('expected failures of commands: exit 1 or 2, JSON under --json', () => {
+  it('schema --out into a missing directory', TIMEOUT, async () => {
+    const p = await tempProject({});
+    try {
+      const r = await inProcess(['schema', '--out', 'missing/promha.schema.json'], p.dir);
+      assertClean(r, 'schema --out');
+      assert.equal(r.exitCode, 2);
+      assert.match(r.stderr, /cannot write missing\/promha\.schema\.json: .*\[ENOENT\]\n\s+fix: create missing\/ first/);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('fault against a demo exporter that does not listen: exit 1, the reason, no "fetch failed"', TIMEOUT, async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => server.close(resolve));
+    const state = { version: 1, topologyFile: 'promha.yaml', mode: 'loopback', startedAt: '', nodes: [{ name: 'exporter-demo1', role: 'demo', set: 'demo1', backup: false, topologyAddress: '', localAddress: `127.0.0.1:${port}`, processes: [] }] };
+    const p = await tempProject({ 'state/state.json': JSON.stringify(state) });
+    try {
+      for (const json of [false, true]) {
+        const r = await inProcess(['fault', 'exporter', 'demo1', 'down', '--state-dir', 'state', ...(json ? ['--json'] : [])], p.dir);
+        assertClean(r, 'fault');
+        assert.equal(r.exitCode, json ? 2 : 1, `${r.stderr}${r.stdout}`);
+        // fault has no --json: the unknown option is a usage error, printed as JSON all the same.
+        if (json) {
+          assert.equal((JSON.parse(r.stdout) as { error: { exitCode: number } }).error.exitCode, 2);
+          continue;
+        }
+        assert.match(r.stderr, new RegExp(`exporter-demo1: http://127\\.0\\.0\\.1:${port}/-/fault: connection refused`));
+        assert.doesNotMatch(r.stderr, /fetch failed/);
+      }
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  for (const [name, args, code] of [
+    ['check of a missing file', ['check', 'nothing.yaml', '--json'], 2],
+    ['an unknown option', ['check', '--json', '--bogus'], 2],
+    ['status with nothing running', ['status', '--json', '--state-dir', 'none'], 1],
+    ['render, which has no --json', ['render', 'promha.yaml', '--out', 'out', '--json'], 2],
+  ] as const)
+    it(`--json: ${name} prints JSON on stdout (exit ${code})`, TIMEOUT, async () => {
+      const p = await tempProject({});
+      try {
+        const r = await inProcess([...args], p.dir);
+        assertClean(r, name);
+        assert.equal(r.exitCode, code, `${r.stderr}${r.stdout}`);
+        const doc = JSON.parse(r.stdout) as { problems?: unknown[]; error?: { exitCode: number; message: string } };
+        assert.ok(Array.isArray(doc.problems) || (doc.error?.exitCode === code && doc.error.message !== ''), r.stdout);
+      } finally {
+        await p.cleanup();
+      }
+    });
+
+  it('maps ProbeError, fetch failures and file errors; leaves defects alone', () => {
+    assert.equal(expectedFailure(new ProbeError('GET http://127.0.0.1:1/: connection refused', { url: 'http://127.0.0.1:1/' }))?.code, 1);
+    const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    assert.match(expectedFailure(refused)?.message ?? '', /connection refused/);
+    assert.equal(expectedFailure(refused)?.code, 1);
+    const enoent = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', path: '/x/state.json' });
+    assert.equal(expectedFailure(enoent)?.code, 2);
+    assert.match(expectedFailure(enoent)?.message ?? '', /\/x\/state\.json: no such file or directory/);
+    assert.equal(expectedFailure(new RangeError('invalid duration')), undefined);
+    assert.equal(expectedFailure(new TypeError('x is undefined')), undefined);
+  });
+});
+
+describe('main does not run at import', () => {
+  it('importing src/cli/main.ts neither parses argv nor sets an exit code', async () => {
+    const before = process.exitCode;
+    await import('../src/cli/main.ts');
+    assert.equal(process.exitCode, before);
+  });
+});

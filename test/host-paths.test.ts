@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ExitError } from '../src/errors.ts';
+import { runRender } from '../src/commands/render.ts';
+import { overlap, systemDirectoryProblem } from '../src/render/host-paths.ts';
+import { hostPathProblem, interfaceNameProblem } from '../src/topology/host-names.ts';
+import { FAST_RULES, fastTopology, tempProject } from './helpers.ts';
+
+/*
+ * Paths on the hosts and the VIP's interface reach install.sh, units and keepalived.conf
+ * as they are: strict grammars keep them from injecting anything, and the layout rules
+ * keep install.sh from chowning a shared directory or deleting data as stale config.
+ */
+
+describe('host path grammar', () => {
+  for (const ok of ['/', '/var/lib/promha/federator', '/srv/prometheus/scraper1', '/data/a+b@c_d.e-f', '/x/.hidden'])
+    it(`accepts ${ok}`, () => assert.equal(hostPathProblem(ok), undefined));
+  for (const [bad, why] of [
+    ['', /is empty/],
+    ['data/scraper1', /not an absolute path/],
+    ['./data', /not an absolute path/],
+    ['/var/lib/promha/', /ends with "\/"/],
+    ['/var//lib', /holds "\/\/"/],
+    ['/var/lib/promha/../../etc', /"\." or "\.\." component/],
+    ['/var/./lib', /"\." or "\.\." component/],
+    ['/var/lib/pro mha', /characters other than/],
+    ['/var/lib/promha\nExecStartPre=/bin/sh', /characters other than/],
+    ['/var/lib/$(reboot)', /characters other than/],
+    ['/var/lib/`id`', /characters other than/],
+    ["/var/lib/it's", /characters other than/],
+    ['/var/lib/100%', /characters other than/],
+    ['/var/lib/a;b', /characters other than/],
+    ['/var/lib/ünï', /characters other than/],
+    [`/${'a'.repeat(200)}`, /longer than 200/],
+  ] as const)
+    it(`refuses ${JSON.stringify(bad)}`, () => assert.match(hostPathProblem(bad) ?? '', why));
+});
+
+describe('interface name grammar', () => {
+  for (const ok of ['eth0', 'ens3', 'bond0.100', 'br-lan', 'v-1_a.b@c', 'a'.repeat(15)]) it(`accepts ${ok}`, () => assert.equal(interfaceNameProblem(ok), undefined));
+  for (const bad of ['', '.', '..', 'eth0 eth1', 'eth0\n    notify_master "/tmp/x"', 'eth0:1', 'a/b', 'a'.repeat(16), 'eth0;', 'ëth0', '$IF'])
+    it(`refuses ${JSON.stringify(bad)}`, () => assert.ok(interfaceNameProblem(bad)));
+});
+
+describe('data directories', () => {
+  for (const dir of ['/', '/var', '/var/lib', '/etc', '/usr/local', '/home', '/home/alice', '/srv', '/opt', '/tmp', '/data', '/var/lib/prometheus', '/etc/systemd/system'])
+    it(`${dir} is no data directory of its own`, () => assert.ok(systemDirectoryProblem(dir)));
+  for (const dir of ['/var/lib/promha/federator1-1', '/srv/prometheus', '/data/prometheus', '/home/alice/prometheus', '/var/lib/prometheus/metrics2'])
+    it(`${dir} may be a data directory`, () => assert.equal(systemDirectoryProblem(dir), undefined));
+
+  it('overlap: the same, inside, containing, or apart', () => {
+    assert.equal(overlap('/etc/promha/a', '/etc/promha/a'), 'same');
+    assert.equal(overlap('/etc/promha/a/data', '/etc/promha/a'), 'inside');
+    assert.equal(overlap('/etc/promha', '/etc/promha/a'), 'contains');
+    assert.equal(overlap('/etc/promha/ab', '/etc/promha/a'), undefined);
+    assert.equal(overlap('/var/lib/promha/a', '/etc/promha/a'), undefined);
+  });
+});
+
+describe('render refuses roots and layouts that would lose data', () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  let file: string;
+  before(async () => {
+    project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    file = path.join(project.dir, 'promha.yaml');
+  });
+  after(() => project.cleanup());
+
+  const refuses = async (o: { configRoot?: string; dataRoot?: string }, message: RegExp) => {
+    const out = path.join(project.dir, 'out');
+    await assert.rejects(runRender(file, { out, ...o }), (e: unknown) => e instanceof ExitError && e.code === 2 && message.test(e.message));
+    await assert.rejects(readdir(out), 'nothing written');
+  };
+
+  for (const [flag, key] of [
+    ['--config-root', 'configRoot'],
+    ['--data-root', 'dataRoot'],
+  ] as const) {
+    it(`${flag} relative`, () => refuses({ [key]: 'etc/promha' }, new RegExp(`^${flag} "etc/promha" is not an absolute path\\n\\s+fix: `)));
+    it(`${flag} with a command substitution`, () => refuses({ [key]: '/etc/$(reboot)' }, new RegExp(`^${flag} "/etc/\\$\\(reboot\\)" holds characters other than`)));
+    it(`${flag} with a space (a track script keepalived would split)`, () => refuses({ [key]: '/etc/pro mha' }, /holds characters other than/));
+    it(`${flag} escaping DESTDIR`, () => refuses({ [key]: '/srv/../etc' }, /"\." or "\.\." component/));
+  }
+
+  it('--data-root equal to --config-root', () =>
+    refuses({ configRoot: '/srv/promha', dataRoot: '/srv/promha' }, /the data directory of scraper1-1 \(\/srv\/promha\/scraper1-1\) is the config directory of scraper1-1 .*\(from --data-root\)/));
+
+  it('--config-root inside a data directory', () => refuses({ configRoot: '/var/lib/promha/federator1-1/etc' }, /the data directory of federator1-1 \(\/var\/lib\/promha\/federator1-1\) contains the config directory of/));
+
+  it('a storage.path against --config-root: named as coming from storage.path', async () => {
+    const p = await tempProject({
+      'promha.yaml': fastTopology({
+        federators: { ...(fastTopology()['federators'] as object), storage: { path: '/srv/promha/federator1-1' } },
+      }),
+      'rules/demo.yml': FAST_RULES,
+    });
+    try {
+      await assert.rejects(
+        runRender(path.join(p.dir, 'promha.yaml'), { out: path.join(p.dir, 'out'), configRoot: '/srv/promha' }),
+        (e: unknown) => e instanceof ExitError && e.code === 2 && /is the config directory of federator1-1 \(\/srv\/promha\/federator1-1\).*\(from storage\.path\)/.test(e.message),
+      );
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('renders with separate, strict roots', async () => {
+    const out = path.join(project.dir, 'ok');
+    const r = await runRender(file, { out, configRoot: '/srv/promha+cfg@x/etc', dataRoot: '/srv/promha_data-1.0' });
+    assert.ok(r.nodes > 0);
+  });
+});
