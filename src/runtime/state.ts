@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Role } from '../plan/node-spec.ts';
+import type { BinaryName, Role } from '../plan/node-spec.ts';
+import type { ReleaseName } from '../release/release.ts';
 import { useClientSecurity } from '../probe/client-security.ts';
 import { readClientFiles } from './client-files.ts';
 import type { NetworkMode } from './local-topology.ts';
@@ -27,6 +28,9 @@ export interface RunState {
   readonly version: 1;
   readonly topologyFile: string;
   readonly mode: NetworkMode;
+  /** The release the stack runs, and the version each binary printed at start. Absent in stacks of older promha. */
+  readonly release?: ReleaseName;
+  readonly versions?: Partial<Record<BinaryName, string>>;
   readonly startedAt: string;
   readyAt?: string;
   readonly network?: NetworkRecord;

@@ -12,7 +12,10 @@ import type { SecurityMaterial } from '../plan/security.ts';
 import { useClientSecurity } from '../probe/client-security.ts';
 import { writeClientFiles } from './client-files.ts';
 import type { Topology } from '../topology/topology.ts';
-import { findBinaries } from './binaries.ts';
+import { checkReleaseVersions, findBinaries } from './binaries.ts';
+import { chooseRelease } from '../release/choose.ts';
+import { hostCodename, readFetchedRelease } from '../release/fetch.ts';
+import type { Release } from '../release/release.ts';
 import { bundleCommands } from './bundle.ts';
 import { demoRules } from './demo-rules.ts';
 import { localAddressing, localTopology, type DemoSpec, type LocalAddressing, type NetworkMode } from './local-topology.ts';
@@ -37,6 +40,8 @@ export interface UpOptions {
   readonly demoCommand?: readonly string[];
   /** Loopback host:port of the dashboard, which runs as part of the stack; none when undefined. */
   readonly dashboard?: string;
+  /** The release whose binaries must run; binaries of another release are refused. @default the host's release */
+  readonly release?: Release;
 }
 
 export interface UpResult {
@@ -103,10 +108,16 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
   const unsecured = localPlan(topology, o.stateDir, o.mode, o.subnet);
   const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
   const { addressing, local, nodes } = security ? localPlan(topology, o.stateDir, o.mode, o.subnet, security) : unsecured;
+  const release = o.release ?? (await chooseRelease(undefined, topology.spec.release));
+  // The host's own release runs from its Debian packages; another one from `promha setup --release`'s cache.
+  const fetched = release.name === (await hostCodename()) ? undefined : await readFetchedRelease(release.name);
   const bins = findBinaries(
     nodes.flatMap((n) => n.processes.map((p) => p.binary)),
     o.binaries,
+    process.env,
+    fetched,
   );
+  const versions = await checkReleaseVersions(bins, release);
   if (o.mode === 'loopback') {
     for (const n of nodes) for (const a of boundAddresses(n)) await assertFree(a, n.name);
     for (const d of addressing.demo) await assertFree(String(d.address), d.name);
@@ -117,6 +128,8 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     version: 1,
     topologyFile: topology.file,
     mode: o.mode,
+    release: release.name,
+    versions,
     startedAt: new Date().toISOString(),
     ...(o.mode === 'netns' ? { network: { bridge: BRIDGE, subnet: o.subnet ?? '10.213.0.0/24', namespaces: [] } } : {}),
     nodes: [],

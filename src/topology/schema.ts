@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Address } from '../address.ts';
 import { Duration } from '../duration.ts';
+import { RELEASE_NAMES } from '../release/release.ts';
 import { MAX_METRIC_PATTERN_LENGTH, metricPatternProblem } from './metric-pattern.ts';
 import { hostPathProblem, interfaceNameProblem } from './host-names.ts';
 
@@ -287,6 +288,13 @@ export const topologySchema = z
   .strictObject({
     $schema: z.string().optional(),
     version: z.literal(1).meta({ description: 'Topology file format version' }),
+    release: z
+      .enum(RELEASE_NAMES)
+      .optional()
+      .meta({
+        description:
+          'The Debian release whose Prometheus, Alertmanager and Pushgateway run: bookworm (Debian 12), trixie (Debian 13) or sid (the Prometheus 3 line). Default: the release of the machine promha runs on, else bookworm',
+      }),
     intervals: intervalsSchema.prefault({}),
     lookback_delta: durationSchema
       // Prometheus takes 0 for "the default", 5m: a 0 written here would not mean what it says.
