@@ -17,6 +17,8 @@ describe('drift comparison', () => {
     ['a changed value', { a: { b: 2 } }, { a: { b: 3 } }, 'a.b: live 2, planned 3'],
     ['an extra list entry', { l: [1, 2, 3] }, { l: [1, 2] }, 'l: 3 entries live, 2 planned'],
     ['a missing key', { a: 1 }, { a: 1, b: true }, 'b: live undefined, planned true'],
+    ['a redacted secret (Alertmanager 0.28+ webhook URLs)', { webhook_configs: [{ url: '<secret>' }] }, { webhook_configs: [{ url: 'http://127.0.0.99:5001/' }] }, undefined],
+    ['a missing secret is still missing', {}, { webhook_configs: [{ url: 'http://127.0.0.99:5001/' }] }, 'webhook_configs: no entries live, 1 planned'],
   ];
   for (const [name, live, planned, expected] of cases) it(name, () => assert.equal(firstDifference(live, planned), expected));
 });

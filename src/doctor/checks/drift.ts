@@ -5,8 +5,8 @@ import type { DoctorCheck } from '../result.ts';
 /**
  * The first place where `live` does not carry `planned`. Prometheus reports its config
  * with defaults filled in, zero values left out and relative paths resolved, so the
- * planned config must be a subset of the live one, durations compared by value and
- * paths by their ending.
+ * planned config must be a subset of the live one, durations compared by value,
+ * paths by their ending, and redacted secrets not at all.
  */
 export function firstDifference(live: unknown, planned: unknown, path = ''): string | undefined {
   if (Array.isArray(planned)) {
@@ -26,6 +26,9 @@ export function firstDifference(live: unknown, planned: unknown, path = ''): str
     return undefined;
   }
   if (live === planned || String(live) === String(planned)) return undefined;
+  // Prometheus and Alertmanager print secrets as "<secret>" (Alertmanager 0.28+ also webhook
+  // URLs): a redacted value cannot be compared, and is no difference.
+  if (live === '<secret>' && typeof planned === 'string') return undefined;
   // Go's omitempty: a zero value is reported as absent.
   if (live === undefined && (planned === false || planned === 0 || planned === '')) return undefined;
   if (typeof live === 'string' && typeof planned === 'string') {
