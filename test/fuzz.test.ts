@@ -128,6 +128,7 @@ describe('fuzzer', () => {
     t.diagnostic(report.split('\n')[0] as string);
     process.stdout.write(`${report}\n`);
     assert.ok(result.iterations >= 100, `only ${result.iterations} inputs in the budget`);
+    assert.deepEqual(result.mutationErrors, [], 'the fuzzer itself failed to mutate');
     assert.equal(result.failures.length, 0, report);
   });
 });

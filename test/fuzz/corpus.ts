@@ -50,6 +50,10 @@ export function seedInputs(): FuzzInput[] {
       ),
       files: RULES,
     },
+    {
+      topology: yaml(fastTopology({ security: { tls: { ca: 'generate', client_certs: 'optional' }, basic_auth: { username: 'promha', password_file: 'secrets/password' } } })),
+      files: { ...RULES, 'secrets/password': 'correct-horse-battery\n' },
+    },
   ];
 }
 

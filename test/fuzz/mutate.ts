@@ -13,7 +13,9 @@ type Tree = unknown;
  * parser's own error paths get inputs too.
  */
 
-const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A plain mapping: not an array, nor a Uint8Array (`!!binary`), Set or Map (`!!set`, `!!omap`). */
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(v) as object | null);
 
 function allPaths(v: Tree, prefix: Key[] = [], out: Key[][] = []): Key[][] {
   if (Array.isArray(v)) v.forEach((x, i) => (out.push([...prefix, i]), allPaths(x, [...prefix, i], out)));
@@ -241,6 +243,7 @@ function textual(rng: Prng, text: string): string {
 /** A finite, acyclic tree no deeper than `depth` (aliases can make cycles). */
 function plainTree(v: unknown, depth: number, seen = new Set<unknown>()): boolean {
   if (v === null || typeof v !== 'object') return true;
+  if (!Array.isArray(v) && !isMap(v)) return false;
   if (depth === 0 || seen.has(v)) return false;
   seen.add(v);
   const ok = Object.values(v).every((x) => plainTree(x, depth - 1, seen));

@@ -39,10 +39,18 @@ export interface Outcome {
 
 const ALLOWED_EXITS = new Set([0, 1, 2]);
 
-function isLocation(l: Location | undefined): boolean {
-  return (
-    !!l && typeof l.file === 'string' && l.file !== '' && Number.isInteger(l.line) && l.line >= 1 && Number.isInteger(l.column) && l.column >= 1
-  );
+/** Lines of each file of the project, by absolute path: a location must fall inside its file. */
+type LineCounts = ReadonlyMap<string, number>;
+
+function isLocation(l: Location | undefined, lines: LineCounts = new Map()): boolean {
+  if (!l || typeof l.file !== 'string' || l.file === '' || !Number.isInteger(l.line) || l.line < 1 || !Number.isInteger(l.column) || l.column < 1) return false;
+  const count = lines.get(path.resolve(l.file));
+  return count === undefined || l.line <= count;
+}
+
+function lineCounts(dir: string, input: FuzzInput): LineCounts {
+  const count = (text: string) => text.split(/\r\n|\r|\n/).length;
+  return new Map([[path.join(dir, TOPOLOGY_FILE), count(input.topology)], ...Object.entries(input.files).map(([name, text]) => [path.join(dir, name), count(text)] as const)]);
 }
 
 /** The first frame in promha's own sources: where an unexpected error came from. */
@@ -67,14 +75,14 @@ export const normalize = (s: string): string =>
  * ValidationError is 2 (and must be located), an ExitError its code (0, 1 or 2), and
  * anything else a failure (the CLI would print "unexpected error" and exit 70).
  */
-async function stage(name: Stage, failures: Failure[], run: () => Promise<number>): Promise<number> {
+async function stage(name: Stage, failures: Failure[], run: () => Promise<number>, lines: LineCounts = new Map()): Promise<number> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof ValidationError) {
       if (e.problems.length === 0) failures.push({ kind: 'unlocated', stage: name, detail: 'a ValidationError without problems', signature: `unlocated ${name} empty` });
       for (const p of e.problems)
-        if (!isLocation(p.location) || typeof p.message !== 'string' || p.message === '')
+        if (!isLocation(p.location, lines) || typeof p.message !== 'string' || p.message === '')
           failures.push({ kind: 'unlocated', stage: name, detail: `${JSON.stringify(p.location)}: ${p.message}`, signature: `unlocated ${name} ${normalize(String(p.message))}` });
       return 2;
     }
@@ -100,7 +108,7 @@ function scan(stageName: Stage, files: ReadonlyArray<{ path: string; content: st
       failures.push({ kind: p.kind, stage: stageName, detail: `${p.file}: ${p.detail}`, signature: `${p.kind} ${stageName} ${path.basename(p.file).replace(/^promha-.*-([a-z]+)\.service$/, '*-$1.service')}` });
 }
 
-async function checkStage(file: string, failures: Failure[]): Promise<{ code: number; topology?: Topology }> {
+async function checkStage(file: string, lines: LineCounts, failures: Failure[]): Promise<{ code: number; topology?: Topology }> {
   let topology: Topology | undefined;
   const code = await stage('check', failures, async () => {
     topology = await loadTopology(file);
@@ -115,10 +123,10 @@ async function checkStage(file: string, failures: Failure[]): Promise<{ code: nu
     formatReport(report);
     JSON.stringify(report);
     for (const f of findings)
-      if (!isLocation(f.location) || !f.message || !f.hint)
+      if (!isLocation(f.location, lines) || !f.message || !f.hint)
         failures.push({ kind: 'unlocated', stage: 'check', detail: `${f.code}: ${JSON.stringify(f.location)}: ${f.message}`, signature: `unlocated check ${f.code}` });
     return report.errors > 0 ? 1 : 0;
-  });
+  }, lines);
   return topology ? { code, topology } : { code };
 }
 
@@ -197,7 +205,7 @@ export async function evaluate(input: FuzzInput, workDir: string): Promise<Outco
   const file = await writeProject(path.join(workDir, 'project'), input);
   const outDir = path.join(workDir, 'out');
   await rm(outDir, { recursive: true, force: true });
-  const checked = await checkStage(file, failures);
+  const checked = await checkStage(file, lineCounts(path.dirname(file), input), failures);
   if (checked.code !== 0 || !checked.topology) return { check: checked.code, failures };
   const hosts = await hostsStage(checked.topology, input, outDir, failures);
   const kubernetes = await kubernetesStage(checked.topology, failures);

@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     log: (l) => process.stderr.write(`${l}\n`),
   });
   process.stdout.write(`${formatResult(result, budgetMs)}\n`);
-  return result.failures.length ? 1 : 0;
+  return result.failures.length || result.mutationErrors.length ? 1 : 0;
 }
 
 process.exitCode = await main();
