@@ -24,7 +24,6 @@ type Reply = { id: number; outcome?: Outcome; error?: string } | { ready: true }
  */
 export class Runner {
   private worker: Worker | undefined;
-  private ready: Promise<void> | undefined;
   private dir: string | undefined;
   private pending: { id: number; resolve: (o: Outcome) => void; timer: NodeJS.Timeout; fifos: string[] } | undefined;
   private nextId = 0;
@@ -36,7 +35,7 @@ export class Runner {
     this.dir = await mkdtemp(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'promha-fuzz-'));
     const worker = new Worker(BOOT, { eval: true, execArgv: ['--no-warnings'], workerData: { dir: this.dir }, resourceLimits: { maxOldGenerationSizeMb: HEAP_MB, stackSizeMb: 4 } });
     this.worker = worker;
-    this.ready = new Promise((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: Reply) => {
         if ('ready' in m) return resolve();
         if (this.worker !== worker) return;
@@ -62,7 +61,7 @@ export class Runner {
         this.settle({ check: 70, failures: [{ kind: 'crash', stage: 'worker', detail: 'the worker exited', signature: 'crash worker exited' }] });
       });
     });
-    await this.ready;
+    await ready;
   }
 
   private settle(outcome: Outcome): void {
