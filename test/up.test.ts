@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -181,12 +181,31 @@ describe('promha up: failures on start roll back', () => {
     }
   });
 
+  it('refuses binaries of another release than the one asked for, before starting anything', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    const stateDir = path.join(project.dir, '.promha');
+    try {
+      // This machine's Debian 12 binaries, named explicitly, are not sid's.
+      const r = await promha(['up', '--network', 'loopback', '--detach', '--release', 'sid', '--bin', 'prometheus=/usr/bin/prometheus', '--state-dir', stateDir], project.dir);
+      assert.equal(r.exitCode, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /binaries of another release than sid/);
+      assert.match(r.stderr, /prometheus: \/usr\/bin\/prometheus is 2\.42\.\d+, sid needs 3\.5\.x/);
+      assert.match(r.stderr, /fix: run `promha setup --release sid`/);
+      assert.deepEqual(await ourProcesses(stateDir), []);
+    } finally {
+      await project.cleanup();
+    }
+  });
+
   it('stops everything already started when a member exits during start', async () => {
     const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
     const stateDir = path.join(project.dir, '.promha');
     try {
       // Alertmanager starts after scrapers, gateways, the VIP and the pushers: all of them must be stopped.
-      const r = await promha(['up', '--network', 'loopback', '--detach', '--bin', 'prometheus-alertmanager=/bin/false', '--state-dir', stateDir], project.dir);
+      // It passes the release's version check, then exits at once.
+      const dying = path.join(project.dir, 'dying-alertmanager');
+      await writeFile(dying, '#!/bin/sh\n[ "$1" = --version ] && echo "alertmanager, version 0.25.0" && exit 0\nexit 1\n', { mode: 0o755 });
+      const r = await promha(['up', '--network', 'loopback', '--detach', '--bin', `prometheus-alertmanager=${dying}`, '--state-dir', stateDir], project.dir);
       assert.equal(r.exitCode, 1, r.stdout + r.stderr);
       assert.match(r.stderr, /alertmanager1-1\/alertmanager exited during start/);
       assert.match(r.stdout, /ready\s+pusher-pushgateway1/);
