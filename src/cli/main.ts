@@ -18,6 +18,7 @@ import { formatDoctor, runDoctor } from '../commands/doctor.ts';
 import { runFault } from '../commands/fault.ts';
 import { runLogs } from '../commands/logs.ts';
 import { runSetup } from '../commands/setup.ts';
+import { RELEASE_NAMES, type ReleaseName } from '../release/release.ts';
 import { collectStatus, formatStatus, runDown } from '../commands/status.ts';
 import { runUp, type UpCommandOptions } from '../commands/up.ts';
 import { startMember, stopMember } from '../runtime/members.ts';
@@ -68,11 +69,14 @@ function program(io: CliIo): Command {
       out(o.target === 'kubernetes' ? `rendered ${r.nodes} Kubernetes objects (${r.written.length} files) into ${o.out}, namespace ${o.namespace}` : `rendered ${r.nodes} host bundles (${r.written.length} files) into ${o.out}`);
     });
 
+  const releaseOption = () =>
+    new Option('--release <release>', "the Debian release of the components (default: the topology's `release`, else this machine's, else bookworm)").choices(RELEASE_NAMES);
   const stateOption = ['--state-dir <dir>', 'where the running stack keeps configs, data and logs', '.promha'] as const;
   cli
     .command('setup')
-    .description('install the Debian packages of the real components (as root on Debian/Ubuntu)')
-    .action(async () => runSetup(out));
+    .addOption(releaseOption())
+    .description("install the real components: this machine's release with apt; another release's binaries from Debian's archive into promha's cache")
+    .action(async (o: { release?: ReleaseName }) => runSetup(out, o.release));
 
   cli
     .command('up')
@@ -84,6 +88,7 @@ function program(io: CliIo): Command {
     .option('--timeout <seconds>', 'readiness timeout per member', '90')
     .option('--dashboard <host:port>', 'loopback address of the live dashboard', DEFAULT_DASHBOARD_LISTEN)
     .option('--no-dashboard', 'run without the dashboard')
+    .addOption(releaseOption())
     .option(...stateOption)
     .description('start every member of the topology locally, with the real binaries, plus a demo workload')
     .action(async (file: string, o: UpCommandOptions & { network?: string }) => {

@@ -1,5 +1,7 @@
 import pc from 'picocolors';
 import { ExitError } from '../errors.ts';
+import { chooseRelease } from '../release/choose.ts';
+import type { ReleaseName } from '../release/release.ts';
 import type { BinaryName } from '../plan/node-spec.ts';
 import type { NetworkMode } from '../runtime/local-topology.ts';
 import { isRunning } from '../runtime/process.ts';
@@ -19,6 +21,8 @@ export interface UpCommandOptions {
   readonly timeout?: string;
   /** Loopback host:port of the dashboard; false with --no-dashboard. */
   readonly dashboard?: string | false;
+  /** --release: the release whose binaries must run. */
+  readonly release?: ReleaseName;
 }
 
 /** `--bin prometheus=/opt/prometheus` pairs. */
@@ -40,17 +44,20 @@ export async function runUp(file: string, o: UpCommandOptions, print: (s: string
   const stateDir = new StateDir(o.stateDir);
   const dashboard = o.dashboard === false ? undefined : o.dashboard ?? DEFAULT_DASHBOARD_LISTEN;
   if (dashboard) parseLoopbackListen(dashboard);
-  print(pc.dim(`starting ${topology.file} in ${mode} mode (state in ${stateDir.root})`));
+  const release = await chooseRelease(o.release, topology.spec.release);
+  print(pc.dim(`starting ${topology.file} in ${mode} mode with ${release.name} (${release.title}) binaries (state in ${stateDir.root})`));
   const result = await up(topology, {
     mode,
     stateDir,
     ...(o.subnet ? { subnet: o.subnet } : {}),
     binaries: parseBins(o.bin),
+    release,
     timeoutMs: o.timeout ? Number(o.timeout) * 1000 : 90_000,
     ...(dashboard ? { dashboard } : {}),
     progress: (line, ok) => print(`  ${ok ? pc.green('✔') : pc.red('✘')} ${line}`),
   });
-  print(`\nready in ${result.seconds.toFixed(1)} s\n`);
+  const versions = Object.entries(result.state.versions ?? {}).map(([b, v]) => `${b} ${v}`);
+  print(`\nready in ${result.seconds.toFixed(1)} s: ${release.name}, ${versions.join(', ')}\n`);
   print(formatStatus(await collectStatus(stateDir)));
   const ui = (role: string) => result.state.nodes.filter((n) => n.role === role).map((n) => `${memberUrl(n.localAddress)}/`);
   print(`\nopen: federators ${ui('federator').join(' ')}`);
