@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { checkReleaseVersions, findBinaries } from '../src/runtime/binaries.ts';
 import { chooseRelease } from '../src/release/choose.ts';
-import { binaryVersion, fetchRelease, hostCodename, readFetchedRelease } from '../src/release/fetch.ts';
+import { binaryVersion, fetchRelease, hostCodename, readFetchedRelease, type FetchedRelease } from '../src/release/fetch.ts';
+import { runSetup } from '../src/commands/setup.ts';
 import { parseVersionOutput, RELEASE_NAMES, RELEASES, releasePackages, versionMatches } from '../src/release/release.ts';
 
 describe('release table', () => {
@@ -77,7 +78,21 @@ describe('fetching a release from Debian\'s archive (real apt-get and dpkg-deb)'
       const cacheRoot = await mkdtemp(path.join(os.tmpdir(), 'promha-cache-'));
       const hostStatus = await readFile('/var/lib/dpkg/status', 'utf8');
       try {
-        const fetched = await fetchRelease(RELEASES[name], { cacheRoot });
+        let fetched: FetchedRelease;
+        if (name === 'sid') {
+          // Through `promha setup --release sid`, as a user runs it: the cache comes from PROMHA_CACHE.
+          const printed: string[] = [];
+          process.env['PROMHA_CACHE'] = cacheRoot;
+          try {
+            await runSetup((line) => printed.push(line), 'sid');
+          } finally {
+            delete process.env['PROMHA_CACHE'];
+          }
+          const read = await readFetchedRelease(name, path.join(cacheRoot, 'releases'));
+          assert.ok(read, 'setup leaves a manifest in the cache');
+          fetched = read;
+          assert.match(printed.join('\n'), new RegExp(`sid binaries in ${fetched.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; \`promha up --release sid\` runs them`));
+        } else fetched = await fetchRelease(RELEASES[name], { cacheRoot });
         for (const [component, info] of Object.entries(RELEASES[name].components)) {
           const bin = fetched.binaries[component as keyof typeof fetched.binaries];
           assert.ok(bin.path.startsWith(cacheRoot), `${component} lives in the cache`);
@@ -85,7 +100,7 @@ describe('fetching a release from Debian\'s archive (real apt-get and dpkg-deb)'
           assert.equal(version, bin.version);
           assert.ok(versionMatches(version ?? '', info.version), `${component} ${version} is of ${info.version}`);
         }
-        assert.deepEqual(await readFetchedRelease(name, cacheRoot), fetched);
+        assert.deepEqual(await readFetchedRelease(name, name === 'sid' ? path.join(cacheRoot, 'releases') : cacheRoot), fetched);
         // up's choice: the fetched binaries pass the release's version check, the host's Debian 12 ones do not.
         const needed = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway'] as const;
         const bins = findBinaries(needed, {}, {}, fetched);

@@ -22,7 +22,7 @@ async function missingPackages(packages: readonly string[]): Promise<string[]> {
 async function installHostPackages(packages: readonly string[], print: (s: string) => void): Promise<void> {
   const missing = await missingPackages(packages);
   if (missing.length === 0) {
-    print(`installed: ${packages.join(' ')}`);
+    print(`every package is installed: ${packages.join(' ')}`);
     return;
   }
   if (process.getuid?.() !== 0) throw new ExitError(2, `missing packages: ${missing.join(' ')}\n    run as root: apt-get install -y ${missing.join(' ')}`);
