@@ -7,6 +7,10 @@ import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { parseTopology } from '../src/topology/load.ts';
 import type { Topology } from '../src/topology/topology.ts';
 import { FAST_RULES, fastTopology } from './helpers.ts';
+import { Duration } from '../src/duration.ts';
+import { pushedKeepFiringFor } from '../src/plan/derived.ts';
+import { demoRules } from '../src/runtime/demo-rules.ts';
+import { seedTopology } from '../src/topology/seed.ts';
 
 function topology(overrides: Record<string, unknown> = {}, rules: object = FAST_RULES): Topology {
   const t = parseTopology('promha.yaml', stringify(fastTopology(overrides)));
@@ -137,5 +141,23 @@ describe('plan', () => {
       assert.ok(names.includes(expected), expected);
     const backupRule = meta.groups[0].rules.find((r: any) => r.alert === 'PromhaBackupAlertmanagerReceivesAlerts');
     assert.match(backupRule.expr, /promha_member="alertmanager1-3"/);
+  });
+});
+
+describe('demo rules', () => {
+  const keepFiringFor = (spec: Topology['spec']) => {
+    const rules = (parse(demoRules(spec).text) as { groups: { rules: { alert?: string; keep_firing_for?: string }[] }[] }).groups[0]?.rules ?? [];
+    return Duration.parse(rules.find((r) => r.alert === 'PromhaDemoPushedValueHigh')?.keep_firing_for ?? '');
+  };
+
+  it("the pushed-value alert keeps firing as long as PH601 asks of users' rules, at the seed's intervals too", () => {
+    const seed = parseTopology('promha.yaml', seedTopology('promha.schema.json')).spec;
+    // 30 s push + 30 s gateway scrape + 30 s evaluation + 4 s failover.
+    assert.equal(keepFiringFor(seed).toString(), '1m34s');
+    assert.ok(!pushedKeepFiringFor(seed, Duration.seconds(1), seed.intervals.evaluate).need.gt(keepFiringFor(seed)));
+  });
+
+  it('keeps twice push + failover at the 1 s test profile, where that is more', () => {
+    assert.equal(keepFiringFor(topology().spec).toString(), '10s');
   });
 });

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { Duration } from '../duration.ts';
 import { parseRuleFile } from '../rules/rule-file.ts';
 import type { TopologySpec } from '../topology/schema.ts';
-import { forGracePeriod, vipFailoverTime } from '../plan/derived.ts';
+import { forGracePeriod, vipFailoverTime, pushedKeepFiringFor } from '../plan/derived.ts';
 import { DEMO_RULES_FILE } from './local-topology.ts';
 
 /**
@@ -19,7 +19,9 @@ export function sustainedFor(spec: TopologySpec): Duration {
  */
 export function demoRules(spec: TopologySpec) {
   const advert = Duration.max(Duration.seconds(1), ...spec.pushgateways.map((s) => s.vip.advert_int));
-  const keep = spec.intervals.push.plus(vipFailoverTime(advert)).times(2);
+  // Twice push + failover leaves room for a slow failover at short intervals; at long ones
+  // what PH601 asks of every user's rule (push + gateway scrape + evaluation + failover) is more.
+  const keep = Duration.max(spec.intervals.push.plus(vipFailoverTime(advert)).times(2), pushedKeepFiringFor(spec, advert, spec.intervals.evaluate).need);
   const text = stringify({
     groups: [
       {
