@@ -11,8 +11,14 @@ import { ConfigMap as ConfigMapModel } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace as NamespaceModel } from 'kubernetes-models/v1/Namespace';
 import { Service as ServiceModel } from 'kubernetes-models/v1/Service';
 import { PodDisruptionBudget as PodDisruptionBudgetModel } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
-import { parseAllDocuments, parse } from 'yaml';
+import { parseAllDocuments, parse, stringify } from 'yaml';
 import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { kubernetesManifests } from '../src/render/kubernetes/manifests.ts';
+import { RELEASES, versionMatches, type Release, type ReleaseName } from '../src/release/release.ts';
+import { parseTopology } from '../src/topology/load.ts';
+import type { Topology } from '../src/topology/topology.ts';
+
+const topologyOf = (input: object): Topology => ({ ...parseTopology('promha.yaml', stringify(input)), ruleFiles: [] });
 
 /*
  * `promha render --target kubernetes`: manifests checked against the Kubernetes
@@ -195,6 +201,29 @@ describe('Kubernetes manifests of the seed topology', () => {
     assert.equal(sts('federator1-1').spec?.template.spec?.containers[0]?.image, 'quay.io/prometheus/prometheus:v2.42.0');
     assert.equal(sts('alertmanager1-1').spec?.template.spec?.containers[0]?.image, 'quay.io/prometheus/alertmanager:v0.25.0');
   });
+});
+
+describe('Kubernetes manifests per release', () => {
+  // In process: the images are the only part that differs between releases so far.
+  const images = (release: Release) =>
+    new Set(
+      kubernetesManifests(topologyOf(fastTopology()), 'monitoring', release)
+        .flatMap((g) => g.manifests)
+        .flatMap((m) => (m.kind === 'StatefulSet' ? [...(m.spec?.template.spec?.initContainers ?? []), ...(m.spec?.template.spec?.containers ?? [])] : []))
+        .map((c) => c.image),
+    );
+  const table: Array<[ReleaseName, string[]]> = [
+    ['bookworm', ['quay.io/prometheus/prometheus:v2.42.0', 'quay.io/prometheus/alertmanager:v0.25.0', 'quay.io/prometheus/pushgateway:v1.5.1']],
+    ['trixie', ['quay.io/prometheus/prometheus:v2.53.3', 'quay.io/prometheus/alertmanager:v0.28.1', 'quay.io/prometheus/pushgateway:v1.11.0']],
+    ['sid', ['quay.io/prometheus/prometheus:v3.5.3', 'quay.io/prometheus/alertmanager:v0.33.1', 'quay.io/prometheus/pushgateway:v1.11.2']],
+  ];
+  for (const [name, want] of table)
+    it(`${name}: every container runs the upstream image of the release's version`, () => {
+      assert.deepEqual([...images(RELEASES[name])].sort(), [...want].sort());
+      // Each image is of the line the release's packages ship.
+      for (const [component, line] of [['prometheus', RELEASES[name].components.prometheus.version], ['alertmanager', RELEASES[name].components.alertmanager.version], ['pushgateway', RELEASES[name].components.pushgateway.version]] as const)
+        assert.ok(versionMatches(RELEASES[name].images[component].slice(1), line), `${name} ${component}`);
+    });
 });
 
 describe('configs inside the Kubernetes manifests pass promtool and amtool', () => {

@@ -55,6 +55,9 @@ function program(io: CliIo): Command {
       if (report.errors > 0) throw new ExitError(1);
     });
 
+  const releaseOption = () =>
+    new Option('--release <release>', "the Debian release of the components (default: the topology's `release`, else this machine's, else bookworm)").choices(RELEASE_NAMES);
+
   cli
     .command('render')
     .argument('[file]', 'topology file', 'promha.yaml')
@@ -63,14 +66,13 @@ function program(io: CliIo): Command {
     .option('--data-root <dir>', 'where data will live on the hosts', '/var/lib/promha')
     .addOption(new Option('--target <target>', 'one bundle per host, or Kubernetes manifests').choices(RENDER_TARGETS).default('hosts'))
     .option('--namespace <ns>', 'the Kubernetes namespace (--target kubernetes)', 'promha')
+    .addOption(releaseOption())
     .description('write one bundle per host (configs, systemd units, packages, install.sh), or Kubernetes manifests')
-    .action(async (file: string, o: { out: string; configRoot: string; dataRoot: string; target: RenderTarget; namespace: string }) => {
+    .action(async (file: string, o: { out: string; configRoot: string; dataRoot: string; target: RenderTarget; namespace: string; release?: ReleaseName }) => {
       const r = await runRender(file, o);
       out(o.target === 'kubernetes' ? `rendered ${r.nodes} Kubernetes objects (${r.written.length} files) into ${o.out}, namespace ${o.namespace}` : `rendered ${r.nodes} host bundles (${r.written.length} files) into ${o.out}`);
     });
 
-  const releaseOption = () =>
-    new Option('--release <release>', "the Debian release of the components (default: the topology's `release`, else this machine's, else bookworm)").choices(RELEASE_NAMES);
   const stateOption = ['--state-dir <dir>', 'where the running stack keeps configs, data and logs', '.promha'] as const;
   cli
     .command('setup')

@@ -6,6 +6,8 @@ import { dataDirProblems } from '../render/host-paths.ts';
 import { hostPathProblem } from '../topology/host-names.ts';
 import type { Topology } from '../topology/topology.ts';
 import { plan } from '../plan/plan.ts';
+import { chooseRelease } from '../release/choose.ts';
+import type { ReleaseName } from '../release/release.ts';
 import { kubernetesFiles } from '../render/kubernetes/files.ts';
 import { writeRender, writeTree } from '../render/write.ts';
 import { prepareSecurity } from '../security/material.ts';
@@ -21,6 +23,8 @@ export interface RenderOptions {
   readonly target?: RenderTarget;
   /** The Kubernetes namespace of the manifests. @default 'promha' */
   readonly namespace?: string;
+  /** The release whose versions the output is for. @default the topology's `release`, else this machine's, else bookworm */
+  readonly release?: ReleaseName;
   /** Where configs live on the hosts. @default /etc/promha */
   readonly configRoot?: string;
   /** Where data lives on the hosts (unless the topology names a storage path). @default /var/lib/promha */
@@ -77,7 +81,8 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
       throw new ExitError(2, `${topology.file}: --target kubernetes does not render the security section yet; render --target hosts, or terminate TLS in the cluster`);
     const names = kubernetesNameProblems(topology.spec);
     if (names.length) throw new ValidationError(names.map((p) => ({ message: p.message, location: topology.locate(p.path), hint: p.hint })));
-    const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha');
+    const release = await chooseRelease(o.release, topology.spec.release);
+    const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha', release);
     return { written: await writeTree(o.out, files), nodes: objects };
   }
   const layout = layoutFor(o);

@@ -31,6 +31,8 @@ export interface Release {
   readonly clusterPeerName: boolean;
   /** Alertmanager shows secrets as `<secret>` in `/api/v2/status` (0.28+). */
   readonly redactsSecrets: boolean;
+  /** Tags of the upstream images that Kubernetes manifests run: the same upstream versions as the packages. */
+  readonly images: Readonly<Record<'prometheus' | 'alertmanager' | 'pushgateway', string>>;
 }
 
 const go = (pkg: string, bin: string, version: string): ComponentInfo => ({ package: pkg, path: `/usr/bin/${bin}`, version });
@@ -50,6 +52,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     clusterLabel: false,
     clusterPeerName: false,
     redactsSecrets: false,
+    images: { prometheus: 'v2.42.0', alertmanager: 'v0.25.0', pushgateway: 'v1.5.1' },
   },
   trixie: {
     name: 'trixie',
@@ -64,6 +67,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     clusterLabel: true,
     clusterPeerName: false,
     redactsSecrets: true,
+    images: { prometheus: 'v2.53.3', alertmanager: 'v0.28.1', pushgateway: 'v1.11.0' },
   },
   sid: {
     name: 'sid',
@@ -78,6 +82,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     clusterLabel: true,
     clusterPeerName: true,
     redactsSecrets: true,
+    images: { prometheus: 'v3.5.3', alertmanager: 'v0.33.1', pushgateway: 'v1.11.2' },
   },
 };
 

@@ -9,6 +9,7 @@ import type { Location } from '../../src/location.ts';
 import { plan } from '../../src/plan/plan.ts';
 import { hostBundle } from '../../src/render/host-bundle.ts';
 import { kubernetesFiles } from '../../src/render/kubernetes/files.ts';
+import { RELEASES } from '../../src/release/release.ts';
 import { PLAN_FILE, planSummary, writeRender } from '../../src/render/write.ts';
 import { loadTopology } from '../../src/topology/load.ts';
 import type { Topology } from '../../src/topology/topology.ts';
@@ -174,7 +175,7 @@ async function hostsStage(topology: Topology, input: FuzzInput, outDir: string, 
 async function kubernetesStage(topology: Topology, failures: Failure[]): Promise<number> {
   return stage('render-kubernetes', failures, async () => {
     if (topology.spec.security) throw new ExitError(2, 'security is not rendered for kubernetes');
-    scan('render-kubernetes', kubernetesFiles(topology, 'promha').files, failures);
+    scan('render-kubernetes', kubernetesFiles(topology, 'promha', RELEASES.bookworm).files, failures);
     return 0;
   });
 }

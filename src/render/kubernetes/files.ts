@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import type { Release } from '../../release/release.ts';
 import type { Topology } from '../../topology/topology.ts';
 import { GENERATED_HEADER } from '../../plan/yaml-file.ts';
 import { KUSTOMIZATION_FILE, type TreeFile } from '../write.ts';
@@ -7,8 +8,8 @@ import { kubernetesManifests } from './manifests.ts';
 const yaml = (value: unknown) => stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 
 /** One multi-document file per set, plus a kustomization, so `kubectl apply -k DIR` applies them all. */
-export function kubernetesFiles(topology: Topology, namespace: string): { files: TreeFile[]; objects: number } {
-  const groups = kubernetesManifests(topology, namespace);
+export function kubernetesFiles(topology: Topology, namespace: string, release: Release): { files: TreeFile[]; objects: number } {
+  const groups = kubernetesManifests(topology, namespace, release);
   const files: TreeFile[] = groups.map((g) => ({ path: `${g.name}.yaml`, content: GENERATED_HEADER + g.manifests.map(yaml).join('---\n') }));
   files.push({
     path: KUSTOMIZATION_FILE,

@@ -5,6 +5,7 @@ import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { ExitError } from '../../errors.ts';
 import type { BinaryName, NodeSpec, ProcessSpec } from '../../plan/node-spec.ts';
 import { plan } from '../../plan/plan.ts';
+import type { Release } from '../../release/release.ts';
 import type { Topology } from '../../topology/topology.ts';
 import { shellQuote } from '../command-line.ts';
 import { filesRead } from '../files-read.ts';
@@ -12,12 +13,12 @@ import { KUBERNETES_LAYOUT, kubernetesTopology, vipServiceName } from './address
 
 export type Manifest = Namespace | Service | ConfigMap | StatefulSet | PodDisruptionBudget;
 
-/** The upstream images of the versions promha is tested against (the Debian 12 packages' versions). */
-export const IMAGES: Readonly<Partial<Record<BinaryName, { readonly image: string; readonly command: string }>>> = {
-  prometheus: { image: 'quay.io/prometheus/prometheus:v2.42.0', command: '/bin/prometheus' },
-  'prometheus-alertmanager': { image: 'quay.io/prometheus/alertmanager:v0.25.0', command: '/bin/alertmanager' },
-  'prometheus-pushgateway': { image: 'quay.io/prometheus/pushgateway:v1.5.1', command: '/bin/pushgateway' },
-};
+/** The upstream image of a binary, at the release's version; keepalived and HAProxy have none (the VIP is a Service). */
+export function imageOf(binary: BinaryName, release: Release): { readonly image: string; readonly command: string } | undefined {
+  const upstream = { prometheus: 'prometheus', 'prometheus-alertmanager': 'alertmanager', 'prometheus-pushgateway': 'pushgateway' } as const;
+  const name = upstream[binary as keyof typeof upstream];
+  return name ? { image: `quay.io/prometheus/${name}:${release.images[name]}`, command: `/bin/${name}` } : undefined;
+}
 
 /** Persistent volume sizes; a cluster's storage class decides the rest. */
 export const STORAGE_REQUEST: Readonly<Partial<Record<NodeSpec['role'], string>>> = {
@@ -66,8 +67,8 @@ function servicePorts(n: NodeSpec): ServicePort[] {
   ];
 }
 
-function container(n: NodeSpec, p: ProcessSpec): Container {
-  const image = IMAGES[p.binary];
+function container(n: NodeSpec, p: ProcessSpec, release: Release): Container {
+  const image = imageOf(p.binary, release);
   if (!image) throw new ExitError(2, `${n.name}: ${p.binary} has no place in Kubernetes (the VIP is a Service there)`);
   const cluster = clusterPort(p);
   const ports: ContainerPort[] = [
@@ -105,8 +106,8 @@ function configMap(n: NodeSpec, namespace: string): ConfigMap {
  * The backup starts only once the active members answer: start order decides peer
  * positions, and a backup at position 0 delays every notification by a peer timeout (DESIGN §2).
  */
-function waitForActive(backup: NodeSpec, active: readonly NodeSpec[]): Container[] {
-  const image = IMAGES[backup.processes[0]?.binary ?? 'prometheus-alertmanager'];
+function waitForActive(backup: NodeSpec, active: readonly NodeSpec[], release: Release): Container[] {
+  const image = imageOf(backup.processes[0]?.binary ?? 'prometheus-alertmanager', release);
   if (!backup.backup || !image || active.length === 0) return [];
   const urls = active.map((a) => shellQuote(`http://${a.address}/-/healthy`)).join(' ');
   return [
@@ -118,7 +119,7 @@ function waitForActive(backup: NodeSpec, active: readonly NodeSpec[]): Container
   ];
 }
 
-function statefulSet(n: NodeSpec, set: readonly NodeSpec[], namespace: string): StatefulSet {
+function statefulSet(n: NodeSpec, set: readonly NodeSpec[], namespace: string, release: Release): StatefulSet {
   const l = labels(n);
   const volumes: Volume[] = n.files.length
     ? [{ name: 'config', configMap: { name: configMapName(n), items: n.files.map((f) => ({ key: configKey(f.path), path: f.path })) } }]
@@ -157,8 +158,8 @@ function statefulSet(n: NodeSpec, set: readonly NodeSpec[], namespace: string): 
             },
           },
           securityContext: { runAsUser: NOBODY, runAsGroup: NOBODY, runAsNonRoot: true, fsGroup: NOBODY },
-          ...(n.backup ? { initContainers: waitForActive(n, set.filter((m) => !m.backup)) } : {}),
-          containers: n.processes.map((p) => container(n, p)),
+          ...(n.backup ? { initContainers: waitForActive(n, set.filter((m) => !m.backup), release) } : {}),
+          containers: n.processes.map((p) => container(n, p, release)),
           volumes,
         },
       },
@@ -232,7 +233,7 @@ function assertKubernetesNames(topology: Topology, namespace: string): void {
       throw new ExitError(2, `member "${m.name}" is ${m.name.length} characters long: a StatefulSet name has at most ${MAX_STATEFULSET_NAME}\n    fix: shorten the member's name in the topology`);
 }
 
-export function kubernetesManifests(topology: Topology, namespace: string): ManifestGroup[] {
+export function kubernetesManifests(topology: Topology, namespace: string, release: Release): ManifestGroup[] {
   assertKubernetesNames(topology, namespace);
   // The VIP is a Service here: no keepalived, so its files are left out too.
   const nodes = plan(kubernetesTopology(topology, namespace), { layout: KUBERNETES_LAYOUT, vip: 'haproxy', vipStandIns: false }).map((n) => ({
@@ -253,7 +254,7 @@ export function kubernetesManifests(topology: Topology, namespace: string): Mani
           headlessService(set, members, namespace),
           ...(vip ? [vipService(set, vip.address.port, namespace)] : []),
           disruptionBudget(set, first.role, namespace),
-          ...members.flatMap((n) => [...(n.files.length ? [configMap(n, namespace)] : []), statefulSet(n, members, namespace)]),
+          ...members.flatMap((n) => [...(n.files.length ? [configMap(n, namespace)] : []), statefulSet(n, members, namespace, release)]),
         ],
       };
     }),
