@@ -50,7 +50,8 @@ describe('promha init', () => {
       assert.equal(r.exitCode, 0, r.stderr);
       const schema = JSON.parse(await readFile(path.join(p.dir, 'promha.schema.json'), 'utf8'));
       assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
-      assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'alertmanagers', 'exporters', 'federators', 'intervals', 'lookback_delta', 'pushgateways', 'scrapers', 'security', 'version']);
+      assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'alertmanagers', 'exporters', 'federators', 'intervals', 'lookback_delta', 'pushgateways', 'release', 'scrapers', 'security', 'version']);
+      assert.deepEqual(schema.properties.release.enum, ['bookworm', 'trixie', 'sid']);
       assert.equal(schema.properties.alertmanagers.additionalProperties, false);
       assert.ok(schema.properties.alertmanagers.required.includes('backup'));
     } finally {
