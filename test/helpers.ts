@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { main } from '../src/cli/main.ts';
+import { plain } from '../src/cli/paint.ts';
 import { seedTopology } from '../src/topology/seed.ts';
 import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,7 +38,7 @@ export async function inProcess(args: string[], cwd: string): Promise<{ exitCode
     const previous = process.cwd();
     process.chdir(cwd);
     try {
-      const exitCode = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) });
+      const exitCode = await main(args, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), paint: plain });
       return { exitCode, stdout, stderr };
     } finally {
       process.chdir(previous);

@@ -1,5 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import pc from 'picocolors';
 import { runCheck, formatReport } from '../commands/check.ts';
 import { init, SCHEMA_FILE } from '../commands/init.ts';
 import { RENDER_TARGETS, runRender, type RenderTarget } from '../commands/render.ts';
@@ -51,7 +50,7 @@ function program(io: CliIo): Command {
     .description('verify the topology against the seed rules and the dedup design; exit 1 on errors')
     .action(async (file: string, o: { json?: boolean }) => {
       const report = await runCheck(file);
-      out(o.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      out(o.json ? JSON.stringify(report, null, 2) : formatReport(report, io.paint));
       if (report.errors > 0) throw new ExitError(1);
     });
 
@@ -95,7 +94,7 @@ function program(io: CliIo): Command {
     .description('start every member of the topology locally, with the real binaries, plus a demo workload')
     .action(async (file: string, o: UpCommandOptions & { network?: string }) => {
       if (o.network && o.network !== 'netns' && o.network !== 'loopback') throw new ExitError(2, `--network ${o.network}: use netns or loopback`);
-      await runUp(file, o, out);
+      await runUp(file, o, io);
     });
 
   cli
@@ -111,7 +110,7 @@ function program(io: CliIo): Command {
     .description('every member: role, addresses, state')
     .action(async (o: { stateDir: string; json?: boolean }) => {
       const s = await collectStatus(new StateDir(o.stateDir));
-      out(o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+      out(o.json ? JSON.stringify(s, null, 2) : formatStatus(s, io.paint));
       if (s.members.some((m) => m.state !== 'ready')) throw new ExitError(1);
     });
 
@@ -143,7 +142,7 @@ function program(io: CliIo): Command {
     .description('verify the running system against the topology and the design; exit 1 if a check fails')
     .action(async (file: string, o: { json?: boolean; stateDir: string }) => {
       const report = await runDoctor(file, o.stateDir);
-      out(o.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+      out(o.json ? JSON.stringify(report, null, 2) : formatDoctor(report, io.paint));
       if (report.fail > 0) throw new ExitError(1);
     });
 
@@ -223,7 +222,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       if (json) io.stdout(`${JSON.stringify({ problems: e.problems }, null, 2)}\n`);
       else
         for (const p of e.problems)
-          io.stderr(`${formatLocation(p.location)}: ${pc.red('error')} ${p.message}${p.hint ? `\n    ${pc.cyan('fix:')} ${p.hint}` : ''}\n`);
+          io.stderr(`${formatLocation(p.location)}: ${io.paint.red('error')} ${p.message}${p.hint ? `\n    ${io.paint.cyan('fix:')} ${p.hint}` : ''}\n`);
       return 2;
     }
     if (e instanceof ExitError) {

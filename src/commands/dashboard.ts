@@ -1,4 +1,3 @@
-import pc from 'picocolors';
 import { DEFAULT_DASHBOARD_LISTEN, parseLoopbackListen, startDashboard } from '../dashboard/server.ts';
 import { lines, type CliIo } from '../cli/io.ts';
 import { StateDir } from '../runtime/state.ts';
@@ -23,7 +22,7 @@ export async function runDashboard(file: string, o: DashboardCommandOptions, io:
   await serveUntilSignal('promha dashboard', async () => {
     const d = await startDashboard({ listen, stateDir, topology });
     const state = await stateDir.read();
-    print(pc.dim(state ? `watching the ${state.mode} stack in ${stateDir.root}` : `watching ${topology.file} at its own addresses (no local stack in ${stateDir.root})`));
+    print(io.paint.dim(state ? `watching the ${state.mode} stack in ${stateDir.root}` : `watching ${topology.file} at its own addresses (no local stack in ${stateDir.root})`));
     return d;
   }, io);
 }

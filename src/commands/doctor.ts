@@ -1,8 +1,8 @@
-import pc from 'picocolors';
 import { doctor } from '../doctor/doctor.ts';
 import type { DoctorResult } from '../doctor/result.ts';
 import { StateDir } from '../runtime/state.ts';
 import { loadTopology } from '../topology/load.ts';
+import { plain, type Paint } from '../cli/paint.ts';
 
 export interface DoctorReport {
   readonly results: readonly DoctorResult[];
@@ -17,9 +17,8 @@ export async function runDoctor(file: string, stateDir: string): Promise<DoctorR
   return { results, pass: count('pass'), warn: count('warn'), fail: count('fail') };
 }
 
-const badge = { pass: pc.green('pass'), warn: pc.yellow('warn'), fail: pc.red('fail') } as const;
-
-export function formatDoctor(r: DoctorReport): string {
+export function formatDoctor(r: DoctorReport, pc: Paint = plain): string {
+  const badge = { pass: pc.green('pass'), warn: pc.yellow('warn'), fail: pc.red('fail') } as const;
   const lines = r.results.map((x) => `${badge[x.verdict]}  ${pc.dim(`${x.code} ${x.check.padEnd(24)}`)} ${x.message}`);
   return [...lines, `\n${r.pass} passed, ${r.warn} warned, ${r.fail} failed`].join('\n');
 }

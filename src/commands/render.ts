@@ -75,7 +75,7 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
   const topology = await loadTopology(file);
   const errors = check(topology).filter((f) => f.severity === 'error');
   if (errors.length)
-    throw new ExitError(1, `${errors.map(formatFinding).join('\n')}\nnot rendered: ${errors.length} error(s) (see \`promha check\`)`);
+    throw new ExitError(1, `${errors.map((f) => formatFinding(f)).join('\n')}\nnot rendered: ${errors.length} error(s) (see \`promha check\`)`);
   if (o.target === 'kubernetes') {
     if (topology.spec.security)
       throw new ExitError(2, `${topology.file}: --target kubernetes does not render the security section yet; render --target hosts, or terminate TLS in the cluster`);

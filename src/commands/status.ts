@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import pc from 'picocolors';
 import { ExitError } from '../errors.ts';
 import { holdsAddress } from '../runtime/netns.ts';
 import { groupRss, isRunning } from '../runtime/process.ts';
 import { readiness } from '../runtime/readiness.ts';
 import { StateDir, type RunState } from '../runtime/state.ts';
 import { down } from '../runtime/up.ts';
+import { plain, type Paint } from '../cli/paint.ts';
 
 export interface MemberStatus {
   readonly name: string;
@@ -63,7 +63,7 @@ async function vipOf(dir: StateDir, state: RunState, set: string): Promise<strin
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
-export function formatStatus(s: { mode: string; members: MemberStatus[] }): string {
+export function formatStatus(s: { mode: string; members: MemberStatus[] }, pc: Paint = plain): string {
   const rows = s.members.map((m) => [
     m.name + (m.holdsVip ? ' [VIP]' : ''),
     m.role,

@@ -1,4 +1,3 @@
-import pc from 'picocolors';
 import { ExitError } from '../errors.ts';
 import { chooseRelease } from '../release/choose.ts';
 import type { ReleaseName } from '../release/release.ts';
@@ -11,6 +10,7 @@ import { loadTopology } from '../topology/load.ts';
 import { DEFAULT_DASHBOARD_LISTEN, parseLoopbackListen } from '../dashboard/server.ts';
 import { formatStatus, collectStatus } from './status.ts';
 import { memberUrl } from '../probe/client-security.ts';
+import { lines, type CliIo } from '../cli/io.ts';
 
 export interface UpCommandOptions {
   readonly network?: NetworkMode;
@@ -38,7 +38,9 @@ export function parseBins(pairs: readonly string[] = []): Partial<Record<BinaryN
   return out;
 }
 
-export async function runUp(file: string, o: UpCommandOptions, print: (s: string) => void): Promise<void> {
+export async function runUp(file: string, o: UpCommandOptions, io: CliIo): Promise<void> {
+  const print = lines(io);
+  const pc = io.paint;
   const topology = await loadTopology(file);
   const mode: NetworkMode = o.network ?? (process.getuid?.() === 0 ? 'netns' : 'loopback');
   const stateDir = new StateDir(o.stateDir);
@@ -58,7 +60,7 @@ export async function runUp(file: string, o: UpCommandOptions, print: (s: string
   });
   const versions = Object.entries(result.state.versions ?? {}).map(([b, v]) => `${b} ${v}`);
   print(`\nready in ${result.seconds.toFixed(1)} s: ${release.name}, ${versions.join(', ')}\n`);
-  print(formatStatus(await collectStatus(stateDir)));
+  print(formatStatus(await collectStatus(stateDir), pc));
   const ui = (role: string) => result.state.nodes.filter((n) => n.role === role).map((n) => `${memberUrl(n.localAddress)}/`);
   print(`\nopen: federators ${ui('federator').join(' ')}`);
   print(`      alertmanagers ${ui('alertmanager').join(' ')}`);
