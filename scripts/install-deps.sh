@@ -31,3 +31,9 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The other releases' binaries, from Debian's archive into promha's cache (the host's apt
+# setup is never touched): tests render for and run every release.
+for release in trixie sid; do
+  node bin/promha.js setup --release "$release" >/dev/null
+done

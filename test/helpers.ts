@@ -4,6 +4,8 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { main } from '../src/cli/main.ts';
 import { plain } from '../src/cli/paint.ts';
+import { RELEASES, type Component, type ReleaseName } from '../src/release/release.ts';
+import { readFetchedRelease } from '../src/release/fetch.ts';
 import { seedTopology } from '../src/topology/seed.ts';
 import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -124,4 +126,16 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     await sleep(500);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * The path of a release's component for tests: Debian 12's from this machine's packages,
+ * the others from the cache that `promha setup --release` fills (scripts/install-deps.sh
+ * fetches every release, so a missing one is a broken setup, not a reason to skip).
+ */
+export async function releaseBinary(release: ReleaseName, component: Component): Promise<string> {
+  if (release === 'bookworm') return RELEASES.bookworm.components[component].path;
+  const fetched = await readFetchedRelease(release);
+  if (!fetched) throw new Error(`no ${release} binaries in promha's cache: run \`promha setup --release ${release}\` (scripts/install-deps.sh does)`);
+  return fetched.binaries[component].path;
 }

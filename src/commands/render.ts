@@ -85,10 +85,11 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
     const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha', release);
     return { written: await writeTree(o.out, files), nodes: objects };
   }
+  const release = await chooseRelease(o.release, topology.spec.release);
   const layout = layoutFor(o);
-  assertDataDirs(topology, plan(topology, { layout }), layout);
+  assertDataDirs(topology, plan(topology, { layout, release }), layout);
   const security = await prepareSecurity(topology);
-  const nodes = plan(topology, { layout, ...(security ? { security } : {}) });
-  const written = await writeRender(o.out, nodes, layout);
+  const nodes = plan(topology, { layout, release, ...(security ? { security } : {}) });
+  const written = await writeRender(o.out, nodes, layout, release);
   return { written, nodes: nodes.length };
 }

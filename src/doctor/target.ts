@@ -2,6 +2,8 @@ import { Duration } from '../duration.ts';
 import { peerTimeout } from '../plan/derived.ts';
 import { plan } from '../plan/plan.ts';
 import { localPlan } from '../runtime/up.ts';
+import { chooseRelease } from '../release/choose.ts';
+import { RELEASES, type Release } from '../release/release.ts';
 import type { StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
 import { useClientSecurity } from '../probe/client-security.ts';
@@ -12,10 +14,12 @@ import type { DoctorMember, DoctorTarget } from './result.ts';
  * On the local stack doctor reaches members at their local addresses and expects the
  * plan `up` ran; for a real deployment, the topology's own addresses and plan.
  */
-export async function resolveTarget(topology: Topology, stateDir: StateDir): Promise<DoctorTarget> {
+export async function resolveTarget(topology: Topology, stateDir: StateDir, release?: Release): Promise<DoctorTarget> {
   const state = await stateDir.read();
   if (state) {
-    const { local, nodes } = localPlan(topology, stateDir, state.mode, state.network?.subnet);
+    // The stack runs the release `up` chose; stacks from before releases ran Debian 12's.
+    const running = RELEASES[state.release ?? 'bookworm'];
+    const { local, nodes } = localPlan(topology, stateDir, { mode: state.mode, subnet: state.network?.subnet, release: running });
     const recorded = new Map(state.nodes.map((n) => [n.name, n]));
     const members: DoctorMember[] = nodes
       .filter((n) => n.role !== 'vip')
@@ -46,7 +50,7 @@ export async function resolveTarget(topology: Topology, stateDir: StateDir): Pro
   // A real deployment in secure mode: the topology's CA and password, as the members expect them.
   const security = await deploymentClientSecurity(topology);
   if (security) useClientSecurity(security);
-  const nodes = plan(topology, { vipStandIns: false });
+  const nodes = plan(topology, { vipStandIns: false, release: release ?? (await chooseRelease(undefined, topology.spec.release)) });
   return {
     topology,
     members: nodes.map((n) => ({ name: n.name, role: n.role, set: n.set, backup: n.backup, address: String(n.address), topologyAddress: String(n.address) })),

@@ -1,6 +1,7 @@
 import { Address } from '../address.ts';
 import type { AlertmanagerMemberSpec, TopologySpec } from '../topology/schema.ts';
-import { DEFAULT_CLUSTER_PORT, peerTimeout } from './derived.ts';
+import type { Release } from '../release/release.ts';
+import { clusterLabel, DEFAULT_CLUSTER_PORT, peerTimeout } from './derived.ts';
 import type { Layout, NodeSpec } from './node-spec.ts';
 import { clusterTlsArgs, scheme, securityFiles, webConfigArgs, type SecurityMaterial } from './security.ts';
 import { yamlFile } from './yaml-file.ts';
@@ -34,11 +35,23 @@ export function backupAlertmanagerConfig(spec: TopologySpec): Record<string, unk
   };
 }
 
-export function planAlertmanagers(spec: TopologySpec, layout: Layout, security?: SecurityMaterial): NodeSpec[] {
+/**
+ * The gossip name of each member where Alertmanager takes one (0.30+). A peer's position
+ * is the index of its name among the sorted names, so numbering the members in cluster
+ * order, backup last, fixes the backup at the last position whatever the start order
+ * and however often the active members restart.
+ */
+export function peerName(spec: TopologySpec, member: AlertmanagerMemberSpec): string {
+  const all = [...spec.alertmanagers.members, spec.alertmanagers.backup];
+  const width = String(all.length).length;
+  return `${String(all.indexOf(member) + 1).padStart(width, '0')}-${member.name}`;
+}
+
+export function planAlertmanagers(spec: TopologySpec, layout: Layout, release: Release, security?: SecurityMaterial): NodeSpec[] {
   const am = spec.alertmanagers;
   const all = [...am.members, am.backup];
   const timeout = peerTimeout(spec);
-  // The backup comes last: start order decides peer positions (DESIGN §2).
+  // Without --cluster.peer-name the backup must start last: start order decides peer positions (DESIGN §2).
   return all.map((member) => {
     const backup = member === am.backup;
     const configDir = layout.configDir(member.name);
@@ -54,6 +67,8 @@ export function planAlertmanagers(spec: TopologySpec, layout: Layout, security?:
       ...(cluster.isIp ? [`--cluster.advertise-address=${cluster}`] : []),
       ...all.filter((p) => p !== member).map((p) => `--cluster.peer=${clusterAddress(p)}`),
       `--cluster.peer-timeout=${timeout}`,
+      ...(release.clusterLabel ? [`--cluster.label=${clusterLabel(spec)}`] : []),
+      ...(release.clusterPeerName ? [`--cluster.peer-name=${peerName(spec, member)}`] : []),
       ...clusterTlsArgs(spec, configDir),
     ];
     return {

@@ -112,3 +112,8 @@ export function forGracePeriod(spec: TopologySpec): Duration {
 export function bothCopiesWindow(spec: TopologySpec): Duration {
   return spec.intervals.scrape.plus(spec.intervals.federate).times(2);
 }
+
+/** Alertmanager --cluster.label: the topology's, else one named after the set (never shared with another set of this topology). */
+export function clusterLabel(spec: TopologySpec): string {
+  return spec.alertmanagers.cluster_label ?? `promha-${spec.alertmanagers.name}`;
+}

@@ -5,6 +5,7 @@ import { HOST_LAYOUT, type Layout, type NodeSpec, type VipMode } from './node-sp
 import { planPushgatewaySet, planVipStandIn } from './pushgateway.ts';
 import { planScraperSet } from './scraper.ts';
 import type { SecurityMaterial } from './security.ts';
+import { RELEASES, type Release } from '../release/release.ts';
 
 export interface PlanOptions {
   /** @default HOST_LAYOUT */
@@ -20,6 +21,8 @@ export interface PlanOptions {
   readonly vip?: VipMode;
   /** Certificates and password for secure mode; without them the secret files are left out (as in `check`). */
   readonly security?: SecurityMaterial;
+  /** The release whose flags the processes get. @default Debian 12 (bookworm) */
+  readonly release?: Release;
 }
 
 /**
@@ -35,7 +38,7 @@ export function plan(topology: Topology, options: PlanOptions = {}): NodeSpec[] 
     ...spec.scrapers.flatMap((s) => planScraperSet(spec, s, layout, sec)),
     ...spec.pushgateways.flatMap((s) => planPushgatewaySet(spec, s, layout, options.vip ?? 'keepalived', sec)),
     ...(options.vipStandIns === false ? [] : spec.pushgateways.map((s) => planVipStandIn(spec, s, layout, sec))),
-    ...planAlertmanagers(spec, layout, sec),
+    ...planAlertmanagers(spec, layout, options.release ?? RELEASES.bookworm, sec),
     ...planFederators(topology, layout, sec),
   ];
 }

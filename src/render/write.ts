@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ExitError } from '../errors.ts';
 import { DEBIAN_BINARY_PATHS, type FileSpec, type Layout, type NodeSpec } from '../plan/node-spec.ts';
 import { hostBundle } from './host-bundle.ts';
+import { RELEASES, type Release } from '../release/release.ts';
 import { foreignEntries, markerFile, RENDER_MARKER } from './render-marker.ts';
 
 export const PLAN_FILE = 'plan.json';
@@ -11,8 +12,9 @@ export const PLAN_FILE = 'plan.json';
 export const KUSTOMIZATION_FILE = 'kustomization.yaml';
 
 /** A machine-readable summary of the plan, read back by the runtime and by doctor. */
-export function planSummary(nodes: readonly NodeSpec[]): object {
+export function planSummary(nodes: readonly NodeSpec[], release: Release = RELEASES.bookworm): object {
   return {
+    release: { name: release.name, ...Object.fromEntries(Object.entries(release.components).map(([c, i]) => [c, i.version])) },
     nodes: nodes.map((n) => ({
       name: n.name,
       role: n.role,
@@ -185,8 +187,8 @@ export async function writeTree(outDir: string, files: readonly TreeFile[]): Pro
  * Writes one host bundle per node under `outDir/<node>/` (see {@link hostBundle}) and
  * `plan.json`, which lists every node and process.
  */
-export async function writeRender(outDir: string, nodes: readonly NodeSpec[], layout: Layout): Promise<string[]> {
-  const files: TreeFile[] = nodes.flatMap((n) => hostBundle(n, layout).map((f) => ({ ...f, path: path.join(n.name, f.path) })));
-  files.push({ path: PLAN_FILE, content: `${JSON.stringify(planSummary(nodes), null, 2)}\n` });
+export async function writeRender(outDir: string, nodes: readonly NodeSpec[], layout: Layout, release: Release = RELEASES.bookworm): Promise<string[]> {
+  const files: TreeFile[] = nodes.flatMap((n) => hostBundle(n, layout, release).map((f) => ({ ...f, path: path.join(n.name, f.path) })));
+  files.push({ path: PLAN_FILE, content: `${JSON.stringify(planSummary(nodes, release), null, 2)}\n` });
   return writeTree(outDir, files);
 }

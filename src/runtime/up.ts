@@ -60,10 +60,20 @@ function stateLayout(dir: StateDir): Layout {
  * What runs on this machine for a topology: local addresses, the local topology and
  * its planned nodes. `doctor` compares the live stack against the same plan.
  */
-export function localPlan(topology: Topology, stateDir: StateDir, mode: NetworkMode, subnet?: string, security?: SecurityMaterial) {
-  const addressing = localAddressing(topology.spec, mode, subnet);
+export function localPlan(
+  topology: Topology,
+  stateDir: StateDir,
+  o: { readonly mode: NetworkMode; readonly release: Release; readonly subnet?: string | undefined; readonly security?: SecurityMaterial | undefined },
+) {
+  const addressing = localAddressing(topology.spec, o.mode, o.subnet);
   const local = localTopology(topology, addressing, demoRules(topology.spec));
-  const nodes = plan(local, { layout: stateLayout(stateDir), vip: mode === 'netns' ? 'keepalived' : 'haproxy', vipStandIns: mode === 'loopback', ...(security ? { security } : {}) });
+  const nodes = plan(local, {
+    layout: stateLayout(stateDir),
+    vip: o.mode === 'netns' ? 'keepalived' : 'haproxy',
+    vipStandIns: o.mode === 'loopback',
+    release: o.release,
+    ...(o.security ? { security: o.security } : {}),
+  });
   return { addressing, local, nodes };
 }
 
@@ -105,10 +115,10 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
   if (o.mode === 'netns' && process.getuid?.() !== 0) throw new ExitError(2, 'netns mode needs root\n    fix: run as root, or use --network loopback');
 
   // Secure mode: a CA of its own and certificates for the local addresses, which no supplied certificate names.
-  const unsecured = localPlan(topology, o.stateDir, o.mode, o.subnet);
-  const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
-  const { addressing, local, nodes } = security ? localPlan(topology, o.stateDir, o.mode, o.subnet, security) : unsecured;
   const release = o.release ?? (await chooseRelease(undefined, topology.spec.release));
+  const unsecured = localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release });
+  const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
+  const { addressing, local, nodes } = security ? localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release, security }) : unsecured;
   // The host's own release runs from its Debian packages; another one from `promha setup --release`'s cache.
   const fetched = release.name === (await hostCodename()) ? undefined : await readFetchedRelease(release.name);
   const bins = findBinaries(
