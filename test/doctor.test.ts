@@ -67,8 +67,21 @@ describe('promha doctor on a live stack', () => {
     assert.deepEqual(d.failing, []);
     assert.equal(d.exitCode, 0);
     const codes = new Set(d.results.map((x) => x.code));
-    for (const code of ['DR101', 'DR201', 'DR301', 'DR302', 'DR401', 'DR501', 'DR502', 'DR503', 'DR504', 'DR601', 'DR602', 'DR603', 'DR701', 'DR702', 'DR703', 'DR801'])
+    for (const code of ['DR101', 'DR102', 'DR201', 'DR301', 'DR302', 'DR401', 'DR501', 'DR502', 'DR503', 'DR504', 'DR601', 'DR602', 'DR603', 'DR701', 'DR702', 'DR703', 'DR801'])
       assert.ok(codes.has(code), `${code} ran`);
+  });
+
+  it('names the version every member runs, and fails member-versions for a release the stack does not run', async () => {
+    const healthy = await doctor();
+    const versions = healthy.results.filter((x) => x.code === 'DR102');
+    // 6 Prometheus servers, 2 gateways, 3 Alertmanagers of the fast topology.
+    assert.equal(versions.length, 11);
+    for (const v of versions) assert.match(v.message, /: (prometheus 2\.42|pushgateway 1\.5|alertmanager 0\.25)\.\d+ \(bookworm\)$/);
+    const r = await run('doctor', '--json', '--release', 'sid');
+    assert.equal(r.exitCode, 1);
+    const wrong = (JSON.parse(r.stdout) as { results: DoctorResult[] }).results.filter((x) => x.code === 'DR102');
+    assert.equal(wrong.filter((x) => x.verdict === 'fail').length, 11);
+    assert.ok(wrong.some((x) => /^scraper1-1: runs prometheus 2\.42\.\d+, but sid \(the Prometheus 3 line \(Debian unstable\)\) is 3\.5\.x/.test(x.message)), wrong[0]?.message);
   });
 
   it('fails members-ready and federation-direct when a scraper member stops', async () => {

@@ -107,7 +107,11 @@ for (const mode of ['loopback', 'netns'] as const) {
     it('shows status, logs and refuses a second up', async () => {
       const s = await promha(['status', '--state-dir', stateDir], project.dir);
       assert.equal(s.exitCode, 0, s.stderr);
-      assert.match(s.stdout, /MEMBER\s+ROLE\s+TOPOLOGY ADDRESS\s+LOCAL ADDRESS/);
+      assert.match(s.stdout, /MEMBER\s+ROLE\s+TOPOLOGY ADDRESS\s+LOCAL ADDRESS.*VERSION \(bookworm\)/);
+      // The version each server printed at start, on its own row.
+      assert.match(s.stdout, /^federator1-2 +federator .* 2\.42\.\d+$/m);
+      assert.match(s.stdout, /^alertmanager1-3 +alertmanager \(backup\) .* 0\.25\.\d+$/m);
+      assert.match(s.stdout, /^pushgateway1-1\b.* 1\.5\.\d+$/m);
       assert.match(s.stdout, /total: \d+ MiB resident/);
       const logs = await promha(['logs', 'federator1-2', '--state-dir', stateDir], project.dir);
       assert.equal(logs.exitCode, 0);

@@ -54,8 +54,8 @@ function program(io: CliIo): Command {
       if (report.errors > 0) throw new ExitError(1);
     });
 
-  const releaseOption = () =>
-    new Option('--release <release>', "the Debian release of the components (default: the topology's `release`, else this machine's, else bookworm)").choices(RELEASE_NAMES);
+  const releaseOption = (byDefault = "the topology's `release`, else this machine's, else bookworm") =>
+    new Option('--release <release>', `the Debian release of the components (default: ${byDefault})`).choices(RELEASE_NAMES);
 
   cli
     .command('render')
@@ -139,9 +139,10 @@ function program(io: CliIo): Command {
     .argument('[file]', 'topology file', 'promha.yaml')
     .option('--json', 'print the results as JSON')
     .option(...stateOption)
+    .addOption(releaseOption("the local stack's, else the topology's `release`, else this machine's, else bookworm"))
     .description('verify the running system against the topology and the design; exit 1 if a check fails')
-    .action(async (file: string, o: { json?: boolean; stateDir: string }) => {
-      const report = await runDoctor(file, o.stateDir);
+    .action(async (file: string, o: { json?: boolean; stateDir: string; release?: ReleaseName }) => {
+      const report = await runDoctor(file, o.stateDir, o.release);
       out(o.json ? JSON.stringify(report, null, 2) : formatDoctor(report, io.paint));
       if (report.fail > 0) throw new ExitError(1);
     });

@@ -3,6 +3,7 @@ import type { DoctorResult } from '../doctor/result.ts';
 import { StateDir } from '../runtime/state.ts';
 import { loadTopology } from '../topology/load.ts';
 import { plain, type Paint } from '../cli/paint.ts';
+import { RELEASES, type ReleaseName } from '../release/release.ts';
 
 export interface DoctorReport {
   readonly results: readonly DoctorResult[];
@@ -11,8 +12,8 @@ export interface DoctorReport {
   readonly fail: number;
 }
 
-export async function runDoctor(file: string, stateDir: string): Promise<DoctorReport> {
-  const results = await doctor(await loadTopology(file), new StateDir(stateDir));
+export async function runDoctor(file: string, stateDir: string, release?: ReleaseName): Promise<DoctorReport> {
+  const results = await doctor(await loadTopology(file), new StateDir(stateDir), release && RELEASES[release]);
   const count = (v: DoctorResult['verdict']) => results.filter((r) => r.verdict === v).length;
   return { results, pass: count('pass'), warn: count('warn'), fail: count('fail') };
 }

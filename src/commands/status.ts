@@ -6,6 +6,7 @@ import { readiness } from '../runtime/readiness.ts';
 import { StateDir, type RunState } from '../runtime/state.ts';
 import { down } from '../runtime/up.ts';
 import { plain, type Paint } from '../cli/paint.ts';
+import type { BinaryName } from '../plan/node-spec.ts';
 
 export interface MemberStatus {
   readonly name: string;
@@ -21,9 +22,19 @@ export interface MemberStatus {
   readonly holdsVip?: boolean;
   /** Resident memory of all its processes, bytes. */
   readonly rssBytes: number;
+  /** The version its server printed for `--version` when the stack started. */
+  readonly version?: string;
 }
 
-export async function collectStatus(dir: StateDir): Promise<{ mode: string; members: MemberStatus[] }> {
+/** The binary whose version a member reports: its server's. */
+const SERVER_BINARY: Readonly<Record<string, BinaryName>> = {
+  scraper: 'prometheus',
+  federator: 'prometheus',
+  alertmanager: 'prometheus-alertmanager',
+  pushgateway: 'prometheus-pushgateway',
+};
+
+export async function collectStatus(dir: StateDir): Promise<{ mode: string; release?: string; members: MemberStatus[] }> {
   const state = await dir.read();
   if (!state) throw new ExitError(1, `nothing is running from ${dir.root} (\`promha up\` starts the topology)`);
   const members = await Promise.all(
@@ -31,6 +42,8 @@ export async function collectStatus(dir: StateDir): Promise<{ mode: string; memb
       const running = n.processes.length > 0 && n.processes.every(isRunning);
       const r = running ? await readiness(n.role, n.localAddress) : { ready: false, detail: 'process not running' };
       let holdsVip: boolean | undefined;
+      const binary = SERVER_BINARY[n.role];
+      const version = binary && state.versions?.[binary];
       if (n.role === 'pushgateway' && n.netns && state.network) {
         const vip = await vipOf(dir, state, n.set);
         if (vip) holdsVip = await holdsAddress(n.netns, vip);
@@ -47,10 +60,11 @@ export async function collectStatus(dir: StateDir): Promise<{ mode: string; memb
         detail: r.detail,
         ...(holdsVip !== undefined ? { holdsVip } : {}),
         rssBytes: running ? n.processes.reduce((sum, p) => sum + groupRss(p.pid), 0) : 0,
+        ...(version ? { version } : {}),
       };
     }),
   );
-  return { mode: state.mode, members };
+  return { mode: state.mode, ...(state.release ? { release: state.release } : {}), members };
 }
 
 /** The local VIP of a set in netns mode, from the rendered keepalived.conf of its first member. */
@@ -63,7 +77,7 @@ async function vipOf(dir: StateDir, state: RunState, set: string): Promise<strin
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
-export function formatStatus(s: { mode: string; members: MemberStatus[] }, pc: Paint = plain): string {
+export function formatStatus(s: { mode: string; release?: string; members: MemberStatus[] }, pc: Paint = plain): string {
   const rows = s.members.map((m) => [
     m.name + (m.holdsVip ? ' [VIP]' : ''),
     m.role,
@@ -71,8 +85,9 @@ export function formatStatus(s: { mode: string; members: MemberStatus[] }, pc: P
     m.localAddress,
     m.state === 'ready' ? pc.green(m.state) : m.state === 'stopped' ? pc.red(m.state) : pc.yellow(m.state),
     mib(m.rssBytes),
+    m.version ?? '-',
   ]);
-  const head = ['MEMBER', 'ROLE', 'TOPOLOGY ADDRESS', `LOCAL ADDRESS (${s.mode})`, 'STATE', 'MEMORY'];
+  const head = ['MEMBER', 'ROLE', 'TOPOLOGY ADDRESS', `LOCAL ADDRESS (${s.mode})`, 'STATE', 'MEMORY', `VERSION (${s.release ?? 'bookworm'})`];
   // eslint-disable-next-line no-control-regex
   const width = (t: string) => t.replace(/\x1b\[[0-9;]*m/g, '').length;
   const widths = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));

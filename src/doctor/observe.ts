@@ -12,8 +12,8 @@ const url = memberUrl;
 async function observePrometheus(address: string): Promise<PrometheusObservation> {
   const c = new PrometheusClient(url(address));
   try {
-    const [ready, targets, flags, config, alertmanagers] = await Promise.all([c.ready(), c.targets(), c.flags(), c.config(), c.alertmanagers()]);
-    return { ready, targets, flags, config, alertmanagers };
+    const [ready, targets, flags, config, alertmanagers, build] = await Promise.all([c.ready(), c.targets(), c.flags(), c.config(), c.alertmanagers(), c.buildInfo()]);
+    return { ready, targets, flags, config, alertmanagers, version: build.version };
   } catch (e) {
     return { ready: false, error: message(e) };
   }
@@ -32,8 +32,9 @@ async function observeAlertmanager(address: string): Promise<AlertmanagerObserva
 async function observePushgateway(address: string): Promise<PushgatewayObservation> {
   const c = new PushgatewayClient(url(address));
   try {
-    const [ready, groups] = await Promise.all([c.ready(), c.groups()]);
-    return { ready, groups };
+    const [ready, groups, status] = await Promise.all([c.ready(), c.groups(), c.status()]);
+    const version = status.buildInformation['version'];
+    return { ready, groups, ...(version ? { version } : {}) };
   } catch (e) {
     return { ready: false, error: message(e) };
   }

@@ -5,6 +5,7 @@ import type { AlertmanagerStatus, Silence } from '../probe/alertmanager.ts';
 import type { PushGroup } from '../probe/pushgateway.ts';
 import type { Sample } from '../probe/metrics-text.ts';
 import type { Topology } from '../topology/topology.ts';
+import type { Release } from '../release/release.ts';
 
 export type Verdict = 'pass' | 'warn' | 'fail';
 
@@ -47,6 +48,8 @@ export interface DoctorTarget {
   readonly peerTimeout: Duration;
   /** Live Alertmanager peer timeout, when known (the local stack records command lines). */
   readonly livePeerTimeout?: Duration;
+  /** The release the members should run: the one `up` ran, or the topology's. */
+  readonly release: Release;
 }
 
 export interface PrometheusObservation {
@@ -56,6 +59,8 @@ export interface PrometheusObservation {
   readonly flags?: Readonly<Record<string, string>>;
   readonly config?: string;
   readonly alertmanagers?: AlertmanagerTargets;
+  /** From /api/v1/status/buildinfo. */
+  readonly version?: string;
 }
 
 export interface AlertmanagerObservation {
@@ -69,6 +74,8 @@ export interface PushgatewayObservation {
   readonly error?: string;
   readonly ready: boolean;
   readonly groups?: readonly PushGroup[];
+  /** From the build information of /api/v1/status. */
+  readonly version?: string;
 }
 
 export interface VipObservation {

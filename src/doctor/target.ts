@@ -17,8 +17,8 @@ import type { DoctorMember, DoctorTarget } from './result.ts';
 export async function resolveTarget(topology: Topology, stateDir: StateDir, release?: Release): Promise<DoctorTarget> {
   const state = await stateDir.read();
   if (state) {
-    // The stack runs the release `up` chose; stacks from before releases ran Debian 12's.
-    const running = RELEASES[state.release ?? 'bookworm'];
+    // The stack runs the release `up` chose (stacks from before releases ran Debian 12's), unless the caller expects another.
+    const running = release ?? RELEASES[state.release ?? 'bookworm'];
     const { local, nodes } = localPlan(topology, stateDir, { mode: state.mode, subnet: state.network?.subnet, release: running });
     const recorded = new Map(state.nodes.map((n) => [n.name, n]));
     const members: DoctorMember[] = nodes
@@ -45,17 +45,20 @@ export async function resolveTarget(topology: Topology, stateDir: StateDir, rele
       planned: nodes,
       peerTimeout: peerTimeout(local.spec),
       ...(livePeerTimeout ? { livePeerTimeout } : {}),
+      release: running,
     };
   }
   // A real deployment in secure mode: the topology's CA and password, as the members expect them.
   const security = await deploymentClientSecurity(topology);
   if (security) useClientSecurity(security);
-  const nodes = plan(topology, { vipStandIns: false, release: release ?? (await chooseRelease(undefined, topology.spec.release)) });
+  const expected = release ?? (await chooseRelease(undefined, topology.spec.release));
+  const nodes = plan(topology, { vipStandIns: false, release: expected });
   return {
     topology,
     members: nodes.map((n) => ({ name: n.name, role: n.role, set: n.set, backup: n.backup, address: String(n.address), topologyAddress: String(n.address) })),
     vips: new Map(topology.spec.pushgateways.map((s) => [s.name, String(s.vip.address)])),
     planned: nodes,
     peerTimeout: peerTimeout(topology.spec),
+    release: expected,
   };
 }
