@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Duration } from '../src/duration.ts';
 import { historyNeeded, promqlDiagnostics, selectorUses, unquote, vectorSelectors, type PromqlDiagnostic, type SelectorRef } from '../src/promql/analyze.ts';
+import { PROMQL_2_42, PROMQL_2_53, PROMQL_3_5, type PromqlDialect } from '../src/promql/dialect.ts';
 import { jobMayMatch, nameMayMatch, namesJob, regexesMayIntersect } from '../src/promql/selector-match.ts';
 
 const err = (message: string, from: number, to: number): PromqlDiagnostic => ({ severity: 'error', message, from, to });
@@ -61,6 +62,30 @@ describe('promqlDiagnostics', () => {
   for (const [expr, want] of cases)
     it(JSON.stringify(expr), () => {
       assert.deepEqual(promqlDiagnostics(expr), want);
+    });
+});
+
+describe('promqlDiagnostics per release: each message names the version and what to do', () => {
+  const cases: Array<[PromqlDialect, string, PromqlDiagnostic[]]> = [
+    [PROMQL_2_53, 'histogram_avg(x)', []],
+    [PROMQL_2_42, 'histogram_avg(x)', [err('function "histogram_avg" is not supported by Prometheus 2.42', 0, 13)]],
+    [PROMQL_2_53, '{"my.metric"}', []],
+    [PROMQL_2_53, 'mad_over_time(x[5m])', [err('function "mad_over_time" is experimental in Prometheus 2.53: it needs --enable-feature=promql-experimental-functions, which promha does not set', 0, 13)]],
+    [PROMQL_3_5, 'holt_winters(x[1h], 0.5, 0.5)', [err('function "holt_winters" is not supported by Prometheus 3.5 (renamed double_exponential_smoothing, experimental)', 0, 12)]],
+    [PROMQL_3_5, 'limitk(1, x)', [err('aggregation "limitk" is experimental in Prometheus 3.5: it needs --enable-feature=promql-experimental-functions, which promha does not set', 0, 6)]],
+    [PROMQL_3_5, 'rate(x[5m*2])', [err('duration arithmetic needs --enable-feature=promql-duration-expr in Prometheus 3.5, which promha does not set', 7, 11)]],
+    [PROMQL_3_5, 'x[(5m)]', [err('"(5m)" is a duration expression: Prometheus 3.5 needs --enable-feature=promql-duration-expr for it, which promha does not set', 2, 6)]],
+    // Prometheus 3: numbers are seconds in ranges and offsets, durations are numbers elsewhere.
+    [PROMQL_3_5, 'x[90] offset 300', []],
+    [PROMQL_3_5, 'x > 5m', []],
+    [PROMQL_3_5, 'x offset 0s', []],
+    [PROMQL_2_53, 'x offset 0s', [err('duration must be greater than 0', 9, 11)]],
+    [PROMQL_3_5, 'x[-5]', [err('duration must be greater than 0', 2, 4)]],
+    [PROMQL_3_5, 'x[5m:0]', [err('duration must be greater than 0', 5, 6)]],
+  ];
+  for (const [dialect, expr, want] of cases)
+    it(`${dialect.version}: ${expr}`, () => {
+      assert.deepEqual(promqlDiagnostics(expr, dialect), want);
     });
 });
 

@@ -24,6 +24,7 @@ import { staleness } from './rules/staleness.ts';
 import { twoMembers } from './rules/two-members.ts';
 import { uniqueAddresses } from './rules/unique-addresses.ts';
 import { uniqueNames } from './rules/unique-names.ts';
+import { RELEASES, type Release } from '../release/release.ts';
 import { vipAddress } from './rules/vip.ts';
 
 export const CHECK_RULES: readonly CheckRule[] = [
@@ -54,9 +55,12 @@ export const CHECK_RULES: readonly CheckRule[] = [
   securityAuth,
 ];
 
-/** Every finding of every rule, errors first, then by file position. */
-export function check(topology: Topology, rules: readonly CheckRule[] = CHECK_RULES): Finding[] {
-  const ctx = { topology, nodes: plan(topology) };
+/**
+ * Every finding of every rule, errors first, then by file position.
+ * @param release the release the topology runs. @default its `release`, else Debian 12
+ */
+export function check(topology: Topology, rules: readonly CheckRule[] = CHECK_RULES, release: Release = RELEASES[topology.spec.release ?? 'bookworm']): Finding[] {
+  const ctx = { topology, nodes: plan(topology, { release }), release };
   const findings = rules.flatMap((r) => [...r.run(ctx)].map((f) => ({ code: r.code, rule: r.name, ...f })));
   return findings.sort(
     (a, b) =>

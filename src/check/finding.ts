@@ -1,5 +1,6 @@
 import type { Location } from '../location.ts';
 import type { NodeSpec } from '../plan/node-spec.ts';
+import type { Release } from '../release/release.ts';
 import type { Topology } from '../topology/topology.ts';
 
 export type Severity = 'error' | 'warning';
@@ -20,6 +21,8 @@ export interface CheckContext {
   readonly topology: Topology;
   /** The planned nodes, so rules can verify what render would write. */
   readonly nodes: readonly NodeSpec[];
+  /** The release the topology is checked for: its PromQL and flags. */
+  readonly release: Release;
 }
 
 /** One seed or dedup rule. `run` is pure: it only reads the context. */

@@ -43,19 +43,21 @@ function program(io: CliIo): Command {
       out(`next: promha check ${file} && promha render ${file} --out out/`);
     });
 
+  const releaseOption = (byDefault = "the topology's `release`, else this machine's, else bookworm") =>
+    new Option('--release <release>', `the Debian release of the components (default: ${byDefault})`).choices(RELEASE_NAMES);
+
   cli
     .command('check')
     .argument('[file]', 'topology file', 'promha.yaml')
     .option('--json', 'print findings as JSON')
+    .addOption(releaseOption())
     .description('verify the topology against the seed rules and the dedup design; exit 1 on errors')
-    .action(async (file: string, o: { json?: boolean }) => {
-      const report = await runCheck(file);
+    .action(async (file: string, o: { json?: boolean; release?: ReleaseName }) => {
+      const report = await runCheck(file, o.release);
       out(o.json ? JSON.stringify(report, null, 2) : formatReport(report, io.paint));
       if (report.errors > 0) throw new ExitError(1);
     });
 
-  const releaseOption = (byDefault = "the topology's `release`, else this machine's, else bookworm") =>
-    new Option('--release <release>', `the Debian release of the components (default: ${byDefault})`).choices(RELEASE_NAMES);
 
   cli
     .command('render')

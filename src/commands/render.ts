@@ -1,4 +1,4 @@
-import { check } from '../check/check.ts';
+import { check, CHECK_RULES } from '../check/check.ts';
 import { ExitError, ValidationError } from '../errors.ts';
 import { kubernetesNameProblems } from '../check/rules/kubernetes-names.ts';
 import { HOST_LAYOUT, type Layout, type NodeSpec } from '../plan/node-spec.ts';
@@ -73,7 +73,8 @@ export function layoutFor(o: { configRoot?: string; dataRoot?: string }): Layout
 export async function runRender(file: string | undefined, o: RenderOptions): Promise<{ written: string[]; /** Nodes, or Kubernetes objects. */ nodes: number }> {
   if (o.target !== 'kubernetes') assertHostRoots(o);
   const topology = await loadTopology(file);
-  const errors = check(topology).filter((f) => f.severity === 'error');
+  const release = await chooseRelease(o.release, topology.spec.release);
+  const errors = check(topology, CHECK_RULES, release).filter((f) => f.severity === 'error');
   if (errors.length)
     throw new ExitError(1, `${errors.map((f) => formatFinding(f)).join('\n')}\nnot rendered: ${errors.length} error(s) (see \`promha check\`)`);
   if (o.target === 'kubernetes') {
@@ -81,11 +82,9 @@ export async function runRender(file: string | undefined, o: RenderOptions): Pro
       throw new ExitError(2, `${topology.file}: --target kubernetes does not render the security section yet; render --target hosts, or terminate TLS in the cluster`);
     const names = kubernetesNameProblems(topology.spec);
     if (names.length) throw new ValidationError(names.map((p) => ({ message: p.message, location: topology.locate(p.path), hint: p.hint })));
-    const release = await chooseRelease(o.release, topology.spec.release);
     const { files, objects } = kubernetesFiles(topology, o.namespace ?? 'promha', release);
     return { written: await writeTree(o.out, files), nodes: objects };
   }
-  const release = await chooseRelease(o.release, topology.spec.release);
   const layout = layoutFor(o);
   assertDataDirs(topology, plan(topology, { layout, release }), layout);
   const security = await prepareSecurity(topology);

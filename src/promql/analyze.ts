@@ -1,12 +1,14 @@
 import * as T from '@prometheus-io/lezer-promql';
 import { Duration } from '../duration.ts';
+import { functionProblem, PROMQL_2_42, type PromqlDialect } from './dialect.ts';
 
 /*
  * Static facts about PromQL expressions, read from the official lezer grammar.
  *
- * The grammar tracks Prometheus main (3.x), while the federators run 2.42, so
- * everything here reads the tree with two corrections:
- *  - constructs the grammar accepts but 2.42 rejects are reported as errors;
+ * The grammar tracks Prometheus main, while the federators run the version of their
+ * release, so everything here reads the tree with two corrections:
+ *  - constructs the grammar accepts but that version rejects are reported as errors
+ *    (each version's differences are a PromqlDialect);
  *  - the grammar binds `offset`, `@`, `[range]` and `[range:step]` looser than
  *    binary and unary operators (`a + b offset 5m` parses as `(a + b) offset 5m`),
  *    whereas Prometheus applies them to the operand right before them. `operand`
@@ -178,37 +180,51 @@ function syntaxError(expr: string, tree: Tree): PromqlDiagnostic | undefined {
   return { severity: 'error', message: `unexpected ${JSON.stringify(token)}`, from: at, to: at + token.length };
 }
 
-/** Functions of Prometheus 2.42 (promql/parser/functions.go). */
-const FUNCTIONS_2_42 = new Set([
-  'abs', 'absent', 'absent_over_time', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'avg_over_time', 'ceil',
-  'changes', 'clamp', 'clamp_max', 'clamp_min', 'cos', 'cosh', 'count_over_time', 'days_in_month', 'day_of_month',
-  'day_of_week', 'day_of_year', 'deg', 'delta', 'deriv', 'exp', 'floor', 'histogram_count', 'histogram_fraction',
-  'histogram_quantile', 'histogram_sum', 'holt_winters', 'hour', 'idelta', 'increase', 'irate', 'label_join',
-  'label_replace', 'last_over_time', 'ln', 'log10', 'log2', 'max_over_time', 'min_over_time', 'minute', 'month', 'pi',
-  'predict_linear', 'present_over_time', 'quantile_over_time', 'rad', 'rate', 'resets', 'round', 'scalar', 'sgn', 'sin',
-  'sinh', 'sort', 'sort_desc', 'sqrt', 'stddev_over_time', 'stdvar_over_time', 'sum_over_time', 'tan', 'tanh', 'time',
-  'timestamp', 'vector', 'year',
-]);
-
 const DURATION_OPERATORS = new Set([T.Add, T.Sub, T.Mul, T.Div, T.Mod, T.Pow]);
 
-/** 2.42 takes only `<digits><unit>...` in ranges and steps, and an optional single `-` before an offset. */
-function durationProblem(expr: string, node: SyntaxNode, isOffset: boolean): string | undefined {
+/** Seconds of a duration literal (`1h30m`), or in Prometheus 3 of a number (`90`, `1.5`, `0x10`); undefined when neither. */
+function literalSeconds(literal: string, d: PromqlDialect): number | undefined {
+  if (/^(?:\d+(?:ms|[ywdhms]))+$/.test(literal)) return Duration.tryParse(literal)?.seconds;
+  if (d.numbersAreDurations && /^(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|0[xX][0-9a-fA-F]+)$/.test(literal)) return Number(literal);
+  return undefined;
+}
+
+/**
+ * Ranges and steps take a literal greater than 0 and offsets an optionally negated one:
+ * `<digits><unit>...` in Prometheus 2, also a number of seconds in Prometheus 3.
+ */
+function durationProblem(expr: string, node: SyntaxNode, isOffset: boolean, d: PromqlDialect): string | undefined {
   const kids = children(node);
   const [first, second] = kids;
   if (!first) return undefined;
   if (kids.length === 1 && first.type.id === T.NumberDurationLiteralInDurationContext) {
     const literal = text(expr, first);
-    if (/^(?:\d+(?:ms|[ywdhms]))+$/.test(literal) && Duration.tryParse(literal)) return undefined;
-    return `${JSON.stringify(literal)} is not a duration in Prometheus 2.42, which needs a unit (e.g. 5m)`;
+    const seconds = literalSeconds(literal, d);
+    if (seconds === undefined)
+      return d.numbersAreDurations
+        ? `${JSON.stringify(literal)} is not a duration or a number of seconds`
+        : `${JSON.stringify(literal)} is not a duration in Prometheus ${d.version}, which needs a unit (e.g. 5m)`;
+    if (seconds === 0 && (!isOffset || !d.zeroOffset)) return 'duration must be greater than 0';
+    return undefined;
   }
-  if (containsNode(node, (n) => DURATION_OPERATORS.has(n.type.id))) return 'duration arithmetic is not supported by Prometheus 2.42';
-  if (isOffset && kids.length === 2 && first.type.id === T.UnaryOp && text(expr, first) === '-' && second) {
+  if (containsNode(node, (n) => DURATION_OPERATORS.has(n.type.id)))
+    return d.durationArithmeticFlag
+      ? `duration arithmetic needs --enable-feature=${d.durationArithmeticFlag} in Prometheus ${d.version}, which promha does not set`
+      : `duration arithmetic is not supported by Prometheus ${d.version}`;
+  if (kids.length === 2 && first.type.id === T.UnaryOp && text(expr, first) === '-' && second) {
+    // Prometheus 3 negates as often as written; Prometheus 2 takes one `-` before an offset literal.
+    if (!isOffset) return d.numbersAreDurations ? 'duration must be greater than 0' : undefinedDuration(expr, node, isOffset, d);
+    if (d.numbersAreDurations) return durationProblem(expr, second, true, d);
     const inner = children(second);
-    if (inner.length === 1 && inner[0]?.type.id === T.NumberDurationLiteralInDurationContext)
-      return durationProblem(expr, second, false);
+    if (inner.length === 1 && inner[0]?.type.id === T.NumberDurationLiteralInDurationContext) return durationProblem(expr, second, false, d);
   }
-  return `${JSON.stringify(text(expr, node))} is not a plain duration; Prometheus 2.42 accepts only literals such as 5m${isOffset ? ' or -5m' : ''}`;
+  return undefinedDuration(expr, node, isOffset, d);
+}
+
+function undefinedDuration(expr: string, node: SyntaxNode, isOffset: boolean, d: PromqlDialect): string {
+  return d.durationArithmeticFlag
+    ? `${JSON.stringify(text(expr, node))} is a duration expression: Prometheus ${d.version} needs --enable-feature=${d.durationArithmeticFlag} for it, which promha does not set`
+    : `${JSON.stringify(text(expr, node))} is not a plain duration; Prometheus ${d.version} accepts only literals such as 5m${isOffset ? ' or -5m' : ''}`;
 }
 
 /** Prometheus keeps offset and @ as fields of a selector or subquery, so they need one and may be set once. */
@@ -241,10 +257,10 @@ function rangeTargetProblem(node: SyntaxNode): string | undefined {
   }
 }
 
-function versionDiagnostics(expr: string, tree: Tree): PromqlDiagnostic[] {
+function versionDiagnostics(expr: string, tree: Tree, d: PromqlDialect): PromqlDiagnostic[] {
   const out: PromqlDiagnostic[] = [];
   const error = (message: string, at: { from: number; to: number }) => out.push({ severity: 'error', message, from: at.from, to: at.to });
-  const notIn242 = (what: string, at: { from: number; to: number }) => error(`${what} is not supported by Prometheus 2.42`, at);
+  const unsupported = (what: string, at: { from: number; to: number }) => error(`${what} is not supported by Prometheus ${d.version}`, at);
   tree.iterate({
     enter(ref) {
       const node = ref.node;
@@ -259,7 +275,7 @@ function versionDiagnostics(expr: string, tree: Tree): PromqlDiagnostic[] {
           // Only the outermost duration of a modifier; its parts are judged as a whole.
           const parent = node.parent?.type.id;
           if (parent !== T.MatrixSelector && parent !== T.SubqueryExpr && parent !== T.OffsetExpr) break;
-          const problem = durationProblem(expr, node, parent === T.OffsetExpr);
+          const problem = durationProblem(expr, node, parent === T.OffsetExpr, d);
           if (problem) error(problem, node);
           return false;
         }
@@ -280,32 +296,34 @@ function versionDiagnostics(expr: string, tree: Tree): PromqlDiagnostic[] {
           break;
         }
         case T.NumberDurationLiteral:
-          // The grammar reads `5m` as the number 300 anywhere; 2.42 only has durations after `[` and `offset`.
-          if (/^[+-]?(?:\d+(?:ms|[ywdhms]))+$/.test(text(expr, node)))
-            error(`${JSON.stringify(text(expr, node))} is a duration, but Prometheus 2.42 needs a number here (in seconds)`, node);
+          // The grammar reads `5m` as the number 300 anywhere; Prometheus 2 only has durations after `[` and `offset`.
+          if (!d.numbersAreDurations && /^[+-]?(?:\d+(?:ms|[ywdhms]))+$/.test(text(expr, node)))
+            error(`${JSON.stringify(text(expr, node))} is a duration, but Prometheus ${d.version} needs a number here (in seconds)`, node);
           break;
         case T.FunctionIdentifier: {
-          const name = text(expr, node);
-          if (!FUNCTIONS_2_42.has(name)) notIn242(`function ${JSON.stringify(name)}`, node);
+          const problem = functionProblem(d, 'function', text(expr, node));
+          if (problem) error(problem, node);
           break;
         }
         case T.LimitK:
-        case T.LimitRatio:
-          notIn242(`aggregation ${JSON.stringify(text(expr, node))}`, node);
+        case T.LimitRatio: {
+          const problem = functionProblem(d, 'aggregation', text(expr, node));
+          if (problem) error(problem, node);
           break;
+        }
         case T.Anchored:
         case T.Smoothed:
-          notIn242(`the ${JSON.stringify(text(expr, node))} modifier`, node);
+          unsupported(`the ${JSON.stringify(text(expr, node))} modifier`, node);
           break;
         case T.FillModifier:
-          notIn242('fill() in binary operations', node);
+          unsupported('fill() in binary operations', node);
           return false;
         case T.TrimUpper:
         case T.TrimLower:
-          notIn242(`the ${JSON.stringify(text(expr, node))} operator`, node);
+          unsupported(`the ${JSON.stringify(text(expr, node))} operator`, node);
           break;
         case T.QuotedLabelName:
-          notIn242('a quoted metric or label name', node);
+          if (!d.quotedNames) unsupported('a quoted metric or label name', node);
           return false;
       }
       return undefined;
@@ -315,16 +333,17 @@ function versionDiagnostics(expr: string, tree: Tree): PromqlDiagnostic[] {
 }
 
 /**
- * Problems Prometheus 2.42 would report for `expr`: the first syntax error (later ones are
- * mostly the parser's recovery guessing), or else constructs 2.42 rejects, plus warnings.
+ * Problems the Prometheus of dialect `d` would report for `expr`: the first syntax error
+ * (later ones are mostly the parser's recovery guessing), or else constructs that version
+ * rejects, plus warnings.
  */
-export function promqlDiagnostics(expr: string): PromqlDiagnostic[] {
+export function promqlDiagnostics(expr: string, d: PromqlDialect = PROMQL_2_42): PromqlDiagnostic[] {
   const tree = parse(expr);
   const onlyComments = expr.replace(OPAQUE, (m) => (m.startsWith('#') ? '' : m)).trim() === '';
   if (onlyComments) return [{ severity: 'error', message: 'empty expression', from: 0, to: expr.length }];
   const syntax = syntaxError(expr, tree);
   if (syntax) return [syntax];
-  return versionDiagnostics(expr, tree);
+  return versionDiagnostics(expr, tree, d);
 }
 
 /* --------------------------------------------------------------- history -- */

@@ -1,4 +1,5 @@
 import type { BinaryName } from '../plan/node-spec.ts';
+import { PROMQL_2_42, PROMQL_2_53, PROMQL_3_5, type PromqlDialect } from '../promql/dialect.ts';
 
 /**
  * The Debian releases promha runs and renders for. Every difference between them lives
@@ -31,6 +32,8 @@ export interface Release {
   readonly clusterPeerName: boolean;
   /** Alertmanager shows secrets as `<secret>` in `/api/v2/status` (0.28+). */
   readonly redactsSecrets: boolean;
+  /** What its Prometheus accepts as PromQL. */
+  readonly promql: PromqlDialect;
   /** Tags of the upstream images that Kubernetes manifests run: the same upstream versions as the packages. */
   readonly images: Readonly<Record<'prometheus' | 'alertmanager' | 'pushgateway', string>>;
 }
@@ -52,6 +55,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     clusterLabel: false,
     clusterPeerName: false,
     redactsSecrets: false,
+    promql: PROMQL_2_42,
     images: { prometheus: 'v2.42.0', alertmanager: 'v0.25.0', pushgateway: 'v1.5.1' },
   },
   trixie: {
@@ -67,6 +71,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     clusterLabel: true,
     clusterPeerName: false,
     redactsSecrets: true,
+    promql: PROMQL_2_53,
     images: { prometheus: 'v2.53.3', alertmanager: 'v0.28.1', pushgateway: 'v1.11.0' },
   },
   sid: {
@@ -82,6 +87,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     clusterLabel: true,
     clusterPeerName: true,
     redactsSecrets: true,
+    promql: PROMQL_3_5,
     images: { prometheus: 'v3.5.3', alertmanager: 'v0.33.1', pushgateway: 'v1.11.2' },
   },
 };

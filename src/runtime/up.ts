@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { check } from '../check/check.ts';
+import { check, CHECK_RULES } from '../check/check.ts';
 import { isOk } from '../probe/http.ts';
 import { ExitError } from '../errors.ts';
 import type { BinaryName, Layout, NodeSpec } from '../plan/node-spec.ts';
@@ -107,15 +107,15 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const say = (line: string, ok = true) => o.progress?.(line, ok);
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const errors = check(topology).filter((f) => f.severity === 'error');
-  if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s): run \`promha check\``);
+  const release = o.release ?? (await chooseRelease(undefined, topology.spec.release));
+  const errors = check(topology, CHECK_RULES, release).filter((f) => f.severity === 'error');
+  if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s) for ${release.name}: run \`promha check --release ${release.name}\``);
   const previous = await o.stateDir.read();
   if (previous && previous.nodes.some((n) => n.processes.some(isRunning)))
     throw new ExitError(2, `a stack is already running from ${o.stateDir.root}: \`promha down\` first`);
   if (o.mode === 'netns' && process.getuid?.() !== 0) throw new ExitError(2, 'netns mode needs root\n    fix: run as root, or use --network loopback');
 
   // Secure mode: a CA of its own and certificates for the local addresses, which no supplied certificate names.
-  const release = o.release ?? (await chooseRelease(undefined, topology.spec.release));
   const unsecured = localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release });
   const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
   const { addressing, local, nodes } = security ? localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release, security }) : unsecured;

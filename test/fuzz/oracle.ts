@@ -116,6 +116,7 @@ async function checkStage(file: string, lines: LineCounts, failures: Failure[]):
     const findings = check(topology);
     const report: CheckReport = {
       file: topology.file,
+      release: topology.spec.release ?? 'bookworm',
       findings,
       errors: findings.filter((f) => f.severity === 'error').length,
       warnings: findings.filter((f) => f.severity === 'warning').length,

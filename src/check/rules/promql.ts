@@ -5,12 +5,12 @@ export const ruleFiles: CheckRule = {
   code: 'PH801',
   name: 'rule-files',
   description: 'Rule files are valid Prometheus rule files and every expression is valid PromQL.',
-  *run({ topology }) {
+  *run({ topology, release }) {
     for (const file of topology.ruleFiles) {
       for (const p of file.parsed.problems)
         yield { severity: 'error', message: p.message, location: p.location, hint: p.hint ?? 'see the Prometheus rule file format' };
       for (const rule of file.parsed.rules)
-        for (const d of promqlDiagnostics(rule.expr))
+        for (const d of promqlDiagnostics(rule.expr, release.promql))
           yield {
             severity: d.severity,
             message: `${rule.kind === 'alert' ? 'alert' : 'recording rule'} ${rule.name}: ${d.message}`,
@@ -25,9 +25,9 @@ export const federateMatch: CheckRule = {
   code: 'PH802',
   name: 'federate-match',
   description: 'Every federate match[] selector is a valid series selector.',
-  *run({ topology }) {
+  *run({ topology, release }) {
     for (const [i, m] of topology.spec.federators.match.entries()) {
-      const errors = promqlDiagnostics(m).filter((d) => d.severity === 'error');
+      const errors = promqlDiagnostics(m, release.promql).filter((d) => d.severity === 'error');
       const valid = errors.length === 0 && /^[a-zA-Z_:]*[a-zA-Z0-9_:]*\s*(\{.*\})?$/s.test(m.trim());
       if (!valid)
         yield {
