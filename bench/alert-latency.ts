@@ -8,6 +8,7 @@ import { Duration } from '../src/duration.ts';
 import { AlertmanagerClient, ownPeerPosition } from '../src/probe/alertmanager.ts';
 import { FAST_RULES, fastTopology } from '../test/helpers.ts';
 import { withStack } from './stack.ts';
+import type { ReleaseName } from '../src/release/release.ts';
 import { expectedLatency, latencyFloor, median, p95 } from './stats.ts';
 
 export type LatencyCondition = 'healthy' | 'one-member-down' | 'backup-at-position-0';
@@ -128,7 +129,7 @@ async function backupFirst(ctx: DrillContext, trials: number, progress: (l: stri
   }
 }
 
-export async function alertLatency(o: { trials: number; progress: (l: string) => void }): Promise<LatencyResult[]> {
+export async function alertLatency(o: { trials: number; progress: (l: string) => void; release?: ReleaseName }): Promise<LatencyResult[]> {
   return withStack({ 'promha.yaml': latencyTopology(), 'rules/demo.yml': FAST_RULES }, 'loopback', async (stack) => {
     o.progress(`latency stack up in ${stack.upSeconds.toFixed(1)} s (loopback, 1 s profile)`);
     const ctx = await DrillContext.open(stack.topology, stack.stateDir);
@@ -136,5 +137,5 @@ export async function alertLatency(o: { trials: number; progress: (l: string) =>
     results.push(await oneMemberDown(ctx, o.trials, o.progress));
     results.push(await backupFirst(ctx, o.trials, o.progress));
     return results;
-  });
+  }, o.release);
 }

@@ -6,6 +6,7 @@ import { DrillContext } from '../src/drills/context.ts';
 import { parseMetrics } from '../src/probe/metrics-text.ts';
 import { FAST_RULES, fastTopology } from '../test/helpers.ts';
 import { withStack } from './stack.ts';
+import type { ReleaseName } from '../src/release/release.ts';
 import { cpuCores, firstAbove, mib } from './stats.ts';
 
 export interface CapacityStep {
@@ -90,7 +91,7 @@ async function step(ctx: DrillContext, series: number, intervalSeconds: number):
   };
 }
 
-export async function capacity(o: { maxSeries: number; progress: (l: string) => void }): Promise<CapacityResult> {
+export async function capacity(o: { maxSeries: number; progress: (l: string) => void; release?: ReleaseName }): Promise<CapacityResult> {
   return withStack({ 'promha.yaml': capacityTopology(), 'rules/demo.yml': FAST_RULES }, 'loopback', async (stack) => {
     const ctx = await DrillContext.open(stack.topology, stack.stateDir);
     const intervalSeconds = ctx.spec.intervals.federate.ms / 1000;
@@ -111,5 +112,5 @@ export async function capacity(o: { maxSeries: number; progress: (l: string) => 
     }
     const exceeded = firstAbove(steps, (s) => s.federateMeanSeconds, intervalSeconds / 2);
     return { intervalSeconds, steps, ...(exceeded ? { halfIntervalExceededAt: exceeded.series } : {}), stoppedBecause };
-  });
+  }, o.release);
 }

@@ -2,6 +2,7 @@
 import { parse } from 'yaml';
 import { seedTopology } from '../src/topology/seed.ts';
 import { promha, tempProject } from '../test/helpers.ts';
+import type { ReleaseName } from '../src/release/release.ts';
 import { median } from './stats.ts';
 
 export interface CheckTimeResult {
@@ -40,7 +41,7 @@ export function syntheticRules(file: number, count: number): Record<string, unkn
   return { groups: [{ name: `synthetic${file}`, rules }] };
 }
 
-export async function checkTime(o: { sets?: number; rules?: number; runs?: number; progress?: (l: string) => void } = {}): Promise<CheckTimeResult> {
+export async function checkTime(o: { sets?: number; rules?: number; runs?: number; progress?: (l: string) => void; release?: ReleaseName } = {}): Promise<CheckTimeResult> {
   const sets = o.sets ?? 500;
   const rules = o.rules ?? 2000;
   const runs = o.runs ?? 3;
@@ -53,7 +54,7 @@ export async function checkTime(o: { sets?: number; rules?: number; runs?: numbe
     let last = { exitCode: 0, stdout: '' };
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
-      const res = await promha(['check', 'promha.yaml'], project.dir);
+      const res = await promha(['check', 'promha.yaml', ...(o.release ? ['--release', o.release] : [])], project.dir);
       seconds.push((performance.now() - t0) / 1000);
       last = { exitCode: res.exitCode ?? -1, stdout: String(res.stdout) };
       o.progress?.(`check  run ${r + 1}/${runs}: ${seconds.at(-1)?.toFixed(2)} s, exit ${last.exitCode}`);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --only NAME[,NAME]] [--trials N] [--quick]`: runs the benchmarks,
+// `npm run bench [-- --only NAME[,NAME]] [--trials N] [--quick] [--release R]`: runs the benchmarks,
 // prints a table per benchmark and writes bench/results/latest.json. Every benchmark
 // but check-time starts a stack: run under the machine-wide stack lock.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { capacity, type CapacityResult } from './capacity.ts';
 import { checkTime, type CheckTimeResult } from './check-time.ts';
 import { startAndSize, type StartResult } from './start.ts';
 import { fmt, table } from './stats.ts';
+import { isReleaseName, RELEASE_NAMES, type ReleaseName } from '../src/release/release.ts';
 import { vipFailover, type VipFailoverResult } from './vip-failover.ts';
 
 const BENCHES = ['check-time', 'alert-latency', 'vip-failover', 'start', 'capacity'] as const;
@@ -18,6 +19,8 @@ type BenchName = (typeof BENCHES)[number];
 
 interface Results {
   date?: string;
+  /** The release the stacks ran (`--release`; default the host's). */
+  release?: string;
   machine?: { cpus: number; cpuModel: string; memoryGiB: number; kernel: string };
   'check-time'?: CheckTimeResult;
   'alert-latency'?: LatencyResult[];
@@ -29,12 +32,14 @@ interface Results {
 const RESULTS = path.resolve(import.meta.dirname, 'results/latest.json');
 
 function options() {
-  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, trials: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, trials: { type: 'string' }, quick: { type: 'boolean', default: false }, release: { type: 'string' } } });
   const only = (values.only ?? []).flatMap((s) => s.split(','));
   for (const n of only) if (!(BENCHES as readonly string[]).includes(n)) throw new Error(`unknown benchmark "${n}"; benchmarks: ${BENCHES.join(', ')}`);
   const trials = values.trials === undefined ? (values.quick ? 5 : 20) : Number(values.trials);
   if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials wants a positive integer, got "${values.trials}"`);
-  return { benches: only.length > 0 ? (only as BenchName[]) : [...BENCHES], trials, quick: values.quick ?? false };
+  if (values.release !== undefined && !isReleaseName(values.release)) throw new Error(`--release wants one of ${RELEASE_NAMES.join(', ')}, got "${values.release}"`);
+  const release = values.release as ReleaseName | undefined;
+  return { benches: only.length > 0 ? (only as BenchName[]) : [...BENCHES], trials, quick: values.quick ?? false, ...(release ? { release } : {}) };
 }
 
 const modes = (quick: boolean): NetworkMode[] => (process.getuid?.() === 0 && !quick ? ['loopback', 'netns'] : ['loopback']);
@@ -81,6 +86,7 @@ async function main(): Promise<void> {
   const r: Results = {
     ...previous,
     date: new Date().toISOString(),
+    release: o.release ?? 'host',
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release() },
   };
   const save = async () => {
@@ -106,19 +112,19 @@ async function main(): Promise<void> {
 }
 
 async function runOneOf(b: BenchName, r: Results, o: ReturnType<typeof options>, progress: (line: string) => void): Promise<void> {
-  if (b === 'check-time') r['check-time'] = await checkTime({ progress });
-  if (b === 'alert-latency') r['alert-latency'] = await alertLatency({ trials: o.trials, progress });
+  if (b === 'check-time') r['check-time'] = await checkTime({ progress, ...(o.release ? { release: o.release } : {}) });
+  if (b === 'alert-latency') r['alert-latency'] = await alertLatency({ trials: o.trials, progress, ...(o.release ? { release: o.release } : {}) });
   if (b === 'vip-failover') {
     const v: VipFailoverResult[] = [];
-    for (const mode of modes(o.quick)) v.push(await vipFailover({ mode, runs: o.quick ? 1 : 3, progress }));
+    for (const mode of modes(o.quick)) v.push(await vipFailover({ mode, runs: o.quick ? 1 : 3, progress, ...(o.release ? { release: o.release } : {}) }));
     r['vip-failover'] = v;
   }
   if (b === 'start') {
     const s: StartResult[] = [];
-    for (const mode of modes(o.quick)) s.push(await startAndSize({ mode, progress }));
+    for (const mode of modes(o.quick)) s.push(await startAndSize({ mode, progress, ...(o.release ? { release: o.release } : {}) }));
     r.start = s;
   }
-  if (b === 'capacity') r.capacity = await capacity({ maxSeries: o.quick ? 40_000 : 640_000, progress });
+  if (b === 'capacity') r.capacity = await capacity({ maxSeries: o.quick ? 40_000 : 640_000, progress, ...(o.release ? { release: o.release } : {}) });
 }
 
 main().catch((e: unknown) => {

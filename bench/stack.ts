@@ -4,6 +4,7 @@ import type { NetworkMode } from '../src/runtime/local-topology.ts';
 import { StateDir } from '../src/runtime/state.ts';
 import { loadTopology } from '../src/topology/load.ts';
 import type { Topology } from '../src/topology/topology.ts';
+import type { ReleaseName } from '../src/release/release.ts';
 import { promha, tempProject } from '../test/helpers.ts';
 
 export interface Stack {
@@ -20,7 +21,7 @@ export interface Stack {
  * Starts `files` (with `promha.yaml`) as a stack, runs `body`, and brings the stack down
  * whatever happens. The caller holds the machine-wide stack lock.
  */
-export async function withStack<T>(files: Record<string, string | object>, mode: NetworkMode, body: (s: Stack) => Promise<T>): Promise<T> {
+export async function withStack<T>(files: Record<string, string | object>, mode: NetworkMode, body: (s: Stack) => Promise<T>, release?: ReleaseName): Promise<T> {
   const project = await tempProject(files);
   const stateRoot = path.join(project.dir, '.promha');
   const run = async (...args: string[]) => {
@@ -29,7 +30,7 @@ export async function withStack<T>(files: Record<string, string | object>, mode:
   };
   try {
     const t0 = performance.now();
-    const up = await run('up', 'promha.yaml', '--network', mode, '--detach', '--no-dashboard');
+    const up = await run('up', 'promha.yaml', '--network', mode, '--detach', '--no-dashboard', ...(release ? ['--release', release] : []));
     const upSeconds = (performance.now() - t0) / 1000;
     if (up.exitCode !== 0) throw new Error(`promha up failed (exit ${up.exitCode}):\n${up.stdout}\n${up.stderr}`);
     const topology = await loadTopology(path.join(project.dir, 'promha.yaml'));

@@ -3,6 +3,7 @@ import { collectStatus } from '../src/commands/status.ts';
 import type { NetworkMode } from '../src/runtime/local-topology.ts';
 import { seedTopology } from '../src/topology/seed.ts';
 import { withStack } from './stack.ts';
+import type { ReleaseName } from '../src/release/release.ts';
 import { mib } from './stats.ts';
 
 export interface StartResult {
@@ -14,7 +15,7 @@ export interface StartResult {
   readonly byRoleMiB: Readonly<Record<string, number>>;
 }
 
-export async function startAndSize(o: { mode: NetworkMode; progress: (l: string) => void }): Promise<StartResult> {
+export async function startAndSize(o: { mode: NetworkMode; progress: (l: string) => void; release?: ReleaseName }): Promise<StartResult> {
   // The seed exactly as `promha init` writes it, at its 30 s intervals.
   return withStack({ 'promha.yaml': seedTopology('promha.schema.json') }, o.mode, async (stack) => {
     const status = await collectStatus(stack.stateDir);
@@ -23,5 +24,5 @@ export async function startAndSize(o: { mode: NetworkMode; progress: (l: string)
     const totalMiB = Object.values(byRoleMiB).reduce((a, b) => a + b, 0);
     o.progress(`start  ${o.mode}: up to ready in ${stack.upSeconds.toFixed(1)} s; ${status.members.length} members, ${totalMiB.toFixed(0)} MiB`);
     return { mode: o.mode, upSeconds: stack.upSeconds, members: status.members.length, totalMiB, byRoleMiB };
-  });
+  }, o.release);
 }

@@ -3,6 +3,7 @@ import { runDrills, selectScenarios } from '../src/drills/run.ts';
 import type { NetworkMode } from '../src/runtime/local-topology.ts';
 import { FAST_RULES, fastTopology } from '../test/helpers.ts';
 import { withStack } from './stack.ts';
+import type { ReleaseName } from '../src/release/release.ts';
 import { median } from './stats.ts';
 
 export interface VipFailoverResult {
@@ -19,7 +20,7 @@ export interface VipFailoverResult {
   readonly failedExpectations: readonly string[];
 }
 
-export async function vipFailover(o: { mode: NetworkMode; runs: number; progress: (l: string) => void }): Promise<VipFailoverResult> {
+export async function vipFailover(o: { mode: NetworkMode; runs: number; progress: (l: string) => void; release?: ReleaseName }): Promise<VipFailoverResult> {
   return withStack({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES }, o.mode, async (stack) => {
     o.progress(`vip    stack up in ${stack.upSeconds.toFixed(1)} s (${o.mode}, 1 s profile)`);
     const outcomes = await runDrills(stack.topology, stack.stateDir, selectScenarios(Array(o.runs).fill('pushgateway-host-lost')), (l) => o.progress(`vip    ${l}`));
@@ -35,5 +36,5 @@ export async function vipFailover(o: { mode: NetworkMode; runs: number; progress
       allExpectationsMet: outcomes.every((x) => x.ok),
       failedExpectations: outcomes.flatMap((x) => x.expectations.filter((e) => !e.ok).map((e) => `${e.name}: ${e.detail}`)),
     };
-  });
+  }, o.release);
 }

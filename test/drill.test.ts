@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { missingIntervals } from '../src/drills/context.ts';
 import type { DrillOutcome } from '../src/drills/drill.ts';
 import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { RELEASE_NAMES, RELEASES, type ReleaseName } from '../src/release/release.ts';
+import type { NetworkMode } from '../src/runtime/local-topology.ts';
 
 describe('missingIntervals', () => {
   const cases: Array<[string, number[], number]> = [
@@ -30,82 +32,93 @@ const SCENARIO_NAMES = [
   'scraper-set-down',
 ];
 
-/* The drills on the real binaries, in both network modes, each with its measured expectations. */
-for (const mode of ['loopback', 'netns'] as const)
-describe(`promha drill on a live stack (${mode})`, { skip: mode === 'netns' && !isRoot ? 'netns mode needs root' : false }, () => {
+/**
+ * The stacks the drills run on: every release on loopback, and the network namespaces
+ * (which only moving a VIP off a live gateway and cutting gossip need) on Debian 12.
+ */
+const STACKS: ReadonlyArray<{ mode: NetworkMode; release: ReleaseName }> = [
+  ...RELEASE_NAMES.map((release) => ({ mode: 'loopback' as const, release })),
+  { mode: 'netns', release: 'bookworm' },
+];
+
+/** Scenarios that need a network per member. */
+const NETNS_ONLY = ['vip-moved-gateway-alive', 'alertmanager-partitioned'];
+
+/*
+ * The drills on the real binaries, one test case per scenario on a stack they share, in
+ * the order `promha drill` runs them: a failure names its scenario and the release.
+ */
+for (const { mode, release } of STACKS)
+describe(`promha drill on a live stack (${mode}, ${release})`, { skip: mode === 'netns' && !isRoot ? 'netns mode needs root' : false }, () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
   let stateDir: string;
-  let outcomes: DrillOutcome[];
-  let exitCode: number | undefined;
+  const outcomes: DrillOutcome[] = [];
   const run = (...args: string[]) => promha([...args, '--state-dir', stateDir], project.dir);
 
   before(async () => {
     project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
     stateDir = path.join(project.dir, '.promha');
-    const up = await run('up', '--network', mode, '--detach');
+    const up = await run('up', '--network', mode, '--detach', '--release', release);
     assert.equal(up.exitCode, 0, up.stdout + up.stderr);
-    const r = await run('drill', '--json', '--report', 'drills.md');
-    exitCode = r.exitCode;
-    outcomes = JSON.parse(r.stdout) as DrillOutcome[];
   });
   after(async () => {
     await run('down');
     await project.cleanup();
   });
 
-  it('passes every scenario and exits 0', () => {
-    for (const o of outcomes) for (const e of o.expectations) assert.ok(e.ok, `${o.scenario}: ${e.name}: ${e.detail}`);
-    // Moving a VIP off a live gateway and cutting gossip need a network per member.
-    const netnsOnly = ['vip-moved-gateway-alive', 'alertmanager-partitioned'];
-    assert.deepEqual(
-      outcomes.map((o) => o.scenario),
-      SCENARIO_NAMES.filter((n) => mode === 'netns' || !netnsOnly.includes(n)),
-    );
-    assert.ok(outcomes.every((o) => o.mode === mode));
-    assert.equal(exitCode, 0);
-  });
-
-  it('measures detection, recovery and notifications', () => {
-    for (const o of outcomes) {
-      assert.ok((o.measurements.detectSeconds ?? -1) > 0, `${o.scenario} detect`);
-      assert.ok((o.measurements.recoverSeconds ?? -1) >= 0, `${o.scenario} recover`);
+  for (const scenario of SCENARIO_NAMES.filter((n) => mode === 'netns' || !NETNS_ONLY.includes(n)))
+    it(scenario, async () => {
+      const r = await run('drill', scenario, '--json', '--release', release, '--report', `drills-${scenario}.md`);
+      const [o] = JSON.parse(r.stdout) as DrillOutcome[];
+      assert.ok(o, r.stderr);
+      outcomes.push(o);
+      assert.equal(o.scenario, scenario);
+      assert.equal(o.mode, mode);
+      assert.equal(o.release, release);
+      assert.match(o.versions['prometheus'] ?? '', new RegExp(`^${RELEASES[release].components.prometheus.version.replace('.', '\\.')}\\.\\d+$`));
+      for (const e of o.expectations) assert.ok(e.ok, `${e.name}: ${e.detail}`);
+      assert.equal(r.exitCode, 0);
+      assert.ok((o.measurements.detectSeconds ?? -1) > 0, 'detect');
+      assert.ok((o.measurements.recoverSeconds ?? -1) >= 0, 'recover');
       // At least once: each side of a partition may notify. After both active members
       // lost their data and the backup restarted, a resolved notification was once seen
       // twice; the scenario's own expectations (the firing alert notified exactly once,
       // the silenced group silent) hold in any case.
-      if (o.scenario === 'alertmanager-partitioned' || o.scenario === 'alertmanager-data-lost') {
-        assert.ok((o.measurements.notificationsReceived ?? 0) >= (o.measurements.notificationsExpected ?? 1), o.scenario);
-        continue;
+      if (scenario === 'alertmanager-partitioned' || scenario === 'alertmanager-data-lost')
+        assert.ok((o.measurements.notificationsReceived ?? 0) >= (o.measurements.notificationsExpected ?? 1));
+      else {
+        assert.equal(o.measurements.notificationsDuplicated, 0);
+        assert.equal(o.measurements.notificationsReceived, o.measurements.notificationsExpected);
       }
-      assert.equal(o.measurements.notificationsDuplicated, 0, o.scenario);
-      assert.equal(o.measurements.notificationsReceived, o.measurements.notificationsExpected, o.scenario);
-    }
-    assert.equal(outcomes.find((o) => o.scenario === 'federator-killed')?.measurements.samplesLost, 0);
-    const killed = outcomes.find((o) => o.scenario === 'scraper-killed');
-    assert.equal(killed?.measurements.samplesLost, 0);
-    assert.equal(outcomes.find((o) => o.scenario === 'pushgateway-host-lost')?.measurements.pushesLost, 0);
-    // Past the 20 s lookback of the test profile.
-    assert.ok((killed?.measurements.watchedSeconds ?? 0) > 20);
-  });
+      if (scenario === 'federator-killed' || scenario === 'scraper-killed') assert.equal(o.measurements.samplesLost, 0);
+      if (scenario === 'pushgateway-host-lost') assert.equal(o.measurements.pushesLost, 0);
+      // Past the 20 s lookback of the test profile.
+      if (scenario === 'scraper-killed') assert.ok((o.measurements.watchedSeconds ?? 0) > 20);
+    });
 
-  it('writes a Markdown report and the latest results for the dashboard', async () => {
-    const md = await readFile(path.join(project.dir, 'drills.md'), 'utf8');
+  it('writes a Markdown report with the release and versions, and the latest results for the dashboard', async () => {
+    const md = await readFile(path.join(project.dir, 'drills-scraper-killed.md'), 'utf8');
     assert.match(md, /^# promha drill report/);
-    assert.match(md, new RegExp(`## ✅ A scraper member is killed \\(\`scraper-killed\`, ${mode}\\)`));
+    assert.match(md, new RegExp(`## ✅ A scraper member is killed \\(\`scraper-killed\`, ${mode}, ${release}: prometheus \\d+\\.\\d+\\.\\d+, `));
     assert.match(md, /\| time to detect \| \d+\.\d s \|/);
     const latest = JSON.parse(await readFile(path.join(stateDir, 'drills', 'latest.json'), 'utf8')) as DrillOutcome[];
-    assert.deepEqual(latest.map((o) => o.scenario), outcomes.map((o) => o.scenario));
+    assert.deepEqual(latest, outcomes.slice(-1));
   });
 
   it('leaves the stack whole: doctor passes', async () => {
+    assert.ok(outcomes.length > 0);
     const r = await run('doctor', '--json');
     const report = JSON.parse(r.stdout) as { fail: number; results: Array<{ verdict: string; message: string }> };
     assert.equal(report.fail, 0, JSON.stringify(report.results.filter((x) => x.verdict === 'fail')));
   });
 
-  it('refuses an unknown scenario', async () => {
+  it('refuses an unknown scenario, and a stack of another release', async () => {
     const r = await run('drill', 'no-such-drill');
     assert.equal(r.exitCode, 2);
     assert.ok(r.stderr.includes(`unknown scenario "no-such-drill"; scenarios: ${SCENARIO_NAMES.join(', ')}`), r.stderr);
+    const other = RELEASE_NAMES.find((x) => x !== release) ?? 'bookworm';
+    const wrong = await run('drill', 'scraper-killed', '--release', other);
+    assert.equal(wrong.exitCode, 2);
+    assert.ok(wrong.stderr.includes(`runs ${release}, not ${other}`), wrong.stderr);
   });
 });

@@ -164,12 +164,14 @@ function program(io: CliIo): Command {
     .option('--json', 'print the outcomes as JSON')
     .option('--report <file>', 'also write a Markdown report')
     .option(...stateOption)
+    .addOption(releaseOption("the running stack's; another release is refused"))
     .description('failover drills on the running stack: inject a fault, drive a test alert, measure; exit 1 if an expectation fails')
-    .action(async (names: string[], o: { file: string; json?: boolean; report?: string; stateDir: string }) => {
+    .action(async (names: string[], o: { file: string; json?: boolean; report?: string; stateDir: string; release?: ReleaseName }) => {
       const scenarios = selectScenarios(names);
-      const outcomes = await runDrills(await loadTopology(o.file), new StateDir(o.stateDir), scenarios, (line) => {
+      const progress = (line: string) => {
         if (!o.json) out(line);
-      });
+      };
+      const outcomes = await runDrills(await loadTopology(o.file), new StateDir(o.stateDir), scenarios, progress, o.release);
       out(o.json ? JSON.stringify(outcomes, null, 2) : `\n${formatDrills(outcomes)}`);
       if (o.report) await writeFile(o.report, markdownReport(outcomes));
       if (outcomes.some((x) => !x.ok)) throw new ExitError(1);

@@ -1,5 +1,6 @@
 import type { Duration } from '../duration.ts';
 import type { NetworkMode } from '../runtime/local-topology.ts';
+import type { ReleaseName } from '../release/release.ts';
 import type { DrillContext } from './context.ts';
 
 export interface Expectation {
@@ -25,6 +26,9 @@ export interface DrillOutcome {
   readonly scenario: string;
   readonly title: string;
   readonly mode: NetworkMode;
+  /** The release the stack ran, and the versions its servers printed at start. */
+  readonly release: ReleaseName;
+  readonly versions: Readonly<Record<string, string>>;
   readonly ok: boolean;
   readonly expectations: readonly Expectation[];
   readonly measurements: Measurements;

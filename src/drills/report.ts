@@ -26,7 +26,7 @@ export function formatDrills(outcomes: readonly DrillOutcome[]): string {
     .map((o) => {
       const r = rows(o);
       const w = Math.max(...r.map(([a]) => a.length));
-      return [`${o.ok ? 'PASS' : 'FAIL'}  ${o.scenario} (${o.mode}, ${o.seconds.toFixed(0)} s): ${o.title}`, ...r.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`)].join('\n');
+      return [`${o.ok ? 'PASS' : 'FAIL'}  ${o.scenario} (${o.mode}, ${o.release}, ${o.seconds.toFixed(0)} s): ${o.title}`, ...r.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`)].join('\n');
     })
     .join('\n\n');
 }
@@ -35,7 +35,7 @@ export function formatDrills(outcomes: readonly DrillOutcome[]): string {
 export function markdownReport(outcomes: readonly DrillOutcome[], when = new Date()): string {
   const parts = [`# promha drill report\n\n${when.toISOString()}: ${outcomes.filter((o) => o.ok).length} of ${outcomes.length} scenarios passed.\n`];
   for (const o of outcomes) {
-    parts.push(`## ${o.ok ? '✅' : '❌'} ${o.title} (\`${o.scenario}\`, ${o.mode})\n\n| | |\n|---|---|\n${rows(o).map(([a, b]) => `| ${a} | ${b.replace(/\|/g, '\\|')} |`).join('\n')}\n`);
+    parts.push(`## ${o.ok ? '✅' : '❌'} ${o.title} (\`${o.scenario}\`, ${o.mode}, ${o.release}: ${Object.entries(o.versions).map(([b, v]) => `${b} ${v}`).join(', ')})\n\n| | |\n|---|---|\n${rows(o).map(([a, b]) => `| ${a} | ${b.replace(/\|/g, '\\|')} |`).join('\n')}\n`);
   }
   return parts.join('\n');
 }

@@ -12,6 +12,7 @@ import { federatorKilled } from './scenarios/federator-killed.ts';
 import { pushgatewayHostLost } from './scenarios/pushgateway-host-lost.ts';
 import { scraperKilled } from './scenarios/scraper-killed.ts';
 import { scraperSetDown } from './scenarios/scraper-set-down.ts';
+import type { ReleaseName } from '../release/release.ts';
 import { vipMovedGatewayAlive } from './scenarios/vip-moved-gateway-alive.ts';
 
 export const SCENARIOS: readonly DrillScenario[] = [
@@ -38,8 +39,18 @@ export function selectScenarios(names: readonly string[]): DrillScenario[] {
 }
 
 /** Runs scenarios one after the other on the running stack; each restores what it broke. */
-export async function runDrills(topology: Topology, stateDir: StateDir, scenarios: readonly DrillScenario[], progress: (line: string) => void = () => {}): Promise<DrillOutcome[]> {
+/** `release`: the release the stack must run; a stack of another one is refused before any fault. */
+export async function runDrills(
+  topology: Topology,
+  stateDir: StateDir,
+  scenarios: readonly DrillScenario[],
+  progress: (line: string) => void = () => {},
+  release?: ReleaseName,
+): Promise<DrillOutcome[]> {
   const ctx = await DrillContext.open(topology, stateDir);
+  const running = ctx.state.release ?? 'bookworm';
+  if (release && release !== running)
+    throw new ExitError(2, `the stack in ${stateDir.root} runs ${running}, not ${release}\n    fix: \`promha down\`, then \`promha up --release ${release}\``);
   const outcomes: DrillOutcome[] = [];
   for (const s of scenarios) {
     if (!s.modes.includes(ctx.state.mode)) {
@@ -56,6 +67,8 @@ export async function runDrills(topology: Topology, stateDir: StateDir, scenario
       scenario: s.name,
       title: s.title,
       mode: ctx.state.mode,
+      release: running,
+      versions: { ...ctx.state.versions },
       ok: expectations.every((e) => e.ok),
       expectations,
       measurements,
