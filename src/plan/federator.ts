@@ -16,6 +16,7 @@ import type { FileSpec, Layout, NodeSpec } from './node-spec.ts';
 import { prometheusArgs } from './prometheus-flags.ts';
 import { clientHttpConfig, securityFiles, type SecurityMaterial } from './security.ts';
 import { yamlFile } from './yaml-file.ts';
+import { RELEASES, type Release } from '../release/release.ts';
 
 /** Rule files as the federators load them: the user's, copied unchanged, then the generated meta rules. */
 export function federatorRuleFiles(topology: Topology): FileSpec[] {
@@ -34,7 +35,7 @@ const memberTarget = (address: string, labels: Record<string, string>) => ({ tar
 // Target labels name members in alerts; dropped from scraped samples so copies still merge.
 const dropMemberLabels = { action: 'labeldrop', regex: 'promha_set|promha_member' };
 
-export function federatorConfig(topology: Topology, member: string, configDir: string): Record<string, unknown> {
+export function federatorConfig(topology: Topology, member: string, configDir: string, release: Release = RELEASES.bookworm): Record<string, unknown> {
   const { spec } = topology;
   // Every endpoint a federator reaches is a promha member: in secure mode each link is TLS and authenticated.
   const client = clientHttpConfig(spec, configDir);
@@ -45,6 +46,8 @@ export function federatorConfig(topology: Topology, member: string, configDir: s
     scrape_interval: interval,
     scrape_timeout: timeout,
     honor_labels: true,
+    // Explicit where the field exists: a killed member's staleness markers must not mark the merged series stale.
+    ...(release.trackTimestampsStaleness ? { track_timestamps_staleness: false } : {}),
     metrics_path: '/federate',
     ...client,
     params: { 'match[]': [...spec.federators.match] },
@@ -123,7 +126,7 @@ export function federatorConfig(topology: Topology, member: string, configDir: s
   };
 }
 
-export function planFederators(topology: Topology, layout: Layout, security?: SecurityMaterial): NodeSpec[] {
+export function planFederators(topology: Topology, layout: Layout, release: Release, security?: SecurityMaterial): NodeSpec[] {
   const { spec } = topology;
   const set = spec.federators;
   const retention = federatorRetention(topology);
@@ -134,7 +137,7 @@ export function planFederators(topology: Topology, layout: Layout, security?: Se
     const args = prometheusArgs({ spec, configDir, dataDir, address: member.address, retention, lookback: spec.lookback_delta });
     if (set.for_grace_period) args.push(`--rules.alert.for-grace-period=${set.for_grace_period}`);
     if (set.resend_delay) args.push(`--rules.alert.resend-delay=${set.resend_delay}`);
-    const config = yamlFile('prometheus.yml', federatorConfig(topology, member.name, configDir));
+    const config = yamlFile('prometheus.yml', federatorConfig(topology, member.name, configDir, release));
     return {
       name: member.name,
       role: 'federator',

@@ -39,6 +39,6 @@ export function plan(topology: Topology, options: PlanOptions = {}): NodeSpec[] 
     ...spec.pushgateways.flatMap((s) => planPushgatewaySet(spec, s, layout, options.vip ?? 'keepalived', sec)),
     ...(options.vipStandIns === false ? [] : spec.pushgateways.map((s) => planVipStandIn(spec, s, layout, sec))),
     ...planAlertmanagers(spec, layout, options.release ?? RELEASES.bookworm, sec),
-    ...planFederators(topology, layout, sec),
+    ...planFederators(topology, layout, options.release ?? RELEASES.bookworm, sec),
   ];
 }

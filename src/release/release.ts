@@ -30,6 +30,12 @@ export interface Release {
   readonly clusterLabel: boolean;
   /** Alertmanager has `--cluster.peer-name` (0.30+): the backup's position does not depend on start order. */
   readonly clusterPeerName: boolean;
+  /**
+   * Prometheus has `track_timestamps_staleness` (2.48+). promha sets it false on the
+   * federate jobs: a dead scraper member's staleness markers would cut holes into the
+   * series its partner still feeds (measured: test/federate-staleness.test.ts).
+   */
+  readonly trackTimestampsStaleness: boolean;
   /** Alertmanager shows secrets as `<secret>` in `/api/v2/status` (0.28+). */
   readonly redactsSecrets: boolean;
   /** What its Prometheus accepts as PromQL. */
@@ -54,6 +60,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     },
     clusterLabel: false,
     clusterPeerName: false,
+    trackTimestampsStaleness: false,
     redactsSecrets: false,
     promql: PROMQL_2_42,
     images: { prometheus: 'v2.42.0', alertmanager: 'v0.25.0', pushgateway: 'v1.5.1' },
@@ -70,6 +77,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     },
     clusterLabel: true,
     clusterPeerName: false,
+    trackTimestampsStaleness: true,
     redactsSecrets: true,
     promql: PROMQL_2_53,
     images: { prometheus: 'v2.53.3', alertmanager: 'v0.28.1', pushgateway: 'v1.11.0' },
@@ -86,6 +94,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     },
     clusterLabel: true,
     clusterPeerName: true,
+    trackTimestampsStaleness: true,
     redactsSecrets: true,
     promql: PROMQL_3_5,
     images: { prometheus: 'v3.5.3', alertmanager: 'v0.33.1', pushgateway: 'v1.11.2' },

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { PrometheusClient } from '../src/probe/prometheus.ts';
+import type { RunState } from '../src/runtime/state.ts';
+import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+
+/*
+ * track_timestamps_staleness (Prometheus 2.48+), decided by measurement. A federator
+ * merges both scraper members' copies of a series into one. With the setting on, the
+ * federator writes staleness markers for every series of a federate target that goes
+ * down, and those markers land in the series the surviving member still feeds: queries
+ * see no series until the survivor's next newer sample (up to a federate interval, 30 s
+ * at the seed's intervals), and alerts on it resolve and fire again. Off, the dead copy
+ * just stops. promha renders it off; this test shows both on the real binaries.
+ */
+describe('track_timestamps_staleness on the federate jobs (trixie, loopback)', () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  let stateDir: string;
+  const run = (...args: string[]) => promha([...args, '--state-dir', stateDir], project.dir);
+  const federators = ['federator1-1', 'federator1-2'];
+
+  before(async () => {
+    project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    stateDir = path.join(project.dir, '.promha');
+    const up = await run('up', '--network', 'loopback', '--detach', '--release', 'trixie');
+    assert.equal(up.exitCode, 0, up.stdout + up.stderr);
+  });
+  after(async () => {
+    await run('down');
+    await project.cleanup();
+  });
+
+  const state = async () => JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as RunState;
+
+  /** Sets the field in both federators' configs and reloads them (SIGHUP). */
+  async function setTracking(on: boolean): Promise<void> {
+    const s = await state();
+    for (const name of federators) {
+      const file = path.join(stateDir, 'nodes', name, 'prometheus.yml');
+      const text = await readFile(file, 'utf8');
+      assert.equal(text.match(/track_timestamps_staleness: (true|false)/g)?.length, 2, 'both federate jobs carry the field');
+      await writeFile(file, text.replace(/track_timestamps_staleness: (true|false)/g, `track_timestamps_staleness: ${on}`));
+      const pid = s.nodes.find((n) => n.name === name)?.processes[0]?.pid;
+      assert.ok(pid);
+      process.kill(pid, 'SIGHUP');
+    }
+    await sleep(3_000);
+  }
+
+  /**
+   * Stops a member of the first scraper set and returns, per federator, how long its
+   * merged series was missing around the stop (0.01 s steps over 3 s before to 10 s after).
+   */
+  async function missingSeconds(): Promise<number[]> {
+    const t0 = Date.now() / 1000;
+    assert.equal((await run('stop', 'scraper1-1')).exitCode, 0);
+    await sleep(10_000);
+    const t1 = Date.now() / 1000;
+    const s = await state();
+    const out: number[] = [];
+    for (const name of federators) {
+      const address = s.nodes.find((n) => n.name === name)?.localAddress;
+      const c = new PrometheusClient(`http://${address}`);
+      const step = 0.01;
+      const series = await c.queryRange('count(promha_demo_requests_total{group="demo1"})', t0 - 3, t1, step);
+      const steps = Math.floor((t1 - (t0 - 3)) / step) + 1;
+      out.push((steps - (series[0]?.values.length ?? 0)) * step);
+    }
+    assert.equal((await run('start', 'scraper1-1')).exitCode, 0);
+    await sleep(8_000);
+    return out;
+  }
+
+  it('renders it off on every federate job, and off no merged series goes missing when a scraper member stops', async () => {
+    await setTracking(false);
+    const missing = await missingSeconds();
+    assert.deepEqual(missing.map((m) => m.toFixed(2)), ['0.00', '0.00']);
+  });
+
+  it('on, the staleness markers of the stopped member cut a hole into the series its partner still feeds', async () => {
+    await setTracking(true);
+    const missing = await missingSeconds();
+    assert.ok(missing.some((m) => m > 0), `missing ${missing.map((m) => `${m.toFixed(2)} s`).join(', ')}`);
+    await setTracking(false);
+  });
+});
