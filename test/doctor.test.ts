@@ -76,12 +76,12 @@ describe('promha doctor on a live stack', () => {
     const versions = healthy.results.filter((x) => x.code === 'DR102');
     // 6 Prometheus servers, 2 gateways, 3 Alertmanagers of the fast topology.
     assert.equal(versions.length, 11);
-    for (const v of versions) assert.match(v.message, /: (prometheus 2\.42|pushgateway 1\.5|alertmanager 0\.25)\.\d+ \(bookworm\)$/);
+    for (const v of versions) assert.match(v.message, /: (prometheus 2\.42|pushgateway 1\.5|alertmanager 0\.25)\.\d+(\+\w+)? \(bookworm\)$/);
     const r = await run('doctor', '--json', '--release', 'sid');
     assert.equal(r.exitCode, 1);
     const wrong = (JSON.parse(r.stdout) as { results: DoctorResult[] }).results.filter((x) => x.code === 'DR102');
     assert.equal(wrong.filter((x) => x.verdict === 'fail').length, 11);
-    assert.ok(wrong.some((x) => /^scraper1-1: runs prometheus 2\.42\.\d+, but sid \(the Prometheus 3 line \(Debian unstable\)\) is 3\.5\.x/.test(x.message)), wrong[0]?.message);
+    assert.ok(wrong.some((x) => /^scraper1-1: runs prometheus 2\.42\.\d+(\+\w+)?, but sid \(the Prometheus 3 line \(Debian unstable\)\) is 3\.5\.x/.test(x.message)), wrong[0]?.message);
   });
 
   it('fails members-ready and federation-direct when a scraper member stops', async () => {

@@ -205,14 +205,18 @@ describe('promha up: failures on start roll back', () => {
     const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
     const stateDir = path.join(project.dir, '.promha');
     try {
-      // Alertmanager starts after scrapers, gateways, the VIP and the pushers: all of them must be stopped.
+      // Alertmanager starts with the scrapers, gateways, the VIP and the demo workload: all of them must be stopped.
       // It passes the release's version check, then exits at once.
       const dying = path.join(project.dir, 'dying-alertmanager');
       await writeFile(dying, '#!/bin/sh\n[ "$1" = --version ] && echo "alertmanager, version 0.25.0" && exit 0\nexit 1\n', { mode: 0o755 });
       const r = await promha(['up', '--network', 'loopback', '--detach', '--bin', `prometheus-alertmanager=${dying}`, '--state-dir', stateDir], project.dir);
       assert.equal(r.exitCode, 1, r.stdout + r.stderr);
       assert.match(r.stderr, /alertmanager1-1\/alertmanager exited during start/);
-      assert.match(r.stdout, /ready\s+pusher-pushgateway1/);
+      assert.match(r.stdout, /start failed: stopping everything already started/);
+      // They had started: each left its log.
+      const logs = await readdir(path.join(stateDir, 'logs'));
+      for (const member of ['scraper1-1.prometheus', 'scraper2-2.prometheus', 'pushgateway1-2.pushgateway', 'exporter-demo1.exporter'])
+        assert.ok(logs.includes(`${member}.log`), `${member} started: ${logs.join(', ')}`);
       assert.deepEqual(await ourProcesses(stateDir), []);
       const s = await promha(['status', '--state-dir', stateDir], project.dir);
       assert.equal(s.exitCode, 1);

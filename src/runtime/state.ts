@@ -94,12 +94,19 @@ export class StateDir {
     if (state.security) useClientSecurity(await readClientFiles(this.clientDir));
     return state;
   }
-  async write(state: RunState): Promise<void> {
-    await mkdir(this.root, { recursive: true });
-    const tmp = `${this.stateFile}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
-    await rename(tmp, this.stateFile);
+  /** Writes one after the other: members start in parallel, and each records itself. */
+  write(state: RunState): Promise<void> {
+    const text = `${JSON.stringify(state, null, 2)}\n`;
+    const next = this.writing.then(async () => {
+      await mkdir(this.root, { recursive: true });
+      const tmp = `${this.stateFile}.tmp`;
+      await writeFile(tmp, text);
+      await rename(tmp, this.stateFile);
+    });
+    this.writing = next.catch(() => undefined);
+    return next;
   }
+  private writing: Promise<void> = Promise.resolve();
   async clear(): Promise<void> {
     await rm(this.stateFile, { force: true });
   }

@@ -163,6 +163,11 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
   const step = () => {
     if (interrupted) throw new ExitError(130, `${interrupted}: nothing left running`);
   };
+  const running: Array<Promise<unknown>> = [];
+  const inFlight = <T>(task: Promise<T>): Promise<T> => {
+    running.push(task);
+    return task;
+  };
 
   try {
     if (security) useClientSecurity(await writeClientFiles(o.stateDir.clientDir, security));
@@ -246,44 +251,61 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
       say(`ready  ${n.name.padEnd(24)} ${n.address}${n.backup ? ' (backup)' : ''}`);
     };
 
-    for (const d of addressing.demo.filter((x) => x.kind !== 'pusher')) await startDemo(d);
-    // The dashboard comes early, so that the rest of the start can be watched on it.
-    if (o.dashboard) await startDashboardProcess(o.dashboard);
-    const phase = async (ns: NodeSpec[]) => {
-      for (const n of ns) await startNode(n);
-      for (const n of ns) await awaitNode(n);
-    };
-    await phase(nodes.filter((n) => n.role === 'scraper'));
-    await phase(nodes.filter((n) => n.role === 'pushgateway' || n.role === 'vip'));
-    if (o.mode === 'netns')
-      for (const s of local.spec.pushgateways) {
-        const vip = String(s.vip.address);
-        const r = await waitFor(() => readiness('vip', vip), { timeoutMs, failed: exited });
-        if (!r.ready) throw new ExitError(1, `the VIP of ${s.name} (${vip}) did not come up: ${r.detail}`);
-        say(`ready  ${`${s.name} VIP`.padEnd(24)} ${vip} (keepalived)`);
-      }
-    for (const d of addressing.demo.filter((x) => x.kind === 'pusher')) await startDemo(d);
-    // The backup starts only once the active members run: start order decides peer
-    // positions, and the backup must hold the last one (DESIGN §2).
+    // Whatever order does not matter starts at once; readiness is awaited together, so
+    // the start takes about as long as its slowest part (the Alertmanager gossip settling).
+    const demos = inFlight(settled([
+      ...addressing.demo.filter((x) => x.kind !== 'pusher').map(startDemo),
+      // The dashboard comes early, so that the rest of the start can be watched on it.
+      ...(o.dashboard ? [startDashboardProcess(o.dashboard)] : []),
+    ]));
+    const members = nodes.filter((n) => n.role === 'scraper' || n.role === 'pushgateway' || n.role === 'vip');
     const ams = nodes.filter((n) => n.role === 'alertmanager');
-    for (const n of ams.filter((x) => !x.backup)) await startNode(n);
-    for (const n of ams.filter((x) => !x.backup))
-      await waitFor(async () => ({ ready: await isOk(`${memberUrl(String(n.address))}/-/healthy`), detail: '' }), { timeoutMs, failed: exited });
-    for (const n of ams.filter((x) => x.backup)) await startNode(n);
-    for (const n of ams) await awaitNode(n);
-    // Federators last: their first alerts (the watchdog among them) find the Alertmanagers
-    // ready instead of waiting for the next resend.
-    await phase(nodes.filter((n) => n.role === 'federator'));
-    for (const n of nodes.filter((x) => x.role === 'federator')) {
-      const r = await waitFor(() => federationUp(String(n.address)), { timeoutMs, failed: exited });
-      if (!r.ready) throw new ExitError(1, `${n.name}: federation targets not up: ${r.detail}`);
-      say(`ready  ${`${n.name} targets`.padEnd(24)} ${r.detail}`);
-    }
+    const actives = ams.filter((n) => !n.backup);
+    const backups = ams.filter((n) => n.backup);
+    const federators = nodes.filter((n) => n.role === 'federator');
+    for (const n of [...members, ...actives]) await startNode(n);
+    // With peer names the positions are fixed whatever the start order. Without, start
+    // order decides them, and the backup must hold the last one (DESIGN §2): it starts
+    // once the active members run.
+    if (release.clusterPeerName) for (const n of backups) await startNode(n);
+    await settled(
+      actives.map(async (n) => {
+        const r = await waitFor(async () => ({ ready: await isOk(`${memberUrl(String(n.address))}/-/healthy`), detail: 'not healthy' }), { timeoutMs, failed: exited });
+        if (!r.ready) throw new ExitError(1, `${n.name} did not become healthy: ${r.detail}`);
+      }),
+    );
+    if (!release.clusterPeerName) for (const n of backups) await startNode(n);
+    // Federators once the Alertmanagers listen: their first alerts (the watchdog among
+    // them) are taken at once instead of waiting for the next resend.
+    for (const n of federators) await startNode(n);
+    const gatewaysThenPushers = async () => {
+      await settled(members.map(awaitNode));
+      if (o.mode === 'netns')
+        await settled(
+          local.spec.pushgateways.map(async (s) => {
+            const vip = String(s.vip.address);
+            const r = await waitFor(() => readiness('vip', vip), { timeoutMs, failed: exited });
+            if (!r.ready) throw new ExitError(1, `the VIP of ${s.name} (${vip}) did not come up: ${r.detail}`);
+            say(`ready  ${`${s.name} VIP`.padEnd(24)} ${vip} (keepalived)`);
+          }),
+        );
+      await settled(addressing.demo.filter((x) => x.kind === 'pusher').map(startDemo));
+    };
+    await settled([demos, inFlight(gatewaysThenPushers()), ...ams.map(awaitNode), ...federators.map(awaitNode)]);
+    await settled(
+      federators.map(async (n) => {
+        const r = await waitFor(() => federationUp(String(n.address)), { timeoutMs, failed: exited });
+        if (!r.ready) throw new ExitError(1, `${n.name}: federation targets not up: ${r.detail}`);
+        say(`ready  ${`${n.name} targets`.padEnd(24)} ${r.detail}`);
+      }),
+    );
     state.readyAt = new Date().toISOString();
     await o.stateDir.write(state);
     return { state, addressing, seconds: (Date.now() - t0) / 1000 };
   } catch (e) {
     say('start failed: stopping everything already started', false);
+    // Tasks still starting would record their processes after the rollback: let them end first.
+    await Promise.allSettled(running);
     await down(o.stateDir, state);
     if (interrupted && !(e instanceof ExitError && e.code === 130)) throw new ExitError(130, `${interrupted}: nothing left running`);
     throw e;
@@ -291,6 +313,16 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
   }
+}
+
+/**
+ * Waits for every task, then throws the first failure: a rollback must not begin while
+ * another task may still start a process.
+ */
+async function settled(tasks: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 const readlinkSafe = (pid: number) => {
