@@ -12,9 +12,12 @@ import { checkTime, type CheckTimeResult } from './check-time.ts';
 import { startAndSize, type StartResult } from './start.ts';
 import { fmt, table } from './stats.ts';
 import { isReleaseName, RELEASE_NAMES, type ReleaseName } from '../src/release/release.ts';
+import { noFlap, type NoFlapResult } from './no-flap.ts';
 import { vipFailover, type VipFailoverResult } from './vip-failover.ts';
 
-const BENCHES = ['check-time', 'alert-latency', 'vip-failover', 'start', 'capacity'] as const;
+const BENCHES = ['check-time', 'alert-latency', 'vip-failover', 'start', 'capacity', 'no-flap'] as const;
+/** Run unless `--only` names others; no-flap takes a quarter of an hour and runs only when named. */
+const DEFAULT_BENCHES: readonly BenchName[] = ['check-time', 'alert-latency', 'vip-failover', 'start', 'capacity'];
 type BenchName = (typeof BENCHES)[number];
 
 interface Results {
@@ -27,19 +30,22 @@ interface Results {
   'vip-failover'?: VipFailoverResult[];
   start?: StartResult[];
   capacity?: CapacityResult;
+  'no-flap'?: NoFlapResult[];
 }
 
 const RESULTS = path.resolve(import.meta.dirname, 'results/latest.json');
 
 function options() {
-  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, trials: { type: 'string' }, quick: { type: 'boolean', default: false }, release: { type: 'string' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, trials: { type: 'string' }, quick: { type: 'boolean', default: false }, release: { type: 'string' }, minutes: { type: 'string', default: '15' } } });
   const only = (values.only ?? []).flatMap((s) => s.split(','));
   for (const n of only) if (!(BENCHES as readonly string[]).includes(n)) throw new Error(`unknown benchmark "${n}"; benchmarks: ${BENCHES.join(', ')}`);
   const trials = values.trials === undefined ? (values.quick ? 5 : 20) : Number(values.trials);
   if (!Number.isInteger(trials) || trials < 1) throw new Error(`--trials wants a positive integer, got "${values.trials}"`);
   if (values.release !== undefined && !isReleaseName(values.release)) throw new Error(`--release wants one of ${RELEASE_NAMES.join(', ')}, got "${values.release}"`);
   const release = values.release as ReleaseName | undefined;
-  return { benches: only.length > 0 ? (only as BenchName[]) : [...BENCHES], trials, quick: values.quick ?? false, ...(release ? { release } : {}) };
+  const minutes = Number(values.minutes);
+  if (!(minutes > 0)) throw new Error(`--minutes wants a positive number, got "${values.minutes}"`);
+  return { benches: only.length > 0 ? (only as BenchName[]) : [...DEFAULT_BENCHES], trials, quick: values.quick ?? false, minutes, ...(release ? { release } : {}) };
 }
 
 const modes = (quick: boolean): NetworkMode[] => (process.getuid?.() === 0 && !quick ? ['loopback', 'netns'] : ['loopback']);
@@ -75,6 +81,14 @@ function print(r: Results, ran: readonly BenchName[]): string {
         ['series', 'federate mean', 'federate max', 'federator CPU', 'federator RSS', 'scraper RSS'],
         k.steps.map((x) => [String(x.series), fmt(x.federateMeanSeconds, 's', 3), fmt(x.federateMaxSeconds, 's', 3), fmt(x.federatorCpuCores, '', 2) + ' cores', fmt(x.federatorRssMiB, 'MiB'), fmt(x.scraperRssMiB, 'MiB')]),
       )}\nFederate duration above half the interval at: ${k.halfIntervalExceededAt ?? 'not reached'}`,
+    );
+  const f = r['no-flap'];
+  if (ran.includes('no-flap') && f)
+    out.push(
+      `No flap at the seed's 30 s intervals: a scraper member SIGKILLed and the active gateway's link down while alerts fire (netns)\n${table(
+        ['release', 'versions', 'watched', 'resolved', 'firing again', 'passed'],
+        f.map((x) => [x.release, Object.values(x.versions).join(', '), `${x.watchedMinutes} min`, String(x.resolved), String(x.firingAgain), x.passed ? 'yes' : 'no']),
+      )}`,
     );
   return out.join('\n\n');
 }
@@ -123,6 +137,10 @@ async function runOneOf(b: BenchName, r: Results, o: ReturnType<typeof options>,
     const s: StartResult[] = [];
     for (const mode of modes(o.quick)) s.push(await startAndSize({ mode, progress, ...(o.release ? { release: o.release } : {}) }));
     r.start = s;
+  }
+  if (b === 'no-flap') {
+    const done = (r['no-flap'] ?? []).filter((x) => x.release !== (o.release ?? 'bookworm'));
+    r['no-flap'] = [...done, await noFlap({ minutes: o.minutes, progress, ...(o.release ? { release: o.release } : {}) })];
   }
   if (b === 'capacity') r.capacity = await capacity({ maxSeries: o.quick ? 40_000 : 640_000, progress, ...(o.release ? { release: o.release } : {}) });
 }

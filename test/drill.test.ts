@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { missingIntervals } from '../src/drills/context.ts';
+import { SCENARIOS } from '../src/drills/run.ts';
+import { SCENARIO_NAMES } from '../src/drills/scenario-names.ts';
 import type { DrillOutcome } from '../src/drills/drill.ts';
 import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
 import { RELEASE_NAMES, RELEASES, type ReleaseName } from '../src/release/release.ts';
@@ -20,17 +22,9 @@ describe('missingIntervals', () => {
 
 const isRoot = process.getuid?.() === 0;
 
-/** Every scenario, in the order `promha drill` runs them. */
-const SCENARIO_NAMES = [
-  'scraper-killed',
-  'pushgateway-host-lost',
-  'vip-moved-gateway-alive',
-  'federator-killed',
-  'alertmanager-killed',
-  'alertmanager-data-lost',
-  'alertmanager-partitioned',
-  'scraper-set-down',
-];
+describe('scenario names', () => {
+  it('the list the CLI shows is the list the drills run, in order', () => assert.deepEqual(SCENARIOS.map((s) => s.name), [...SCENARIO_NAMES]));
+});
 
 /**
  * The stacks the drills run on: every release on loopback, and the network namespaces

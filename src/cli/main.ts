@@ -1,27 +1,18 @@
 import { Command, CommanderError, Option } from 'commander';
+// Commands load their modules when they run: `promha check` does not pay for the
+// runtime, the dashboard or the drills.
+import { writeFile } from 'node:fs/promises';
 import { runCheck, formatReport } from '../commands/check.ts';
 import { init, SCHEMA_FILE } from '../commands/init.ts';
-import { RENDER_TARGETS, runRender, type RenderTarget } from '../commands/render.ts';
+import { RENDER_TARGETS, type RenderTarget } from '../commands/render-targets.ts';
+import type { DashboardCommandOptions } from '../commands/dashboard.ts';
+import type { UpCommandOptions } from '../commands/up.ts';
+import { registerDemoCommand } from '../commands/demo.ts';
+import { DEFAULT_DASHBOARD_LISTEN } from '../dashboard/listen.ts';
+import { SCENARIO_NAMES } from '../drills/scenario-names.ts';
 import { ExitError, ValidationError } from '../errors.ts';
 import { formatLocation } from '../location.ts';
-import { topologyJsonSchema } from '../topology/schema.ts';
-import { writeFile } from 'node:fs/promises';
-import { writeOutputFile } from '../render/write.ts';
-import { registerDemoCommand } from '../commands/demo.ts';
-import { formatDrills, markdownReport } from '../drills/report.ts';
-import { runDrills, SCENARIOS, selectScenarios } from '../drills/run.ts';
-import { loadTopology } from '../topology/load.ts';
-import { runDashboard, type DashboardCommandOptions } from '../commands/dashboard.ts';
-import { DEFAULT_DASHBOARD_LISTEN } from '../dashboard/server.ts';
-import { formatDoctor, runDoctor } from '../commands/doctor.ts';
-import { runFault } from '../commands/fault.ts';
-import { runLogs } from '../commands/logs.ts';
-import { runSetup } from '../commands/setup.ts';
 import { RELEASE_NAMES, type ReleaseName } from '../release/release.ts';
-import { collectStatus, formatStatus, runDown } from '../commands/status.ts';
-import { runUp, type UpCommandOptions } from '../commands/up.ts';
-import { startMember, stopMember } from '../runtime/members.ts';
-import { StateDir } from '../runtime/state.ts';
 import { expectedFailure } from './expected-failure.ts';
 import { lines, processIo, type CliIo } from './io.ts';
 import { boundRegexBacktracking } from './regex-budget.ts';
@@ -70,6 +61,7 @@ function program(io: CliIo): Command {
     .addOption(releaseOption())
     .description('write one bundle per host (configs, systemd units, packages, install.sh), or Kubernetes manifests')
     .action(async (file: string, o: { out: string; configRoot: string; dataRoot: string; target: RenderTarget; namespace: string; release?: ReleaseName }) => {
+      const { runRender } = await import('../commands/render.ts');
       const r = await runRender(file, o);
       out(o.target === 'kubernetes' ? `rendered ${r.nodes} Kubernetes objects (${r.written.length} files) into ${o.out}, namespace ${o.namespace}` : `rendered ${r.nodes} host bundles (${r.written.length} files) into ${o.out}`);
     });
@@ -79,7 +71,7 @@ function program(io: CliIo): Command {
     .command('setup')
     .addOption(releaseOption())
     .description("install the real components: this machine's release with apt; another release's binaries from Debian's archive into promha's cache")
-    .action(async (o: { release?: ReleaseName }) => runSetup(out, o.release));
+    .action(async (o: { release?: ReleaseName }) => (await import('../commands/setup.ts')).runSetup(out, o.release));
 
   cli
     .command('up')
@@ -96,14 +88,14 @@ function program(io: CliIo): Command {
     .description('start every member of the topology locally, with the real binaries, plus a demo workload')
     .action(async (file: string, o: UpCommandOptions & { network?: string }) => {
       if (o.network && o.network !== 'netns' && o.network !== 'loopback') throw new ExitError(2, `--network ${o.network}: use netns or loopback`);
-      await runUp(file, o, io);
+      await (await import('../commands/up.ts')).runUp(file, o, io);
     });
 
   cli
     .command('down')
     .option(...stateOption)
     .description('stop everything `up` started; remove namespaces and links')
-    .action(async (o: { stateDir: string }) => out(await runDown(o.stateDir)));
+    .action(async (o: { stateDir: string }) => out(await (await import('../commands/status.ts')).runDown(o.stateDir)));
 
   cli
     .command('status')
@@ -111,6 +103,8 @@ function program(io: CliIo): Command {
     .option(...stateOption)
     .description('every member: role, addresses, state')
     .action(async (o: { stateDir: string; json?: boolean }) => {
+      const { collectStatus, formatStatus } = await import('../commands/status.ts');
+      const { StateDir } = await import('../runtime/state.ts');
       const s = await collectStatus(new StateDir(o.stateDir));
       out(o.json ? JSON.stringify(s, null, 2) : formatStatus(s, io.paint));
       if (s.members.some((m) => m.state !== 'ready')) throw new ExitError(1);
@@ -122,7 +116,7 @@ function program(io: CliIo): Command {
     .option('-n, --lines <n>', 'only the last N lines')
     .option(...stateOption)
     .description("print a member's logs")
-    .action(async (member: string, o: { stateDir: string; lines?: string }) => out(await runLogs(o.stateDir, member, o.lines ? Number(o.lines) : undefined)));
+    .action(async (member: string, o: { stateDir: string; lines?: string }) => out(await (await import('../commands/logs.ts')).runLogs(o.stateDir, member, o.lines ? Number(o.lines) : undefined)));
 
   cli
     .command('fault')
@@ -133,7 +127,7 @@ function program(io: CliIo): Command {
     .option(...stateOption)
     .description('inject a demo fault: `fault exporter exporters1 value 3`, `fault exporter exporters1 down`, `fault pusher pushgateway1 value 1`')
     .action(async (kind: string, target: string, action: string, arg: string | undefined, o: { stateDir: string }) =>
-      out(await runFault(o.stateDir, kind, target, action, arg)),
+      out(await (await import('../commands/fault.ts')).runFault(o.stateDir, kind, target, action, arg)),
     );
 
   cli
@@ -144,6 +138,7 @@ function program(io: CliIo): Command {
     .addOption(releaseOption("the local stack's, else the topology's `release`, else this machine's, else bookworm"))
     .description('verify the running system against the topology and the design; exit 1 if a check fails')
     .action(async (file: string, o: { json?: boolean; stateDir: string; release?: ReleaseName }) => {
+      const { formatDoctor, runDoctor } = await import('../commands/doctor.ts');
       const report = await runDoctor(file, o.stateDir, o.release);
       out(o.json ? JSON.stringify(report, null, 2) : formatDoctor(report, io.paint));
       if (report.fail > 0) throw new ExitError(1);
@@ -155,11 +150,11 @@ function program(io: CliIo): Command {
     .option('--listen <host:port>', 'loopback address to serve on', DEFAULT_DASHBOARD_LISTEN)
     .option(...stateOption)
     .description('serve the live topology dashboard: the running local stack, or the deployment at the topology addresses')
-    .action(async (file: string, o: DashboardCommandOptions) => runDashboard(file, o, io));
+    .action(async (file: string, o: DashboardCommandOptions) => (await import('../commands/dashboard.ts')).runDashboard(file, o, io));
 
   cli
     .command('drill')
-    .argument('[scenarios...]', `scenarios to run (default: all): ${SCENARIOS.map((x) => x.name).join(', ')}`)
+    .argument('[scenarios...]', `scenarios to run (default: all): ${SCENARIO_NAMES.join(', ')}`)
     .option('-f, --file <file>', 'topology file', 'promha.yaml')
     .option('--json', 'print the outcomes as JSON')
     .option('--report <file>', 'also write a Markdown report')
@@ -167,6 +162,10 @@ function program(io: CliIo): Command {
     .addOption(releaseOption("the running stack's; another release is refused"))
     .description('failover drills on the running stack: inject a fault, drive a test alert, measure; exit 1 if an expectation fails')
     .action(async (names: string[], o: { file: string; json?: boolean; report?: string; stateDir: string; release?: ReleaseName }) => {
+      const { runDrills, selectScenarios } = await import('../drills/run.ts');
+      const { formatDrills, markdownReport } = await import('../drills/report.ts');
+      const { loadTopology } = await import('../topology/load.ts');
+      const { StateDir } = await import('../runtime/state.ts');
       const scenarios = selectScenarios(names);
       const progress = (line: string) => {
         if (!o.json) out(line);
@@ -182,14 +181,22 @@ function program(io: CliIo): Command {
     .argument('<member>', 'member name')
     .option(...stateOption)
     .description('stop one member of the running stack (its processes); `start` brings it back')
-    .action(async (member: string, o: { stateDir: string }) => out(`${member}: stopped ${await stopMember(new StateDir(o.stateDir), member)} process(es)`));
+    .action(async (member: string, o: { stateDir: string }) => {
+      const { stopMember } = await import('../runtime/members.ts');
+      const { StateDir } = await import('../runtime/state.ts');
+      out(`${member}: stopped ${await stopMember(new StateDir(o.stateDir), member)} process(es)`);
+    });
 
   cli
     .command('start')
     .argument('<member>', 'member name')
     .option(...stateOption)
     .description('start a stopped member again, with its exact command line')
-    .action(async (member: string, o: { stateDir: string }) => out(`${member}: started ${await startMember(new StateDir(o.stateDir), member)} process(es)`));
+    .action(async (member: string, o: { stateDir: string }) => {
+      const { startMember } = await import('../runtime/members.ts');
+      const { StateDir } = await import('../runtime/state.ts');
+      out(`${member}: started ${await startMember(new StateDir(o.stateDir), member)} process(es)`);
+    });
 
   registerDemoCommand(cli, io);
 
@@ -198,8 +205,9 @@ function program(io: CliIo): Command {
     .option('--out <file>', `write to a file (e.g. ${SCHEMA_FILE}) instead of stdout`)
     .description('print the draft-7 JSON Schema of the topology file')
     .action(async (o: { out?: string }) => {
+      const { topologyJsonSchema } = await import('../topology/schema.ts');
       const text = `${JSON.stringify(topologyJsonSchema(), null, 2)}\n`;
-      if (o.out !== undefined) await writeOutputFile(o.out, text);
+      if (o.out !== undefined) await (await import('../render/write.ts')).writeOutputFile(o.out, text);
       else io.stdout(text);
     });
   return cli;

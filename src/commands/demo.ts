@@ -1,13 +1,9 @@
 // `promha demo …`: the demo workload `promha up` starts beside the real servers. Each
 // subcommand is one long-running process, so that it can run in its own network namespace.
 import { InvalidArgumentError, type Command } from 'commander';
-import { startExporter } from '../demo/exporter.ts';
 import type { DemoServer } from '../demo/http.ts';
-import { startPusher } from '../demo/pusher.ts';
-import { startWebhook } from '../demo/webhook.ts';
 import { processIo, type CliIo } from '../cli/io.ts';
 import { ExitError } from '../errors.ts';
-import { readClientFiles } from '../runtime/client-files.ts';
 
 function integer(text: string): number {
   if (!/^\d+$/.test(text)) throw new InvalidArgumentError('not a non-negative integer');
@@ -46,7 +42,7 @@ export function registerDemoCommand(cli: Command, io: CliIo = processIo): void {
     .description('an exporter whose value and health /-/fault controls')
     .requiredOption('--listen <host:port>', 'address to serve on')
     .requiredOption('--group <name>', 'value of the group label')
-    .action((o: { listen: string; group: string }) => serveUntilSignal('promha demo exporter', () => startExporter(o), io));
+    .action((o: { listen: string; group: string }) => serveUntilSignal('promha demo exporter', async () => (await import('../demo/exporter.ts')).startExporter(o), io));
 
   demo
     .command('pusher')
@@ -58,7 +54,15 @@ export function registerDemoCommand(cli: Command, io: CliIo = processIo): void {
     .option('--retries <n>', 'retries per push, 200 ms apart', integer, 3)
     .option('--client-dir <dir>', 'CA, client certificate and credentials for a secure gateway (files of `promha up`)')
     .action((o: { listen: string; pushUrl: string; job: string; intervalMs: number; retries: number; clientDir?: string }) =>
-      serveUntilSignal('promha demo pusher', async () => startPusher({ ...o, ...(o.clientDir ? { security: await readClientFiles(o.clientDir) } : {}) }), io),
+      serveUntilSignal(
+        'promha demo pusher',
+        async () => {
+          const { startPusher } = await import('../demo/pusher.ts');
+          const { readClientFiles } = await import('../runtime/client-files.ts');
+          return startPusher({ ...o, ...(o.clientDir ? { security: await readClientFiles(o.clientDir) } : {}) });
+        },
+        io,
+      ),
     );
 
   demo
@@ -66,5 +70,5 @@ export function registerDemoCommand(cli: Command, io: CliIo = processIo): void {
     .description('an Alertmanager webhook receiver recording notifications in a JSONL file')
     .requiredOption('--listen <host:port>', 'address to serve on')
     .requiredOption('--file <path>', 'JSONL file of received notifications')
-    .action((o: { listen: string; file: string }) => serveUntilSignal('promha demo webhook', () => startWebhook(o), io));
+    .action((o: { listen: string; file: string }) => serveUntilSignal('promha demo webhook', async () => (await import('../demo/webhook.ts')).startWebhook(o), io));
 }

@@ -14,8 +14,9 @@ import { prepareSecurity } from '../security/material.ts';
 import { loadTopology } from '../topology/load.ts';
 import { formatFinding } from './check.ts';
 
-export const RENDER_TARGETS = ['hosts', 'kubernetes'] as const;
-export type RenderTarget = (typeof RENDER_TARGETS)[number];
+import { RENDER_TARGETS, type RenderTarget } from './render-targets.ts';
+
+export { RENDER_TARGETS, type RenderTarget };
 
 export interface RenderOptions {
   readonly out: string;

@@ -12,7 +12,9 @@ import type { Topology } from '../topology/topology.ts';
 import { layoutTopology, type Diagram } from './layout.ts';
 import { collectLive, type LiveState } from './live.ts';
 
-export const DEFAULT_DASHBOARD_LISTEN = '127.0.0.1:9797';
+import { DEFAULT_DASHBOARD_LISTEN } from './listen.ts';
+
+export { DEFAULT_DASHBOARD_LISTEN };
 /** Browsers send a custom header only after a CORS preflight, which this server never grants. */
 export const ACTION_HEADER = 'x-promha-action';
 
