@@ -164,7 +164,9 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     if (interrupted) throw new ExitError(130, `${interrupted}: nothing left running`);
   };
   const running: Array<Promise<unknown>> = [];
+  /** A task awaited later: its failure is handled from the start (no unhandled rejection), and the rollback waits for it. */
   const inFlight = <T>(task: Promise<T>): Promise<T> => {
+    task.catch(() => undefined);
     running.push(task);
     return task;
   };
