@@ -204,7 +204,7 @@ describe('Kubernetes manifests of the seed topology', () => {
 });
 
 describe('Kubernetes manifests per release', () => {
-  // In process: the images are the only part that differs between releases so far.
+  // In process: the images and the release's flags differ between releases.
   const images = (release: Release) =>
     new Set(
       kubernetesManifests(topologyOf(fastTopology()), 'monitoring', release)
@@ -224,6 +224,17 @@ describe('Kubernetes manifests per release', () => {
       for (const [component, line] of [['prometheus', RELEASES[name].components.prometheus.version], ['alertmanager', RELEASES[name].components.alertmanager.version], ['pushgateway', RELEASES[name].components.pushgateway.version]] as const)
         assert.ok(versionMatches(RELEASES[name].images[component].slice(1), line), `${name} ${component}`);
     });
+
+  it("the Alertmanagers and federators get the release's flags and fields, as on hosts", () => {
+    const args = (release: Release) =>
+      kubernetesManifests(topologyOf(fastTopology()), 'monitoring', release)
+        .flatMap((g) => g.manifests)
+        .flatMap((m) => (m.kind === 'StatefulSet' ? (m.spec?.template.spec?.containers ?? []) : []))
+        .flatMap((c) => c.args ?? []);
+    const count = (release: Release, prefix: string) => args(release).filter((a) => a.startsWith(prefix)).length;
+    assert.deepEqual([count(RELEASES.bookworm, '--cluster.label='), count(RELEASES.trixie, '--cluster.label='), count(RELEASES.sid, '--cluster.label=')], [0, 3, 3]);
+    assert.deepEqual([count(RELEASES.bookworm, '--cluster.peer-name='), count(RELEASES.trixie, '--cluster.peer-name='), count(RELEASES.sid, '--cluster.peer-name=')], [0, 0, 3]);
+  });
 });
 
 describe('configs inside the Kubernetes manifests pass promtool and amtool', () => {

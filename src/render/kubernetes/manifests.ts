@@ -236,7 +236,7 @@ function assertKubernetesNames(topology: Topology, namespace: string): void {
 export function kubernetesManifests(topology: Topology, namespace: string, release: Release): ManifestGroup[] {
   assertKubernetesNames(topology, namespace);
   // The VIP is a Service here: no keepalived, so its files are left out too.
-  const nodes = plan(kubernetesTopology(topology, namespace), { layout: KUBERNETES_LAYOUT, vip: 'haproxy', vipStandIns: false }).map((n) => ({
+  const nodes = plan(kubernetesTopology(topology, namespace), { layout: KUBERNETES_LAYOUT, vip: 'haproxy', vipStandIns: false, release }).map((n) => ({
     ...n,
     files: n.files.filter((f) => n.processes.some((p) => filesRead(n, p).includes(f))),
   }));
