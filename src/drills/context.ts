@@ -15,6 +15,7 @@ import type { RunState, StateDir } from '../runtime/state.ts';
 import type { PushgatewaySetSpec } from '../topology/schema.ts';
 import type { Topology } from '../topology/topology.ts';
 import { memberUrl } from '../probe/client-security.ts';
+import { RELEASES } from '../release/release.ts';
 import { getText } from '../probe/http.ts';
 
 /** What a scenario can do to the running stack, and read from it. */
@@ -42,16 +43,20 @@ export class DrillContext {
   }
 
   /**
-   * A restarted active member sorts after the backup: restart the backup too so it is
-   * last again (DESIGN §2), and wait until every member sees the whole cluster with the
-   * backup last. Returns the seconds that took, or undefined on timeout.
+   * Without peer names a restarted active member sorts after the backup: restart the
+   * backup too so it is last again (DESIGN §2). It leaves the cluster gracefully, so the
+   * others drop it at once. With peer names (Alertmanager 0.30+) the backup is last
+   * anyway. Then wait until every member sees the whole cluster with the backup last.
+   * Returns the seconds that took, or undefined on timeout.
    */
   async restartBackup(timeoutMs: number): Promise<number | undefined> {
     const am = this.spec.alertmanagers;
     const members = [...am.members.map((m) => m.name), am.backup.name];
     const client = (m: string) => this.alertmanager(m);
-    await this.kill(am.backup.name);
-    await this.start(am.backup.name);
+    if (!RELEASES[this.state.release ?? 'bookworm'].clusterPeerName) {
+      await this.signal(am.backup.name, 'alertmanager', 'SIGTERM');
+      await this.start(am.backup.name);
+    }
     return this.waitFor(async () => {
       const all = await Promise.all(members.map(async (m) => (await client(m).status()).cluster));
       const whole = all.every((c) => c.status === 'ready' && c.peers.length === members.length);
