@@ -255,3 +255,31 @@ describe('PH604 sample-counting: functions that count samples do not read merged
     );
   });
 });
+
+describe('PH605 rate-window: rate and its kin read at least two scrape intervals of merged series', () => {
+  // The fast topology scrapes every 1 s.
+  const cases: Array<[expr: string, want: RegExp | undefined]> = [
+    ['rate(demo_requests_total[1s]) > 0', /^alert R: rate\(demo_requests_total\[1s\]\) reads less than two scrape intervals \(1s\)\. Only the two merged scraper copies together put two samples in it; while one scraper member is down it holds one, rate returns nothing/],
+    ['increase(demo_requests_total{job="demo1"}[1500ms]) > 0', /increase\(demo_requests_total\{job="demo1"\}\[1s500ms\]\)/],
+    ['deriv(demo_value[1s]) > 0', /deriv\(demo_value\[1s\]\)/],
+    ['rate(demo_requests_total[2s]) > 0', undefined],
+    ['max_over_time(demo_value[1s]) > 0', undefined],
+    ['rate(pushed_value[1s]) > 0', undefined],
+    ['rate(demo_requests_total[1s:1s]) > 0', undefined],
+  ];
+  for (const [expr, want] of cases)
+    it(`${expr}${want ? '' : ' (fine)'}`, async () => {
+      const f = only(await findings(fastTopology(), { 'rules/r.yml': ruleFile([{ alert: 'R', expr }]) }), 'PH605');
+      if (!want) return assert.deepEqual(f, []);
+      assert.equal(f.length, 1);
+      assert.equal(f[0]?.severity, 'warning');
+      assert.match(f[0]?.message ?? '', want);
+      assert.equal(f[0]?.hint, 'use a range of at least 2s (2 × the scrape interval); 4s also rides out a missed scrape');
+    });
+
+  it('names the left-open ranges of Prometheus 3 on sid only', async () => {
+    const message = async (release: string) => only(await findings(fastTopology({ release }), { 'rules/r.yml': ruleFile([{ alert: 'R', expr: 'rate(demo_requests_total[1s]) > 0' }]) }), 'PH605')[0]?.message ?? '';
+    assert.match(await message('sid'), /holds one \(Prometheus 3\.5 ranges are left-open\), rate returns nothing/);
+    assert.doesNotMatch(await message('trixie'), /left-open/);
+  });
+});

@@ -26,6 +26,7 @@ import { uniqueAddresses } from './rules/unique-addresses.ts';
 import { uniqueNames } from './rules/unique-names.ts';
 import { RELEASES, type Release } from '../release/release.ts';
 import { vipAddress } from './rules/vip.ts';
+import { rateWindow } from './rules/rate-window.ts';
 
 export const CHECK_RULES: readonly CheckRule[] = [
   twoMembers,
@@ -46,6 +47,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   forRestore,
   mergedUp,
   sampleCounting,
+  rateWindow,
   outOfOrder,
   ruleFiles,
   ruleFileNames,

@@ -424,6 +424,8 @@ export interface SelectorUse {
   readonly fn?: string;
   /** Under a subquery, which evaluates it at steps of its own. */
   readonly inSubquery: boolean;
+  /** The range of `x[5m]` in ms, when it is a plain duration. */
+  readonly rangeMs?: number;
 }
 
 /** Every series selector in `expr` with how it is read. */
@@ -435,8 +437,11 @@ export function selectorUses(expr: string): SelectorUse[] {
       const node = ref.node;
       let up = node.parent;
       let range = false;
+      let rangeMs: number | undefined;
       if (up?.type.id === T.MatrixSelector) {
         range = true;
+        const duration = children(up).find((c) => c.type.id === T.DurationExpr);
+        rangeMs = duration ? durationMs(expr, duration) : undefined;
         up = up.parent;
       }
       while (up && (up.type.id === T.OffsetExpr || up.type.id === T.StepInvariantExpr)) up = up.parent;
@@ -444,7 +449,7 @@ export function selectorUses(expr: string): SelectorUse[] {
       const id = call ? children(call).find((c) => c.type.id === T.FunctionIdentifier) : undefined;
       let inSubquery = false;
       for (let a = node.parent; a; a = a.parent) if (a.type.id === T.SubqueryExpr) inSubquery = true;
-      out.push({ selector: selectorRef(expr, node), range, ...(id ? { fn: text(expr, id) } : {}), inSubquery });
+      out.push({ selector: selectorRef(expr, node), range, ...(id ? { fn: text(expr, id) } : {}), inSubquery, ...(rangeMs !== undefined ? { rangeMs } : {}) });
       return false;
     },
   });

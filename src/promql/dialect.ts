@@ -22,6 +22,11 @@ export interface PromqlDialect {
   readonly numbersAreDurations: boolean;
   /** `offset 0s` loads (Prometheus 2 says "duration must be greater than 0"). */
   readonly zeroOffset: boolean;
+  /**
+   * Range windows are left-open (Prometheus 3): `x[1m]` over samples every minute holds
+   * exactly one sample, where Prometheus 2's closed window sometimes held two.
+   */
+  readonly leftOpenRanges: boolean;
   /** Arithmetic in durations (`x[5m*2]`) exists behind this feature flag, which promha does not set. */
   readonly durationArithmeticFlag?: string;
   /** Functions this version knows under another name. */
@@ -56,6 +61,7 @@ export const PROMQL_2_42: PromqlDialect = {
   quotedNames: false,
   numbersAreDurations: false,
   zeroOffset: false,
+  leftOpenRanges: false,
 };
 
 export const PROMQL_2_53: PromqlDialect = {
@@ -65,6 +71,7 @@ export const PROMQL_2_53: PromqlDialect = {
   quotedNames: true,
   numbersAreDurations: false,
   zeroOffset: false,
+  leftOpenRanges: false,
 };
 
 export const PROMQL_3_5: PromqlDialect = {
@@ -77,6 +84,7 @@ export const PROMQL_3_5: PromqlDialect = {
   quotedNames: true,
   numbersAreDurations: true,
   zeroOffset: true,
+  leftOpenRanges: true,
   durationArithmeticFlag: 'promql-duration-expr',
   renamed: { holt_winters: 'double_exponential_smoothing' },
 };
