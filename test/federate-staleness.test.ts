@@ -80,6 +80,30 @@ describe('track_timestamps_staleness on the federate jobs (trixie, loopback)', (
     assert.deepEqual(missing.map((m) => m.toFixed(2)), ['0.00', '0.00']);
   });
 
+  it("PH605's claim: over one scrape interval, rate has values while both copies feed the series and none while one scraper member is down", async () => {
+    await setTracking(false);
+    const s = await state();
+    const c = new PrometheusClient(`http://${s.nodes.find((n) => n.name === 'federator1-1')?.localAddress}`);
+    /** The share of 0.1 s steps over the last 8 s at which `expr` has a value. */
+    const covered = async (expr: string) => {
+      const end = Date.now() / 1000;
+      const series = await c.queryRange(expr, end - 8, end, 0.1);
+      return (series[0]?.values.length ?? 0) / 81;
+    };
+    const oneInterval = 'rate(promha_demo_requests_total{group="demo1"}[1s])';
+    const twoIntervals = 'rate(promha_demo_requests_total{group="demo1"}[2s])';
+    const both = await covered(oneInterval);
+    assert.equal((await run('stop', 'scraper1-1')).exitCode, 0);
+    await sleep(9_000);
+    const one = await covered(oneInterval);
+    const oneWide = await covered(twoIntervals);
+    assert.equal((await run('start', 'scraper1-1')).exitCode, 0);
+    await sleep(8_000);
+    assert.ok(both > 0.5, `both copies: [1s] has a value at ${(both * 100).toFixed(0)} % of the steps`);
+    assert.ok(one < 0.2, `one copy: [1s] has a value at ${(one * 100).toFixed(0)} % of the steps`);
+    assert.ok(oneWide > 0.9, `one copy: [2s] has a value at ${(oneWide * 100).toFixed(0)} % of the steps`);
+  });
+
   it('on, the staleness markers of the stopped member cut a hole into the series its partner still feeds', async () => {
     await setTracking(true);
     const missing = await missingSeconds();
