@@ -70,8 +70,17 @@ function print(r: Results, ran: readonly BenchName[]): string {
   if (ran.includes('start') && s)
     out.push(
       `Seed topology (30 s intervals): \`promha up\` to ready, resident memory\n${table(
-        ['mode', 'up to ready', 'members', 'memory', 'by role'],
-        s.map((x) => [x.mode, fmt(x.upSeconds, 's', 1), String(x.members), fmt(x.totalMiB, 'MiB'), Object.entries(x.byRoleMiB).map(([role, m]) => `${role} ${m.toFixed(0)}`).join(', ')]),
+        ['mode', 'up to ready', 'floor', 'ready / floor', 'members', 'memory', 'goal (1.15 × components + 100)', 'by role'],
+        s.map((x) => [
+          x.mode,
+          fmt(x.upSeconds, 's', 1),
+          fmt(x.floorSeconds, 's'),
+          fmt(x.upSeconds / x.floorSeconds, 'x', 2),
+          String(x.members),
+          fmt(x.totalMiB, 'MiB'),
+          `${fmt(x.memoryGoalMiB, 'MiB')} (${x.totalMiB <= x.memoryGoalMiB ? 'met' : 'missed'})`,
+          Object.entries(x.byRoleMiB).map(([role, m]) => `${role} ${m.toFixed(0)}`).join(', '),
+        ]),
       )}`,
     );
   const k = r.capacity;

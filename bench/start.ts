@@ -13,6 +13,12 @@ export interface StartResult {
   readonly totalMiB: number;
   /** Resident memory by role (the demo workload included), MiB. */
   readonly byRoleMiB: Readonly<Record<string, number>>;
+  /** The real components' memory (every role but the demo workload), MiB. */
+  readonly componentsMiB: number;
+  /** The memory goal: 1.15 × the components + 100 MiB for the demo workload and the rest. */
+  readonly memoryGoalMiB: number;
+  /** The start's floor: one federate interval (the federators' first scrape) + 10 s (gossip settling). */
+  readonly floorSeconds: number;
 }
 
 export async function startAndSize(o: { mode: NetworkMode; progress: (l: string) => void; release?: ReleaseName }): Promise<StartResult> {
@@ -22,7 +28,9 @@ export async function startAndSize(o: { mode: NetworkMode; progress: (l: string)
     const byRoleMiB: Record<string, number> = {};
     for (const m of status.members) byRoleMiB[m.role] = (byRoleMiB[m.role] ?? 0) + mib(m.rssBytes);
     const totalMiB = Object.values(byRoleMiB).reduce((a, b) => a + b, 0);
-    o.progress(`start  ${o.mode}: up to ready in ${stack.upSeconds.toFixed(1)} s; ${status.members.length} members, ${totalMiB.toFixed(0)} MiB`);
-    return { mode: o.mode, upSeconds: stack.upSeconds, members: status.members.length, totalMiB, byRoleMiB };
+    const componentsMiB = totalMiB - (byRoleMiB['demo'] ?? 0);
+    const floorSeconds = stack.topology.spec.intervals.federate.ms / 1000 + 10;
+    o.progress(`start  ${o.mode}: up to ready in ${stack.upSeconds.toFixed(1)} s (floor ${floorSeconds} s); ${status.members.length} members, ${totalMiB.toFixed(0)} MiB (demo ${(byRoleMiB['demo'] ?? 0).toFixed(0)})`);
+    return { mode: o.mode, upSeconds: stack.upSeconds, members: status.members.length, totalMiB, byRoleMiB, componentsMiB, memoryGoalMiB: componentsMiB * 1.15 + 100, floorSeconds };
   }, o.release);
 }

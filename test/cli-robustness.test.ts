@@ -274,6 +274,26 @@ describe('expected failures of commands: exit 1 or 2, JSON under --json', () => 
     }
   });
 
+  it('stop or start of a demo server inside the workload process: exit 2 with the fix, nothing stopped', TIMEOUT, async () => {
+    const workload = { name: 'demo-workload', role: 'demo', set: 'workload', backup: false, topologyAddress: '', localAddress: '', processes: [{ name: 'demo-workload', pid: process.pid, binary: '/nonexistent/node', args: [], log: 'x.log' }] };
+    const served = (name: string, set: string) => ({ name, role: 'demo', set, backup: false, topologyAddress: '', localAddress: '127.0.0.1:9', processes: [], servedBy: 'demo-workload' });
+    const state = { version: 1, topologyFile: 'promha.yaml', mode: 'loopback', startedAt: '', nodes: [workload, served('exporter-demo1', 'exporter'), served('webhook', 'webhook')] };
+    const p = await tempProject({ 'state/state.json': JSON.stringify(state) });
+    try {
+      for (const command of ['stop', 'start']) {
+        const r = await inProcess([command, 'exporter-demo1', '--state-dir', 'state'], p.dir);
+        assertClean(r, command);
+        assert.equal(r.exitCode, 2, r.stderr);
+        assert.match(r.stderr, /exporter-demo1 runs inside the demo workload process "demo-workload"[^\n]*\n\s+fix: `promha fault exporter demo1 down` makes it fail alone/);
+      }
+      const r = await inProcess(['stop', 'webhook', '--state-dir', 'state'], p.dir);
+      assert.equal(r.exitCode, 2);
+      assert.match(r.stderr, /fix: stop or start "demo-workload"/);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
   for (const [name, args, code] of [
     ['check of a missing file', ['check', 'nothing.yaml', '--json'], 2],
     ['an unknown option', ['check', '--json', '--bogus'], 2],

@@ -13,6 +13,7 @@ import type { DemoServer } from '../src/demo/http.ts';
 import { alertsIn, countNotifications, openAlerts, type NotificationRecord, type WebhookPayload } from '../src/demo/notifications.ts';
 import { startPusher, type PusherStats } from '../src/demo/pusher.ts';
 import { startWebhook } from '../src/demo/webhook.ts';
+import { readWorkloadSpec, startWorkload } from '../src/demo/workload.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -375,6 +376,71 @@ describe('webhook', () => {
     const file = path.join(dir, 'corrupt.jsonl');
     await writeFile(file, 'garbage\n{}\n');
     await assert.rejects(startedThenClosed(startWebhook({ listen: '127.0.0.43:19143', file })), /corrupt\.jsonl:1: not a JSON line/);
+  });
+});
+
+describe('workload', () => {
+  const noClient = () => Promise.reject(new Error('no client files in these tests'));
+
+  test('serves every exporter, pusher and the webhook at its own address; pushers push only once started', async () => {
+    const target = await pushTarget({ host: '127.0.0.64', port: 19164 });
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-workload-'));
+    const workload = await startWorkload(
+      {
+        exporters: [
+          { listen: '127.0.0.61:19161', group: 'a' },
+          { listen: '127.0.0.62:19161', group: 'b' },
+        ],
+        pushers: [{ listen: '127.0.0.63:19163', pushUrl: target.url, job: 'batch', intervalMs: 50 }],
+        webhook: { listen: '127.0.0.65:19165', file: path.join(dir, 'n.jsonl') },
+      },
+      noClient,
+    );
+    try {
+      // Distinct targets on one port: each answers with its own group.
+      assert.equal(sample((await get('http://127.0.0.61:19161/metrics')).text, 'promha_demo_value{group="a"}'), 0);
+      assert.equal(sample((await get('http://127.0.0.62:19161/metrics')).text, 'promha_demo_value{group="b"}'), 0);
+      assert.equal((await get('http://127.0.0.65:19165/-/ready')).status, 200);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(target.puts.length, 0, 'a paused pusher pushes nothing');
+      assert.equal((JSON.parse((await get('http://127.0.0.63:19163/-/stats')).text) as PusherStats).attempts, 0);
+      assert.deepEqual(await postJson('http://127.0.0.63:19163/-/start', {}), { status: 200, json: { pushing: true } });
+      await waitFor('two pushes', () => (target.puts.length >= 2 ? true : undefined));
+      // Starting twice runs one loop: sequences stay one per push.
+      await postJson('http://127.0.0.63:19163/-/start', {});
+      await waitFor('four pushes', () => (target.puts.length >= 4 ? true : undefined));
+      target.puts.forEach((p, i) => assert.equal(p.sequence, i + 1));
+    } finally {
+      await workload.close();
+      await target.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+    await assert.rejects(fetch('http://127.0.0.61:19161/metrics'), 'closed with the workload');
+  });
+
+  test('all or nothing: one address in use fails the start, naming it, and closes the others', async () => {
+    const blocker = net.createServer().listen(19166, '127.0.0.67');
+    await once(blocker, 'listening');
+    try {
+      await assert.rejects(
+        startWorkload({ exporters: [{ listen: '127.0.0.66:19166', group: 'a' }, { listen: '127.0.0.67:19166', group: 'b' }], pushers: [] }, noClient),
+        /cannot listen on 127\.0\.0\.67:19166: address already in use/,
+      );
+      await assert.rejects(fetch('http://127.0.0.66:19166/metrics'), 'the exporter that had started is closed');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('a spec file that is not a workload spec names the field', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-workload-'));
+    try {
+      const file = path.join(dir, 'spec.json');
+      await writeFile(file, JSON.stringify({ exporters: [{ listen: '127.0.0.1:1' }], pushers: [] }));
+      await assert.rejects(readWorkloadSpec(file), /spec\.json: not a demo workload spec: exporters\.0\.group: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

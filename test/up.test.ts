@@ -120,7 +120,15 @@ for (const { mode, release } of STACKS) {
       assert.match(s.stdout, new RegExp(`^federator1-2 +federator .* ${v('prometheus')}\\.\\d+$`, 'm'));
       assert.match(s.stdout, new RegExp(`^alertmanager1-3 +alertmanager \\(backup\\) .* ${v('alertmanager')}\\.\\d+$`, 'm'));
       assert.match(s.stdout, new RegExp(`^pushgateway1-1\\b.* ${v('pushgateway')}\\.\\d+$`, 'm'));
-      assert.match(s.stdout, /total: \d+ MiB resident/);
+      assert.match(s.stdout, /total: \d+ MiB resident \(components \d+ MiB, demo workload \d+ MiB\)/);
+      // Every exporter, pusher and the webhook: one process, each still at its own address.
+      const state = JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as { nodes: Array<{ name: string; set: string; role: string; localAddress: string; servedBy?: string; processes: unknown[] }> };
+      const served = state.nodes.filter((n) => n.servedBy === 'demo-workload');
+      assert.deepEqual(served.map((n) => n.set).sort(), ['exporter', 'exporter', 'exporter', 'exporter', 'pusher', 'pusher', 'webhook']);
+      assert.equal(new Set(served.map((n) => n.localAddress)).size, served.length);
+      assert.ok(served.every((n) => n.processes.length === 0));
+      assert.equal(state.nodes.filter((n) => n.role === 'demo' && n.set !== 'dashboard').flatMap((n) => n.processes).length, 1);
+      for (const n of served) assert.match(s.stdout, new RegExp(`^${n.name} +demo .* ready `, 'm'));
       const logs = await promha(['logs', 'federator1-2', '--state-dir', stateDir], project.dir);
       assert.equal(logs.exitCode, 0);
       assert.match(logs.stdout, /Server is ready to receive web requests/);
@@ -223,7 +231,7 @@ describe('promha up: failures on start roll back', () => {
       assert.match(r.stdout, /start failed: stopping everything already started/);
       // They had started: each left its log.
       const logs = await readdir(path.join(stateDir, 'logs'));
-      for (const member of ['scraper1-1.prometheus', 'scraper2-2.prometheus', 'pushgateway1-2.pushgateway', 'exporter-demo1.exporter'])
+      for (const member of ['scraper1-1.prometheus', 'scraper2-2.prometheus', 'pushgateway1-2.pushgateway', 'demo-workload.workload'])
         assert.ok(logs.includes(`${member}.log`), `${member} started: ${logs.join(', ')}`);
       assert.deepEqual(await ourProcesses(stateDir), []);
       const s = await promha(['status', '--state-dir', stateDir], project.dir);

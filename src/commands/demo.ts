@@ -1,5 +1,6 @@
-// `promha demo …`: the demo workload `promha up` starts beside the real servers. Each
-// subcommand is one long-running process, so that it can run in its own network namespace.
+// `promha demo …`: the demo workload `promha up` starts beside the real servers, all in
+// one long-running process (`demo workload`); each server also runs alone for tests and
+// for trying one out.
 import { InvalidArgumentError, type Command } from 'commander';
 import type { DemoServer } from '../demo/http.ts';
 import { processIo, type CliIo } from '../cli/io.ts';
@@ -60,6 +61,22 @@ export function registerDemoCommand(cli: Command, io: CliIo = processIo): void {
           const { startPusher } = await import('../demo/pusher.ts');
           const { readClientFiles } = await import('../runtime/client-files.ts');
           return startPusher({ ...o, ...(o.clientDir ? { security: await readClientFiles(o.clientDir) } : {}) });
+        },
+        io,
+      ),
+    );
+
+  demo
+    .command('workload')
+    .description('every exporter, pusher and the webhook receiver of a local stack in one process')
+    .requiredOption('--spec <file>', 'JSON file listing the servers (written by promha up)')
+    .action((o: { spec: string }) =>
+      serveUntilSignal(
+        'promha demo workload',
+        async () => {
+          const { readWorkloadSpec, startWorkload } = await import('../demo/workload.ts');
+          const { readClientFiles } = await import('../runtime/client-files.ts');
+          return startWorkload(await readWorkloadSpec(o.spec), readClientFiles);
         },
         io,
       ),

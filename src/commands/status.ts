@@ -3,7 +3,7 @@ import { ExitError } from '../errors.ts';
 import { holdsAddress } from '../runtime/netns.ts';
 import { groupRss, isRunning } from '../runtime/process.ts';
 import { readiness } from '../runtime/readiness.ts';
-import { StateDir, type RunState } from '../runtime/state.ts';
+import { processesOf, StateDir, type RunState } from '../runtime/state.ts';
 import { down } from '../runtime/up.ts';
 import { plain, type Paint } from '../cli/paint.ts';
 import type { BinaryName } from '../plan/node-spec.ts';
@@ -39,8 +39,15 @@ export async function collectStatus(dir: StateDir): Promise<{ mode: string; rele
   if (!state) throw new ExitError(1, `nothing is running from ${dir.root} (\`promha up\` starts the topology)`);
   const members = await Promise.all(
     state.nodes.map(async (n): Promise<MemberStatus> => {
-      const running = n.processes.length > 0 && n.processes.every(isRunning);
-      const r = running ? await readiness(n.role, n.localAddress) : { ready: false, detail: 'process not running' };
+      // A demo server runs in the workload's process, whose memory its own row shows.
+      const processes = processesOf(state, n);
+      const running = processes.length > 0 && processes.every(isRunning);
+      const served = state.nodes.filter((x) => x.servedBy === n.name).length;
+      const r = !running
+        ? { ready: false, detail: 'process not running' }
+        : n.localAddress
+          ? await readiness(n.role, n.localAddress)
+          : { ready: true, detail: `runs ${served} demo server(s)` };
       let holdsVip: boolean | undefined;
       const binary = SERVER_BINARY[n.role];
       const version = binary && state.versions?.[binary];
@@ -82,7 +89,7 @@ export function formatStatus(s: { mode: string; release?: string; members: Membe
     m.name + (m.holdsVip ? ' [VIP]' : ''),
     m.role,
     m.topologyAddress || '-',
-    m.localAddress,
+    m.localAddress || '-',
     m.state === 'ready' ? pc.green(m.state) : m.state === 'stopped' ? pc.red(m.state) : pc.yellow(m.state),
     mib(m.rssBytes),
     m.version ?? '-',
@@ -93,7 +100,8 @@ export function formatStatus(s: { mode: string; release?: string; members: Membe
   const widths = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const line = (r: string[]) => r.map((c, i) => c + ' '.repeat((widths[i] ?? 0) - width(c))).join('  ').trimEnd();
   const total = s.members.reduce((sum, m) => sum + m.rssBytes, 0);
-  return [pc.bold(line(head)), ...rows.map(line), `total: ${mib(total)} resident`].join('\n');
+  const demo = s.members.filter((m) => m.role === 'demo').reduce((sum, m) => sum + m.rssBytes, 0);
+  return [pc.bold(line(head)), ...rows.map(line), `total: ${mib(total)} resident (components ${mib(total - demo)}, demo workload ${mib(demo)})`].join('\n');
 }
 
 export async function runDown(stateDir: string): Promise<string> {

@@ -10,7 +10,7 @@ import type { DrillOutcome } from '../drills/drill.ts';
 import { parseNotificationLines } from '../demo/notifications.ts';
 import { ownPeerPosition } from '../probe/alertmanager.ts';
 import { isRunning } from '../runtime/process.ts';
-import type { StateDir } from '../runtime/state.ts';
+import { processesOf, type StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
 import { healthOf, type NodeHealth, type ResultLine } from './health.ts';
 import type { Diagram } from './layout.ts';
@@ -93,7 +93,13 @@ export async function collectLive(topology: Topology, stateDir: StateDir, diagra
   const target = await resolveTarget(topology, stateDir);
   const o = await observe(target);
   const results = evaluate(target, o);
-  const running = new Map((state?.nodes ?? []).map((n) => [n.name, n.processes.length > 0 && n.processes.every(isRunning)] as const));
+  const recorded = state?.nodes ?? [];
+  const running = new Map(
+    recorded.map((n) => {
+      const processes = processesOf({ nodes: recorded }, n);
+      return [n.name, processes.length > 0 && processes.every(isRunning)] as const;
+    }),
+  );
   const { nodes, general } = healthOf(diagram, results, running);
 
   const holders = new Set<string>();

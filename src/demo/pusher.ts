@@ -21,6 +21,12 @@ export interface PusherOptions {
   readonly attemptTimeoutMs?: number;
   /** CA, client certificate and basic auth for a secure gateway (https push URL). */
   readonly security?: ClientSecurity;
+  /**
+   * Serve at once but push only after `POST /-/start`: `promha up` binds every demo
+   * server early and lets the pushers go once their VIP answers.
+   * @default false
+   */
+  readonly paused?: boolean;
 }
 
 /**
@@ -113,6 +119,9 @@ export async function startPusher(o: PusherOptions): Promise<DemoServer> {
     }
   }
 
+  let running: Promise<void> | undefined;
+  const begin = () => void (running ??= loop());
+
   const server = await serve(o.listen, async (req, path) => {
     if (path === '/-/fault' && req.method === 'GET') return json(200, { value });
     if (path === '/-/fault' && req.method === 'POST') {
@@ -121,6 +130,10 @@ export async function startPusher(o: PusherOptions): Promise<DemoServer> {
       value = patch.value.value;
       return json(200, { value });
     }
+    if (path === '/-/start' && req.method === 'POST') {
+      begin();
+      return json(200, { pushing: true });
+    }
     if (path === '/-/stats' && req.method === 'GET') return json(200, stats);
     if (path === '/metrics' && req.method === 'GET') return { status: 200, body: await own.metrics(), contentType: own.contentType };
     if (path === '/-/ready' && req.method === 'GET') return json(200, { ready: true });
@@ -128,7 +141,7 @@ export async function startPusher(o: PusherOptions): Promise<DemoServer> {
   });
 
   // Started only once listening: a failed start pushes nothing.
-  const running = loop();
+  if (!o.paused) begin();
   return {
     url: server.url,
     async close() {

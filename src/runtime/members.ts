@@ -1,12 +1,13 @@
 import { ExitError } from '../errors.ts';
 import { isRunning, startProcess, stopProcess } from './process.ts';
-import type { StateDir } from './state.ts';
+import type { NodeRecord, StateDir } from './state.ts';
 
 /** Stops one member of a running stack (all its processes); the state keeps it for `start`. */
 export async function stopMember(dir: StateDir, name: string): Promise<number> {
   const state = await dir.read();
   const node = state?.nodes.find((n) => n.name === name);
   if (!state || !node) throw new ExitError(2, `no member "${name}" in the running stack`);
+  refuseServed(node);
   let stopped = 0;
   for (const p of node.processes)
     if (isRunning(p)) {
@@ -22,6 +23,7 @@ export async function startMember(dir: StateDir, name: string): Promise<number> 
   const index = state?.nodes.findIndex((n) => n.name === name) ?? -1;
   const node = state?.nodes[index];
   if (!state || !node) throw new ExitError(2, `no member "${name}" in the running stack`);
+  refuseServed(node);
   let started = 0;
   node.processes.forEach((p, i) => {
     if (isRunning(p)) return;
@@ -30,4 +32,15 @@ export async function startMember(dir: StateDir, name: string): Promise<number> 
   });
   await dir.write(state);
   return started;
+}
+
+/** A demo server shares the workload's process: stopping it alone is not possible, failing it is. */
+function refuseServed(node: NodeRecord): void {
+  if (!node.servedBy) return;
+  const [kind, target] = node.set === 'exporter' ? ['exporter', node.name.replace(/^exporter-/, '')] : ['pusher', node.name.replace(/^pusher-/, '')];
+  throw new ExitError(
+    2,
+    `${node.name} runs inside the demo workload process "${node.servedBy}", with every other demo server\n` +
+      (node.set === 'webhook' ? `    fix: stop or start "${node.servedBy}"` : `    fix: \`promha fault ${kind} ${target} down\` makes it fail alone; or stop or start "${node.servedBy}"`),
+  );
 }

@@ -21,6 +21,16 @@ export interface NodeRecord {
   readonly localAddress: string;
   readonly netns?: string;
   readonly processes: ProcessRecord[];
+  /** A demo server has no process of its own: the node named here (the workload) runs it. */
+  readonly servedBy?: string;
+}
+
+/** The node of the one process that runs every demo server of a stack. */
+export const DEMO_WORKLOAD = 'demo-workload';
+
+/** The processes a node's service depends on: its own, or for a demo server the workload's. */
+export function processesOf(state: Pick<RunState, 'nodes'>, node: NodeRecord): readonly ProcessRecord[] {
+  return node.servedBy ? (state.nodes.find((n) => n.name === node.servedBy)?.processes ?? []) : node.processes;
 }
 
 /** What is running, written before and after every step so `down` can always undo it. */
@@ -75,6 +85,10 @@ export class StateDir {
   /** The CA `up` generates for the local addresses in secure mode. */
   get caDir() {
     return path.resolve(this.root, 'ca');
+  }
+  /** What the demo workload process serves (written by `up`). */
+  get workloadSpecFile() {
+    return path.resolve(this.root, 'demo-workload.json');
   }
   get notificationsFile() {
     return path.resolve(this.root, 'notifications.jsonl');

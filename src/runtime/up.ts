@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { check, CHECK_RULES } from '../check/check.ts';
@@ -23,7 +23,8 @@ import { assertSubnetFree, createBridge, createHost, destroyNetwork, type Networ
 import { hasExited, isRunning, processesOfStack, startProcess, stopProcess, tail, type ProcessRecord } from './process.ts';
 import { readlinkSync } from 'node:fs';
 import { federationUp, readiness, waitFor } from './readiness.ts';
-import { StateDir, type NodeRecord, type RunState } from './state.ts';
+import { DEMO_WORKLOAD, StateDir, type NodeRecord, type RunState } from './state.ts';
+import type { WorkloadSpec } from '../demo/workload.ts';
 import { memberUrl } from '../probe/client-security.ts';
 
 export interface UpOptions {
@@ -203,20 +204,43 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
       return o.stateDir.write(state);
     };
     const demoCmd = o.demoCommand ?? [process.execPath, BIN_ENTRY];
-    const startDemo = async (d: DemoSpec) => {
+    /**
+     * The demo workload: one process serving every exporter, pusher and the webhook, each
+     * at its own address. Pushers serve at once and push only once started.
+     */
+    const startWorkloadProcess = async () => {
       step();
-      const args = ['demo', d.kind, '--listen', String(d.address)];
-      if (d.kind === 'exporter') args.push('--group', d.target ?? d.name);
-      if (d.kind === 'pusher') {
-        args.push('--push-url', d.pushUrl ?? '', '--job', d.job ?? d.name, '--interval-ms', String(topology.spec.intervals.push.ms));
-        if (security) args.push('--client-dir', o.stateDir.clientDir);
-      }
-      if (d.kind === 'webhook') args.push('--file', o.stateDir.notificationsFile);
-      const p = startProcess({ name: d.name, binary: demoCmd[0] as string, args: [...demoCmd.slice(1), ...args], log: o.stateDir.logFile(d.name, d.kind), stateRoot: o.stateDir.absoluteRoot });
-      await record({ name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address) }, [p]);
-      const r = await waitFor(() => readiness('demo', String(d.address)), { timeoutMs, failed: exited });
-      if (!r.ready) throw new ExitError(1, `${d.name} did not become ready: ${r.detail}`);
-      say(`ready  ${d.name.padEnd(24)} ${d.address}`);
+      const ofKind = (kind: DemoSpec['kind']) => addressing.demo.filter((d) => d.kind === kind);
+      const webhook = ofKind('webhook')[0];
+      const spec: WorkloadSpec = {
+        exporters: ofKind('exporter').map((d) => ({ listen: String(d.address), group: d.target ?? d.name })),
+        pushers: ofKind('pusher').map((d) => ({
+          listen: String(d.address),
+          pushUrl: d.pushUrl ?? '',
+          job: d.job ?? d.name,
+          intervalMs: topology.spec.intervals.push.ms,
+          ...(security ? { clientDir: o.stateDir.clientDir } : {}),
+        })),
+        ...(webhook ? { webhook: { listen: String(webhook.address), file: o.stateDir.notificationsFile } } : {}),
+      };
+      await writeFile(o.stateDir.workloadSpecFile, `${JSON.stringify(spec, null, 2)}\n`);
+      const args = ['demo', 'workload', '--spec', o.stateDir.workloadSpecFile];
+      const p = startProcess({ name: DEMO_WORKLOAD, binary: demoCmd[0] as string, args: [...demoCmd.slice(1), ...args], log: o.stateDir.logFile(DEMO_WORKLOAD, 'workload'), stateRoot: o.stateDir.absoluteRoot });
+      await record({ name: DEMO_WORKLOAD, role: 'demo', set: 'workload', backup: false, topologyAddress: '', localAddress: '' }, [p]);
+      for (const d of addressing.demo) await record({ name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address), servedBy: DEMO_WORKLOAD }, []);
+      await settled(
+        addressing.demo.map(async (d) => {
+          const r = await waitFor(() => readiness('demo', String(d.address)), { timeoutMs, failed: exited });
+          if (!r.ready) throw new ExitError(1, `${d.name} did not become ready: ${r.detail}`);
+          if (d.kind !== 'pusher') say(`ready  ${d.name.padEnd(24)} ${d.address}`);
+        }),
+      );
+    };
+    const startPushing = async (d: DemoSpec) => {
+      step();
+      const r = await fetch(`http://${d.address}/-/start`, { method: 'POST', signal: AbortSignal.timeout(5000) }).catch((e: unknown) => e as Error);
+      if (r instanceof Error || !r.ok) throw new ExitError(1, `${d.name} did not start pushing: ${r instanceof Error ? r.message : `HTTP ${r.status}`}`);
+      say(`ready  ${d.name.padEnd(24)} ${d.address} (pushing to ${d.pushUrl ?? ''})`);
     };
     const startDashboardProcess = async (listen: string) => {
       step();
@@ -256,7 +280,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     // Whatever order does not matter starts at once; readiness is awaited together, so
     // the start takes about as long as its slowest part (the Alertmanager gossip settling).
     const demos = inFlight(settled([
-      ...addressing.demo.filter((x) => x.kind !== 'pusher').map(startDemo),
+      startWorkloadProcess(),
       // The dashboard comes early, so that the rest of the start can be watched on it.
       ...(o.dashboard ? [startDashboardProcess(o.dashboard)] : []),
     ]));
@@ -291,7 +315,8 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
             say(`ready  ${`${s.name} VIP`.padEnd(24)} ${vip} (keepalived)`);
           }),
         );
-      await settled(addressing.demo.filter((x) => x.kind === 'pusher').map(startDemo));
+      await demos;
+      await settled(addressing.demo.filter((x) => x.kind === 'pusher').map(startPushing));
     };
     await settled([demos, inFlight(gatewaysThenPushers()), ...ams.map(awaitNode), ...federators.map(awaitNode)]);
     await settled(
