@@ -6,7 +6,7 @@ import { missingIntervals } from '../src/drills/context.ts';
 import { SCENARIOS } from '../src/drills/run.ts';
 import { SCENARIO_NAMES } from '../src/drills/scenario-names.ts';
 import type { DrillOutcome } from '../src/drills/drill.ts';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject, selectedStacks } from './helpers.ts';
 import { RELEASE_NAMES, RELEASES, type ReleaseName } from '../src/release/release.ts';
 import type { NetworkMode } from '../src/runtime/local-topology.ts';
 
@@ -42,7 +42,7 @@ const NETNS_ONLY = ['vip-moved-gateway-alive', 'alertmanager-partitioned'];
  * The drills on the real binaries, one test case per scenario on a stack they share, in
  * the order `promha drill` runs them: a failure names its scenario and the release.
  */
-for (const { mode, release } of STACKS)
+for (const { mode, release } of selectedStacks(STACKS))
 describe(`promha drill on a live stack (${mode}, ${release})`, { skip: mode === 'netns' && !isRoot ? 'netns mode needs root' : false }, () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
   let stateDir: string;

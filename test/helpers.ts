@@ -139,3 +139,12 @@ export async function releaseBinary(release: ReleaseName, component: Component):
   if (!fetched) throw new Error(`no ${release} binaries in promha's cache: run \`promha setup --release ${release}\` (scripts/install-deps.sh does)`);
   return fetched.binaries[component].path;
 }
+
+/**
+ * The stacks a stack test runs on, narrowed by PROMHA_TEST_STACKS (e.g.
+ * `loopback:bookworm,netns:bookworm`) to rerun one alone; all of them by default.
+ */
+export function selectedStacks<T extends { readonly mode: string; readonly release: string }>(all: readonly T[], env = process.env): readonly T[] {
+  const wanted = env['PROMHA_TEST_STACKS']?.split(',').map((s) => s.trim()).filter(Boolean);
+  return wanted?.length ? all.filter((s) => wanted.includes(`${s.mode}:${s.release}`)) : all;
+}

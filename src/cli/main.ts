@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 // Commands load their modules when they run: `promha check` does not pay for the
 // runtime, the dashboard or the drills.
 import { writeFile } from 'node:fs/promises';
@@ -16,6 +16,11 @@ import { RELEASE_NAMES, type ReleaseName } from '../release/release.ts';
 import { expectedFailure } from './expected-failure.ts';
 import { lines, processIo, type CliIo } from './io.ts';
 import { boundRegexBacktracking } from './regex-budget.ts';
+
+function positiveSeconds(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) === 0) throw new InvalidArgumentError('not a whole number of seconds above 0');
+  return Number(text);
+}
 
 function program(io: CliIo): Command {
   const out = lines(io);
@@ -142,6 +147,37 @@ function program(io: CliIo): Command {
       const report = await runDoctor(file, o.stateDir, o.release);
       out(o.json ? JSON.stringify(report, null, 2) : formatDoctor(report, io.paint));
       if (report.fail > 0) throw new ExitError(1);
+    });
+
+  cli
+    .command('apply')
+    .argument('[file]', 'topology file', 'promha.yaml')
+    .option('--dry-run', 'print the rollout plan and change nothing')
+    .option('--json', 'print the plan (and what was done) as JSON')
+    .option('--gate-timeout <seconds>', 'how long each step may take to pass its checks (default: max(60, 4 × the federate interval))', positiveSeconds)
+    .option(...stateOption)
+    .addOption(releaseOption("the topology's `release`, else the running stack's; another one upgrades member by member"))
+    .description('change the running stack to what the topology renders now, one member at a time, each step gated by its doctor checks; a failed gate rolls that member back (exit 1)')
+    .action(async (file: string, o: { dryRun?: boolean; json?: boolean; gateTimeout?: number; stateDir: string; release?: ReleaseName }) => {
+      const { applyLocal } = await import('../apply/local.ts');
+      const { formatRollout } = await import('../commands/apply.ts');
+      const { loadTopology } = await import('../topology/load.ts');
+      const { StateDir } = await import('../runtime/state.ts');
+      const topology = await loadTopology(file);
+      const progress = (line: string, ok = true) => {
+        if (!o.json) out(ok ? line : io.paint.red(line));
+      };
+      const r = await applyLocal({
+        topology,
+        stateDir: new StateDir(o.stateDir),
+        ...(o.release ? { release: o.release } : {}),
+        dryRun: o.dryRun ?? false,
+        ...(o.gateTimeout ? { gateTimeoutMs: o.gateTimeout * 1000 } : {}),
+        progress,
+      });
+      if (o.json) out(JSON.stringify({ dryRun: o.dryRun ?? false, steps: r.steps, done: r.done }, null, 2));
+      else if (o.dryRun || r.steps.length === 0) out(formatRollout(r.steps, io.paint));
+      else out(io.paint.green(`applied: ${r.done} step(s), every gate held`));
     });
 
   cli

@@ -17,7 +17,18 @@ export interface NetworkRecord {
 export const BRIDGE = 'promha0';
 export const namespaceOf = (member: string) => `promha-${member}`;
 
-const ip = (...args: string[]) => execa('ip', args);
+/**
+ * One `ip` command of the network set-up. A refusal (a link or namespace left by another
+ * stack, say) becomes a located exit-1 message, which `up` answers with its rollback.
+ */
+async function ip(...args: string[]): Promise<void> {
+  const r = await execa('ip', args, { reject: false });
+  if (r.exitCode !== 0)
+    throw new ExitError(
+      1,
+      `\`ip ${args.join(' ')}\` failed: ${(r.stderr || r.stdout || `exit ${r.exitCode}`).trim()}\n    fix: \`ip link\` and \`ip netns list\` show what is in the way (another stack? \`promha down\` it)`,
+    );
+}
 
 /** Refuses a subnet that overlaps a route this machine already has (the default route aside). */
 export async function assertSubnetFree(subnet: string): Promise<void> {
@@ -47,8 +58,9 @@ export async function createBridge(record: NetworkRecord, gatewayCidr: string): 
 export async function createHost(record: NetworkRecord, member: string, index: number, cidr: string): Promise<string> {
   const ns = namespaceOf(member);
   const hostSide = `phv${index}`;
-  record.namespaces.push(ns);
   await ip('netns', 'add', ns);
+  // Recorded only once created: a namespace someone else made is never ours to delete.
+  record.namespaces.push(ns);
   await ip('link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
   await ip('link', 'set', hostSide, 'master', BRIDGE, 'up');
   await ip('-n', ns, 'addr', 'add', cidr, 'dev', 'eth0');

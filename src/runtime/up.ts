@@ -53,7 +53,7 @@ export interface UpResult {
 
 const BIN_ENTRY = path.resolve(import.meta.dirname, '../../bin/promha.js');
 
-function stateLayout(dir: StateDir): Layout {
+export function stateLayout(dir: StateDir): Layout {
   return { configDir: (m) => dir.nodeDir(m), dataDir: (m) => dir.dataDir(m), runDir: (m) => dir.runDir(m) };
 }
 

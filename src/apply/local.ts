@@ -1,0 +1,323 @@
+// `promha apply` on the local stack: each member changed in place from its new bundle,
+// one step at a time, each step gated by the doctor checks about the member; a failed
+// gate puts the member back on what it ran before and stops the rollout.
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { check, CHECK_RULES } from '../check/check.ts';
+import { evaluate } from '../doctor/doctor.ts';
+import { observe } from '../doctor/observe.ts';
+import type { DoctorResult } from '../doctor/result.ts';
+import { resolveTarget } from '../doctor/target.ts';
+import { ExitError } from '../errors.ts';
+import type { NodeSpec } from '../plan/node-spec.ts';
+import { memberUrl } from '../probe/client-security.ts';
+import { PushgatewayClient } from '../probe/pushgateway.ts';
+import { getText } from '../probe/http.ts';
+import { parseMetrics, sampleValue } from '../probe/metrics-text.ts';
+import { chooseRelease } from '../release/choose.ts';
+import { hostCodename, readFetchedRelease } from '../release/fetch.ts';
+import { RELEASES, type Release, type ReleaseName } from '../release/release.ts';
+import { hostBundle } from '../render/host-bundle.ts';
+import { markerFile, RENDER_MARKER } from '../render/render-marker.ts';
+import { findBinaries } from '../runtime/binaries.ts';
+import { bundleCommands } from '../runtime/bundle.ts';
+import { hasExited, isRunning, startProcess, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
+import { readiness, waitFor, type Readiness } from '../runtime/readiness.ts';
+import type { NodeRecord, RunState, StateDir } from '../runtime/state.ts';
+import { localPlan, stateLayout } from '../runtime/up.ts';
+import { prepareSecurity } from '../security/material.ts';
+import type { Topology } from '../topology/topology.ts';
+import { memberChange, planRollout, RULES_DIR, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+
+export interface ApplyOptions {
+  readonly topology: Topology;
+  readonly stateDir: StateDir;
+  /** @default the release the stack runs */
+  readonly release?: ReleaseName;
+  /** Plan only. */
+  readonly dryRun?: boolean;
+  /** How long a gate may take. @default max(60 s, 4 × the federate interval) */
+  readonly gateTimeoutMs?: number;
+  readonly progress?: (line: string, ok?: boolean) => void;
+}
+
+export interface ApplyResult {
+  readonly steps: readonly RolloutStep[];
+  /** Steps done and gated. */
+  readonly done: number;
+}
+
+/** The signal by which a process takes a changed config. */
+const RELOAD_SIGNAL: Readonly<Record<string, NodeJS.Signals>> = { prometheus: 'SIGHUP', alertmanager: 'SIGHUP', keepalived: 'SIGHUP', haproxy: 'SIGUSR2' };
+
+/** Metric families that say whether the latest reload took. */
+const RELOAD_METRIC: Readonly<Record<string, string>> = { prometheus: 'prometheus_config_last_reload_success', alertmanager: 'alertmanager_config_last_reload_success' };
+
+export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
+  const say = (line: string, ok = true) => o.progress?.(line, ok);
+  const state = await o.stateDir.read();
+  if (!state) throw new ExitError(1, `nothing is running from ${o.stateDir.root}\n    fix: \`promha up\` starts the topology; apply changes a running one`);
+  const from = RELEASES[state.release ?? 'bookworm'];
+  const release = o.release ? RELEASES[o.release] : o.topology.spec.release ? await chooseRelease(undefined, o.topology.spec.release) : from;
+  const errors = check(o.topology, CHECK_RULES, release).filter((f) => f.severity === 'error');
+  if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s) for ${release.name}; nothing was changed\n    fix: \`promha check --release ${release.name}\` shows them`);
+  const unsecured = localPlan(o.topology, o.stateDir, { mode: state.mode, subnet: state.network?.subnet, release });
+  const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
+  const nodes = security ? localPlan(o.topology, o.stateDir, { mode: state.mode, subnet: state.network?.subnet, release, security }).nodes : unsecured.nodes;
+
+  const records = new Map(state.nodes.filter((n) => n.role !== 'demo').map((n) => [n.name, n]));
+  const added = nodes.filter((n) => !records.has(n.name)).map((n) => n.name);
+  const removed = [...records.keys()].filter((name) => !nodes.some((n) => n.name === name));
+  if (added.length || removed.length)
+    throw new ExitError(
+      2,
+      `apply changes the members that run, not which members run: ${[...(added.length ? [`new: ${added.join(', ')}`] : []), ...(removed.length ? [`gone: ${removed.join(', ')}`] : [])].join('; ')}\n` +
+        '    fix: `promha down` and `promha up` the new topology (the federators and Alertmanagers keep their data)',
+    );
+  for (const n of nodes) {
+    const r = records.get(n.name) as NodeRecord;
+    if (r.localAddress !== String(n.address))
+      throw new ExitError(2, `${n.name} would move from ${r.localAddress} to ${n.address}: apply keeps every member at its address\n    fix: \`promha down\` and \`promha up\` the new topology`);
+  }
+
+  const releaseChange = from.name !== release.name ? { from: from.name, to: release.name } : undefined;
+  const changes = [];
+  for (const n of nodes) {
+    const c = memberChange(await snapshot(o.stateDir, records.get(n.name) as NodeRecord, n), n, releaseChange);
+    if (c) changes.push(c);
+  }
+  const vipHolders = new Map<string, string>();
+  const vips = new Map(unsecured.local.spec.pushgateways.map((s) => [s.name, String(s.vip.address)]));
+  for (const s of unsecured.local.spec.pushgateways) {
+    const holder = await vipHolder(s.vip.address.toString(), s.members.map((m) => ({ name: m.name, address: String(m.address) })));
+    if (holder) vipHolders.set(s.name, holder);
+  }
+  const steps = planRollout(changes, { nodes, vipHolders, peerNames: release.clusterPeerName && from.clusterPeerName });
+  if (o.dryRun || steps.length === 0) return { steps, done: 0 };
+
+  const target = await resolveTarget(o.topology, o.stateDir, release);
+  const before = evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail' && r.code !== 'DR801');
+  if (before.length)
+    throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the stack back to health first (\`promha doctor\`)`);
+
+  const fetched = release.name === (await hostCodename()) ? undefined : await readFetchedRelease(release.name);
+  const bins = findBinaries(
+    nodes.flatMap((n) => n.processes.map((p) => p.binary)),
+    {},
+    process.env,
+    fetched,
+  );
+  const federateMs = o.topology.spec.intervals.federate.ms;
+  const gateTimeoutMs = o.gateTimeoutMs ?? Math.max(60_000, 4 * federateMs);
+  const backupRestartFollows = (i: number) => steps.slice(i + 1).some((s) => s.role === 'alertmanager' && s.action === 'restart' && nodes.find((n) => n.name === s.member)?.backup);
+  const previousRoot = path.join(o.stateDir.root, 'apply', 'previous');
+  await rm(previousRoot, { recursive: true, force: true });
+  await mkdir(previousRoot, { recursive: true });
+
+  let done = 0;
+  try {
+    for (const [i, s] of steps.entries()) {
+      const label = `${String(i + 1).padStart(2)}/${steps.length} ${s.action.padEnd(8)} ${s.member}`;
+      say(`${label}: ${s.reason}`);
+      if (s.action === 'validate') {
+        await validateRules(nodes.filter((n) => n.role === 'federator'), release, fetched?.binaries.promtool.path);
+      } else if (s.action === 'move-vip') {
+        await moveVip(o.stateDir, state, s.member, nodes, vips, gateTimeoutMs);
+      } else {
+        const node = nodes.find((n) => n.name === s.member) as NodeSpec;
+        const record = records.get(s.member) as NodeRecord;
+        const saved = path.join(previousRoot, s.member);
+        await cp(o.stateDir.nodeDir(s.member), saved, { recursive: true });
+        const savedProcesses = [...record.processes];
+        const since = Date.now() / 1000;
+        try {
+          await writeBundle(o.stateDir.nodeDir(s.member), node, o.stateDir);
+          await change(o.stateDir, state, record, node, s, bins);
+          const gate = await waitFor(() => gateHolds(o.topology, o.stateDir, release, record, s, since, backupRestartFollows(i)), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
+          if (!gate.ready) throw new GateError(gate.detail);
+        } catch (e) {
+          if (!(e instanceof GateError)) throw e;
+          say(`${label}: gate failed: ${e.message}`, false);
+          say(`${label}: rolling back to what it ran before`, false);
+          await rm(o.stateDir.nodeDir(s.member), { recursive: true, force: true });
+          await cp(saved, o.stateDir.nodeDir(s.member), { recursive: true });
+          await restore(o.stateDir, state, record, savedProcesses, s);
+          const back = await waitFor(() => gateHolds(o.topology, o.stateDir, from, record, { ...s, action: 'restart' }, since, true, true), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
+          throw new ExitError(
+            1,
+            `step ${i + 1} (${s.action} ${s.member}) failed its gate: ${e.message}\n` +
+              `    ${s.member} runs what it ran before${back.ready ? ' and passes its checks again' : `, but does not pass its checks yet: ${back.detail}`}; ${i} step(s) done, ${steps.length - i - 1} not run`,
+          );
+        }
+      }
+      done++;
+      say(`${label}: gate holds`);
+    }
+  } finally {
+    await remark(o.stateDir.nodesDir);
+  }
+  return { steps, done };
+}
+
+class GateError extends Error {}
+
+/** What a member runs now: the files of its bundle, the command lines of its processes. */
+async function snapshot(dir: StateDir, record: NodeRecord, next: NodeSpec): Promise<MemberSnapshot> {
+  const files = new Map<string, string>();
+  for (const f of next.files) {
+    const text = await readFile(path.join(dir.nodeDir(next.name), f.path), 'utf8').catch(() => undefined);
+    if (text !== undefined) files.set(f.path, text);
+  }
+  return { name: record.name, files, processes: record.processes.map((p) => ({ name: p.name.slice(record.name.length + 1), args: p.args })) };
+}
+
+async function vipHolder(vip: string, members: ReadonlyArray<{ name: string; address: string }>): Promise<string | undefined> {
+  const flags = await new PushgatewayClient(memberUrl(vip), { timeoutMs: 1000 })
+    .status()
+    .then((s) => s.flags)
+    .catch(() => ({}) as Record<string, string>);
+  return members.find((m) => (flags['web.external-url'] ?? '').startsWith(memberUrl(m.address)))?.name;
+}
+
+/** Writes a member's new bundle over its old one: the files its processes read, its units and command lines. */
+async function writeBundle(dir: string, node: NodeSpec, stateDir: StateDir): Promise<void> {
+  for (const f of hostBundle(node, stateLayout(stateDir))) {
+    const file = path.join(dir, f.path);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, f.content, { mode: f.mode ?? 0o644 });
+  }
+}
+
+/** The marker of the bundles directory, for what it holds now: `up` recognises it as promha's. */
+async function remark(dir: string): Promise<void> {
+  const files = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name === RENDER_MARKER) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    files.push({ path: path.relative(dir, full).split(path.sep).join('/'), content: await readFile(full, 'utf8') });
+  }
+  const marker = markerFile(files);
+  await writeFile(path.join(dir, marker.path), marker.content);
+}
+
+/** Reloads or restarts the step's processes of a member from its new bundle. */
+async function change(dir: StateDir, state: RunState, record: NodeRecord, node: NodeSpec, s: RolloutStep, bins: Record<string, string>): Promise<void> {
+  const commands = await bundleCommands(dir.nodeDir(node.name), node);
+  for (const name of s.processes) {
+    const index = record.processes.findIndex((p) => p.name === `${record.name}/${name}`);
+    const p = record.processes[index];
+    const command = commands.find((c) => c.name === name);
+    if (!p || !command) throw new Error(`${record.name} has no process ${name}`);
+    if (s.action === 'reload' && RELOAD_SIGNAL[name]) {
+      process.kill(p.pid, RELOAD_SIGNAL[name]);
+      continue;
+    }
+    await stopProcess(p);
+    record.processes[index] = startProcess({ name: p.name, binary: bins[command.binary] ?? p.binary, args: command.args, log: p.log, stateRoot: dir.absoluteRoot, ...(p.netns ? { netns: p.netns } : {}) });
+  }
+  await dir.write(state);
+}
+
+/** Puts back the processes a failed step changed: the old command lines, or a reload of the old files. */
+async function restore(dir: StateDir, state: RunState, record: NodeRecord, saved: readonly ProcessRecord[], s: RolloutStep): Promise<void> {
+  for (const name of s.processes) {
+    const index = record.processes.findIndex((p) => p.name === `${record.name}/${name}`);
+    const now = record.processes[index];
+    const old = saved.find((p) => p.name === `${record.name}/${name}`);
+    if (!now || !old) continue;
+    if (s.action === 'reload' && RELOAD_SIGNAL[name] && isRunning(now)) {
+      process.kill(now.pid, RELOAD_SIGNAL[name]);
+      continue;
+    }
+    await stopProcess(now);
+    record.processes[index] = startProcess({ name: old.name, binary: old.binary, args: old.args, log: old.log, stateRoot: dir.absoluteRoot, ...(old.netns ? { netns: old.netns } : {}) });
+  }
+  await dir.write(state);
+}
+
+const exitedOf = (record: NodeRecord) => {
+  const dead = record.processes.find(hasExited);
+  return dead ? `${dead.name} exited; last log lines:\n${tail(dead.log)}` : undefined;
+};
+
+/**
+ * The gate of a step: the member ready, its reloads taken, and no doctor check about the
+ * member or its set failing (the drift of members not changed yet aside; the backup's
+ * position aside while its restart is still to come). A rollback's gate skips drift.
+ */
+async function gateHolds(topology: Topology, stateDir: StateDir, release: Release, record: NodeRecord, s: RolloutStep, since: number, positionLater: boolean, rollback = false): Promise<Readiness> {
+  const ready = await readiness(record.role === 'demo' ? 'demo' : record.role, record.localAddress);
+  if (!ready.ready) return ready;
+  if (s.action === 'reload')
+    for (const name of s.processes) {
+      const family = RELOAD_METRIC[name];
+      if (!family) continue;
+      const samples = parseMetrics(await getText(`${memberUrl(record.localAddress)}/metrics`).catch(() => ''));
+      const ok = sampleValue(samples, `${family}ful`);
+      const at = sampleValue(samples, `${family}_timestamp_seconds`) ?? 0;
+      if (ok === 0) return { ready: false, detail: `${name} refused the new config (${family}ful 0); its log: ${tail(record.processes.find((p) => p.name.endsWith(`/${name}`))?.log ?? '')}` };
+      if (at < Math.floor(since)) return { ready: false, detail: `${name} has not reloaded yet` };
+    }
+  const target = await resolveTarget(topology, stateDir, release);
+  const setMates = new Set(target.members.filter((m) => m.set === record.set).map((m) => m.name));
+  const failing = evaluate(target, await observe(target)).filter(
+    (r: DoctorResult) =>
+      r.verdict === 'fail' &&
+      (r.member === record.name || r.concerns === record.name || (r.member !== undefined && setMates.has(r.member))) &&
+      !(r.code === 'DR801' && (rollback || r.member !== record.name)) &&
+      !(r.code === 'DR504' && positionLater),
+  );
+  return failing.length ? { ready: false, detail: failing.map((r) => `${r.code} ${r.message}`).join('; ') } : { ready: true, detail: 'checks pass' };
+}
+
+/**
+ * Moves a set's VIP off the member holding it: in network namespaces its keepalived
+ * stops (its notify_stop wipes it, as on demotion) and starts again as the standby; on
+ * loopback its pushgateway stops and HAProxy sends to the standby, and the step that
+ * follows starts it with its new config.
+ */
+async function moveVip(dir: StateDir, state: RunState, holder: string, nodes: readonly NodeSpec[], vips: ReadonlyMap<string, string>, timeoutMs: number): Promise<void> {
+  const node = nodes.find((n) => n.name === holder) as NodeSpec;
+  const record = state.nodes.find((n) => n.name === holder) as NodeRecord;
+  const standby = nodes.find((n) => n.role === 'pushgateway' && n.set === node.set && n.name !== holder) as NodeSpec;
+  const vipAddress = vips.get(node.set) ?? '';
+  const name = record.processes.some((p) => p.name === `${holder}/keepalived`) ? 'keepalived' : 'pushgateway';
+  const index = record.processes.findIndex((p) => p.name === `${holder}/${name}`);
+  const p = record.processes[index] as ProcessRecord;
+  await stopProcess(p);
+  const moved = await waitFor(
+    async () => {
+      const now = await vipHolder(vipAddress, [node, standby].map((n) => ({ name: n.name, address: String(n.address) })));
+      return { ready: now === standby.name, detail: `the VIP answers from ${now ?? 'nobody'}` };
+    },
+    { timeoutMs },
+  );
+  if (name === 'keepalived') {
+    record.processes[index] = startProcess({ name: p.name, binary: p.binary, args: p.args, log: p.log, stateRoot: dir.absoluteRoot, ...(p.netns ? { netns: p.netns } : {}) });
+    await dir.write(state);
+  }
+  if (!moved.ready) throw new ExitError(1, `the VIP of ${node.set} did not move to ${standby.name}: ${moved.detail}; ${holder} was not changed`);
+}
+
+/** The rule files every federator will load, through the release's own promtool. */
+async function validateRules(federators: readonly NodeSpec[], release: Release, fetchedPromtool: string | undefined): Promise<void> {
+  const promtool = fetchedPromtool ?? release.components.promtool.path;
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'promha-apply-rules-'));
+  try {
+    const files: string[] = [];
+    for (const f of new Map(federators.flatMap((n) => n.files.filter((x) => x.path.startsWith(`${RULES_DIR}/`)).map((x) => [x.path, x.content] as const)))) {
+      const file = path.join(tmp, f[0]);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, f[1]);
+      files.push(file);
+    }
+    if (files.length === 0) return;
+    const r = await execa(promtool, ['check', 'rules', ...files], { reject: false });
+    if (r.exitCode !== 0)
+      throw new ExitError(1, `${release.name}'s promtool refuses the new rule files; no member was changed:\n${`${r.stdout}\n${r.stderr}`.trim().replaceAll(tmp + path.sep, '')}`);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,164 @@
+// The rollout plan of `promha apply`: what changed on each member, and the order that
+// keeps the system whole while it changes (one member per set at a time, the VIP off a
+// gateway before it changes, the backup Alertmanager last, rules validated first).
+import type { NodeSpec, Role } from '../plan/node-spec.ts';
+import { filesRead } from '../render/files-read.ts';
+
+/** Where a federator's rule files live in its config directory. */
+export const RULES_DIR = 'rules';
+
+/** What a member runs now: its files and its processes' command lines. */
+export interface MemberSnapshot {
+  readonly name: string;
+  /** Contents by path, relative to the member's config directory. */
+  readonly files: ReadonlyMap<string, string>;
+  readonly processes: ReadonlyArray<{ readonly name: string; readonly args: readonly string[] }>;
+}
+
+/** Processes that take a changed config without a restart (SIGHUP; HAProxy's master SIGUSR2). */
+const RELOADS: ReadonlySet<string> = new Set(['prometheus', 'alertmanager', 'keepalived', 'haproxy']);
+
+export interface MemberChange {
+  readonly member: string;
+  readonly role: Role;
+  readonly set: string;
+  readonly backup: boolean;
+  /** Processes whose files changed and that reload them. */
+  readonly reload: readonly string[];
+  /** Processes whose flags or binaries changed, or that cannot reload. */
+  readonly restart: readonly string[];
+  /** The files that changed, relative to the config directory. */
+  readonly files: readonly string[];
+  readonly reason: string;
+}
+
+/**
+ * What must happen to `current` to run `next`. A file no process reads (the unit files,
+ * install.sh) changes nothing on a running member. Undefined when nothing changes.
+ */
+export function memberChange(current: MemberSnapshot, next: NodeSpec, release?: { readonly from: string; readonly to: string }): MemberChange | undefined {
+  const reload: string[] = [];
+  const restart: string[] = [];
+  const reasons: string[] = [];
+  const changed = new Set<string>();
+  for (const p of next.processes) {
+    const before = current.processes.find((x) => x.name === p.name);
+    const files = filesRead(next, p).filter((f) => current.files.get(f.path) !== f.content).map((f) => f.path);
+    for (const f of files) changed.add(f);
+    if (!before) {
+      restart.push(p.name);
+      reasons.push(`${p.name} is new`);
+    } else if (release && release.from !== release.to) {
+      restart.push(p.name);
+      reasons.push(`${p.name}: release ${release.from} → ${release.to}`);
+    } else if (before.args.join('\0') !== p.args.join('\0')) {
+      restart.push(p.name);
+      reasons.push(`${p.name}: flags ${flagDifference(before.args, p.args)}`);
+    } else if (files.length > 0) {
+      (RELOADS.has(p.name) ? reload : restart).push(p.name);
+      reasons.push(`${p.name}: ${files.join(', ')} changed`);
+    }
+  }
+  if (reload.length + restart.length === 0) return undefined;
+  return { member: next.name, role: next.role, set: next.set, backup: next.backup, reload, restart, files: [...changed], reason: reasons.join('; ') };
+}
+
+/** The flags added and removed: `+--a=1 -b=2`. */
+function flagDifference(before: readonly string[], after: readonly string[]): string {
+  const added = after.filter((a) => !before.includes(a));
+  const removed = before.filter((a) => !after.includes(a));
+  return [...added.map((a) => `+${a}`), ...removed.map((a) => `-${a}`)].join(' ');
+}
+
+export type StepAction = 'validate' | 'reload' | 'restart' | 'move-vip';
+
+/** One step of a rollout; the next starts only once its gate holds. */
+export interface RolloutStep {
+  readonly member: string;
+  readonly role: Role;
+  readonly action: StepAction;
+  /** The processes the step reloads or restarts. */
+  readonly processes: readonly string[];
+  readonly reason: string;
+  /** What must hold before the next step; a failed gate rolls this step back. */
+  readonly gate: string;
+}
+
+export interface RolloutContext {
+  /** The new plan of every member. */
+  readonly nodes: readonly NodeSpec[];
+  /** Pushgateway set → the member holding its VIP now. */
+  readonly vipHolders: ReadonlyMap<string, string>;
+  /** The release's Alertmanager takes --cluster.peer-name: positions survive restarts. */
+  readonly peerNames: boolean;
+}
+
+const GATES: Readonly<Record<Role, string>> = {
+  scraper: 'ready; its exporter targets up; both federators federate it again',
+  pushgateway: 'ready; one member holds the VIP',
+  vip: 'the VIP answers',
+  alertmanager: 'ready; the cluster whole with the backup last',
+  federator: 'ready; its config loaded; every federation target up',
+};
+
+/**
+ * The order of the changes: rules validated first; then scrapers, pushgateways,
+ * Alertmanagers and federators, one member at a time; a gateway holding its VIP after
+ * its standby, with the VIP moved off it first; the backup Alertmanager after the active
+ * members, and restarted again when an active one restarted and the release has no peer
+ * names, so that it keeps the last position.
+ */
+export function planRollout(changes: readonly MemberChange[], ctx: RolloutContext): RolloutStep[] {
+  const steps: RolloutStep[] = [];
+  const byMember = new Map(changes.map((c) => [c.member, c]));
+  const step = (c: MemberChange): RolloutStep => ({
+    member: c.member,
+    role: c.role,
+    action: c.restart.length > 0 ? 'restart' : 'reload',
+    // A restart takes the reloads of the same member with it.
+    processes: c.restart.length > 0 ? [...c.restart, ...c.reload] : c.reload,
+    reason: c.reason,
+    gate: GATES[c.role],
+  });
+  const inOrder = (role: Role) => ctx.nodes.filter((n) => n.role === role && byMember.has(n.name)).map((n) => byMember.get(n.name) as MemberChange);
+
+  const rules = [...new Set(inOrder('federator').flatMap((c) => c.files.filter((f) => f.startsWith(`${RULES_DIR}/`))))];
+  const federators = inOrder('federator')[0]?.set;
+  if (federators && rules.length > 0)
+    steps.push({ member: federators, role: 'federator', action: 'validate', processes: [], reason: `${rules.join(', ')} changed`, gate: "the release's promtool accepts every rule file" });
+  for (const c of inOrder('scraper')) steps.push(step(c));
+  for (const set of new Set(ctx.nodes.filter((n) => n.role === 'pushgateway').map((n) => n.set))) {
+    const changed = inOrder('pushgateway').filter((c) => c.set === set);
+    const holder = ctx.vipHolders.get(set);
+    for (const c of changed.filter((x) => x.member !== holder)) steps.push(step(c));
+    const active = changed.find((x) => x.member === holder);
+    if (active) {
+      const standby = ctx.nodes.find((n) => n.role === 'pushgateway' && n.set === set && n.name !== holder)?.name ?? '?';
+      steps.push({ member: active.member, role: 'pushgateway', action: 'move-vip', processes: [], reason: `holds the VIP of ${set}: it moves to ${standby} first`, gate: `the VIP answers from ${standby}` });
+      steps.push(step(active));
+    }
+  }
+  for (const c of inOrder('vip')) steps.push(step(c));
+  const ams = inOrder('alertmanager');
+  const actives = ams.filter((c) => !c.backup);
+  for (const c of actives) steps.push(step(c));
+  const backup = ams.find((c) => c.backup);
+  const activeRestarted = actives.some((c) => c.restart.length > 0);
+  if (backup) {
+    const s = step(backup);
+    steps.push(activeRestarted && !ctx.peerNames && s.action === 'reload' ? { ...s, action: 'restart', processes: ['alertmanager'], reason: `${s.reason}; restarted after the active members to keep the last position` } : s);
+  } else if (activeRestarted && !ctx.peerNames) {
+    const b = ctx.nodes.find((n) => n.role === 'alertmanager' && n.backup);
+    if (b)
+      steps.push({
+        member: b.name,
+        role: 'alertmanager',
+        action: 'restart',
+        processes: ['alertmanager'],
+        reason: 'an active member restarted: the backup restarts after it to keep the last position',
+        gate: GATES.alertmanager,
+      });
+  }
+  for (const c of inOrder('federator')) steps.push(step(c));
+  return steps;
+}

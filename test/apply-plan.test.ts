@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { memberChange, planRollout, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
+import { formatRollout } from '../src/commands/apply.ts';
+import type { NodeSpec } from '../src/plan/node-spec.ts';
+import { plan } from '../src/plan/plan.ts';
+import { RELEASES } from '../src/release/release.ts';
+import { parseRuleFile } from '../src/rules/rule-file.ts';
+import { parseTopology } from '../src/topology/load.ts';
+import type { Topology } from '../src/topology/topology.ts';
+import { FAST_RULES, fastTopology } from './helpers.ts';
+
+function topology(overrides: Record<string, unknown> = {}, rules: object = FAST_RULES): Topology {
+  const t = parseTopology('promha.yaml', stringify(fastTopology(overrides)));
+  const text = stringify(rules);
+  return { ...t, ruleFiles: [{ name: 'rules/demo.yml', entry: 0, text, parsed: parseRuleFile('rules/demo.yml', text) }] };
+}
+
+/** What a member of `nodes` runs when it was started from that plan. */
+const running = (n: NodeSpec): MemberSnapshot => ({ name: n.name, files: new Map(n.files.map((f) => [f.path, f.content])), processes: n.processes.map((p) => ({ name: p.name, args: p.args })) });
+
+/** The changes from plan `a` running to plan `b`. */
+function changes(a: readonly NodeSpec[], b: readonly NodeSpec[], release?: { from: string; to: string }): MemberChange[] {
+  return b.flatMap((n) => {
+    const c = memberChange(running(a.find((x) => x.name === n.name) as NodeSpec), n, release);
+    return c ? [c] : [];
+  });
+}
+
+const base = plan(topology());
+const holders = new Map([['pushgateway1', 'pushgateway1-1']]);
+const rollout = (b: readonly NodeSpec[], o: { peerNames?: boolean; release?: { from: string; to: string } } = {}) =>
+  planRollout(changes(base, b, o.release), { nodes: b, vipHolders: holders, peerNames: o.peerNames ?? false });
+const summary = (steps: ReturnType<typeof rollout>) => steps.map((s) => `${s.action} ${s.member}${s.processes.length ? ` (${s.processes.join(', ')})` : ''}`);
+
+describe('apply: what changed on a member', () => {
+  it('nothing when the plan is the one running', () => {
+    assert.deepEqual(changes(base, plan(topology())), []);
+  });
+
+  it('a rule file: the federators reload prometheus; nobody else changes', () => {
+    const rules = { groups: [{ name: 'demo', rules: [{ alert: 'DemoHigh', expr: 'demo_value > 1', for: '0s' }] }] };
+    const c = changes(base, plan(topology({}, rules)));
+    assert.deepEqual(c.map((x) => [x.member, x.reload, x.restart, x.files]), [
+      ['federator1-1', ['prometheus'], [], ['rules/demo.yml']],
+      ['federator1-2', ['prometheus'], [], ['rules/demo.yml']],
+    ]);
+  });
+
+  it('a flag: a restart, with the flags added and removed in the reason', () => {
+    const t = topology({ federators: { ...(fastTopology()['federators'] as object), for_grace_period: '7s' } });
+    const c = changes(base, plan(t)).find((x) => x.member === 'federator1-1');
+    assert.deepEqual(c?.restart, ['prometheus']);
+    assert.match(c?.reason ?? '', /\+--rules\.alert\.for-grace-period=7s ---rules\.alert\.for-grace-period=5s/);
+  });
+
+  it('a new release restarts every process of every member', () => {
+    const b = plan(topology(), { release: RELEASES.trixie });
+    const c = changes(base, b, { from: 'bookworm', to: 'trixie' });
+    assert.equal(c.length, b.length);
+    assert.ok(c.every((x) => x.restart.length === b.find((n) => n.name === x.member)?.processes.length && x.reload.length === 0));
+  });
+});
+
+describe('apply: the rollout order', () => {
+  it('rules: validated by promtool first, then one federator after the other', () => {
+    const rules = { groups: [{ name: 'demo', rules: [{ alert: 'DemoHigh', expr: 'demo_value > 1', for: '0s' }] }] };
+    assert.deepEqual(summary(rollout(plan(topology({}, rules)))), ['validate federator1', 'reload federator1-1 (prometheus)', 'reload federator1-2 (prometheus)']);
+  });
+
+  it('Alertmanager flags: the active members one at a time, then the backup, which restarts to keep the last position', () => {
+    const am = fastTopology()['alertmanagers'] as Record<string, unknown>;
+    const b = plan(topology({ alertmanagers: { ...am, peer_timeout: '2s' } }));
+    const steps = rollout(b);
+    assert.deepEqual(summary(steps).filter((s) => s.includes('alertmanager')), [
+      'restart alertmanager1-1 (alertmanager)',
+      'restart alertmanager1-2 (alertmanager)',
+      'restart alertmanager1-3 (alertmanager)',
+    ]);
+    // With peer names the backup's position does not depend on start order, but its own flags changed too.
+    assert.equal(rollout(b, { peerNames: true }).filter((s) => s.member === 'alertmanager1-3').length, 1);
+  });
+
+  it('an Alertmanager config change reloads; an active restart alone still restarts the backup, unless peer names fix positions', () => {
+    const am = fastTopology()['alertmanagers'] as Record<string, unknown>;
+    const config = plan(topology({ alertmanagers: { ...am, route: { ...(am['route'] as object), repeat_interval: '2h' } } }));
+    assert.deepEqual(summary(rollout(config)), ['reload alertmanager1-1 (alertmanager)', 'reload alertmanager1-2 (alertmanager)', 'reload alertmanager1-3 (alertmanager)']);
+
+    const restarted = [memberChange(running(base.find((n) => n.name === 'alertmanager1-1') as NodeSpec), { ...(base.find((n) => n.name === 'alertmanager1-1') as NodeSpec), processes: [{ name: 'alertmanager', binary: 'prometheus-alertmanager', args: ['--x'] }] })].filter((x) => x !== undefined);
+    assert.deepEqual(summary(planRollout(restarted, { nodes: base, vipHolders: holders, peerNames: false })), ['restart alertmanager1-1 (alertmanager)', 'restart alertmanager1-3 (alertmanager)']);
+    assert.deepEqual(summary(planRollout(restarted, { nodes: base, vipHolders: holders, peerNames: true })), ['restart alertmanager1-1 (alertmanager)']);
+  });
+
+  it('a pushgateway set: the standby first, then the VIP moves off the holder, then the holder', () => {
+    const b = plan(topology(), { release: RELEASES.trixie });
+    const steps = summary(rollout(b, { release: { from: 'bookworm', to: 'trixie' } }));
+    const gateways = steps.filter((s) => s.includes('pushgateway1-'));
+    assert.deepEqual(gateways, ['restart pushgateway1-2 (pushgateway, keepalived)', 'move-vip pushgateway1-1', 'restart pushgateway1-1 (pushgateway, keepalived)', 'restart pushgateway1-vip (haproxy)']);
+    // The whole upgrade: scrapers, gateways, VIP, Alertmanagers (backup last), federators; never two members of a set at once.
+    assert.deepEqual(
+      rollout(b, { release: { from: 'bookworm', to: 'trixie' } }).filter((s) => s.action !== 'move-vip').map((s) => s.member),
+      ['scraper1-1', 'scraper1-2', 'scraper2-1', 'scraper2-2', 'pushgateway1-2', 'pushgateway1-1', 'pushgateway1-vip', 'alertmanager1-1', 'alertmanager1-2', 'alertmanager1-3', 'federator1-1', 'federator1-2'],
+    );
+  });
+
+  it('prints a table of steps with reasons and gates', () => {
+    const rules = { groups: [{ name: 'demo', rules: [{ alert: 'DemoHigh', expr: 'demo_value > 1', for: '0s' }] }] };
+    const text = formatRollout(rollout(plan(topology({}, rules))));
+    const lines = text.split('\n');
+    assert.match(lines[0] ?? '', /^STEP +MEMBER +ACTION +REASON +GATE$/);
+    assert.match(lines[1] ?? '', /^1 +federator1 +validate +rules\/demo\.yml changed +→ the release's promtool accepts every rule file$/);
+    assert.match(lines[2] ?? '', /^2 +federator1-1 +reload +prometheus: rules\/demo\.yml changed +→ ready; its config loaded; every federation target up$/);
+    assert.equal(formatRollout([]), 'every member runs what the topology renders: nothing to apply');
+  });
+});

@@ -1,0 +1,107 @@
+// `promha apply` on a live local stack (loopback, the real binaries): a rule change rolled
+// out member by member, a topology error and a step that fails at runtime rolled back.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import type { RolloutStep } from '../src/apply/rollout.ts';
+import { PrometheusClient } from '../src/probe/prometheus.ts';
+import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+
+const rulesWith = (expr: string) => ({ groups: [{ name: 'demo', rules: FAST_RULES.groups[0]?.rules.map((r) => ('alert' in r && r.alert === 'DemoHigh' ? { ...r, expr } : r)) }] });
+
+describe('promha apply on a live stack (loopback)', () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  let stateDir: string;
+  const run = (...args: string[]) => promha([...args, '--state-dir', stateDir], project.dir);
+  const stateOf = async () => JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as { nodes: Array<{ name: string; localAddress: string; processes: Array<{ pid: number; args: string[] }> }> };
+  const demoHighOn = async (federator: string) => {
+    const address = (await stateOf()).nodes.find((n) => n.name === federator)?.localAddress ?? '';
+    const groups = await new PrometheusClient(`http://${address}`).rules();
+    return groups.flatMap((g) => g.rules).find((r) => r.name === 'DemoHigh')?.query;
+  };
+  const doctorFails = async () => {
+    const r = await run('doctor', '--json');
+    return (JSON.parse(r.stdout) as { results: Array<{ verdict: string; code: string; message: string }> }).results.filter((x) => x.verdict === 'fail');
+  };
+
+  before(async () => {
+    project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    stateDir = path.join(project.dir, '.promha');
+    const up = await run('up', '--network', 'loopback', '--detach');
+    assert.equal(up.exitCode, 0, up.stdout + up.stderr);
+  });
+  after(async () => {
+    await run('down');
+    await project.cleanup();
+  });
+
+  it('has nothing to apply on the stack as it started', async () => {
+    const r = await run('apply', '--dry-run');
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'every member runs what the topology renders: nothing to apply');
+  });
+
+  it('refuses a topology with errors and changes nothing', async () => {
+    await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rulesWith('demo_value >')));
+    const pids = (await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid));
+    const r = await run('apply');
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /the topology has \d+ error\(s\) for bookworm; nothing was changed\n\s+fix: `promha check --release bookworm`/);
+    assert.deepEqual((await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid)), pids);
+    assert.equal(await demoHighOn('federator1-1'), 'demo_value > 0');
+  });
+
+  it('plans a rule change with --dry-run: validated first, then one federator at a time; nothing changes', async () => {
+    await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rulesWith('demo_value > 2')));
+    const r = await run('apply', '--dry-run', '--json');
+    assert.equal(r.exitCode, 0, r.stderr);
+    const { steps, done } = JSON.parse(r.stdout) as { steps: RolloutStep[]; done: number };
+    assert.deepEqual(steps.map((s) => `${s.action} ${s.member}`), ['validate federator1', 'reload federator1-1', 'reload federator1-2']);
+    assert.equal(done, 0);
+    assert.equal(await demoHighOn('federator1-2'), 'demo_value > 0');
+  });
+
+  it('rolls the rule change out: each federator reloads and runs the new rule, and doctor passes', async () => {
+    const pids = (await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid));
+    const r = await run('apply');
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, / 1\/3 validate +federator1: rules\/demo\.yml changed[\s\S]* 2\/3 reload +federator1-1: [^\n]*\n[^\n]*gate holds[\s\S]* 3\/3 reload +federator1-2: [\s\S]*applied: 3 step\(s\), every gate held/);
+    for (const f of ['federator1-1', 'federator1-2']) assert.equal(await demoHighOn(f), 'demo_value > 2');
+    // A reload, not a restart: every process is the one that ran before.
+    assert.deepEqual((await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid)), pids);
+    assert.deepEqual(await doctorFails(), []);
+    const again = await run('apply', '--dry-run');
+    assert.match(again.stdout, /nothing to apply/);
+  });
+
+  it('a step that fails at runtime rolls its member back and stops: later steps do not run, doctor passes', async () => {
+    const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
+    const state = await stateOf();
+    const am1 = state.nodes.find((n) => n.name === 'alertmanager1-1');
+    const host = am1?.localAddress.split(':')[0] ?? '';
+    // The new gossip port of alertmanager1-1 is taken: it cannot start with it.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(9095, host, resolve));
+    try {
+      const am = fastTopology()['alertmanagers'] as { members: Array<Record<string, string>> };
+      const members = am.members.map((m) => (m['name'] === 'alertmanager1-1' ? { ...m, cluster_address: '127.0.0.81:9095' } : m));
+      await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ alertmanagers: { ...am, members } })));
+      const pidsOf = async (name: string) => (await stateOf()).nodes.find((n) => n.name === name)?.processes.map((p) => p.pid);
+      const others = await pidsOf('alertmanager1-2');
+      const r = await run('apply', '--gate-timeout', '30');
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /step 1 \(restart alertmanager1-1\) failed its gate: alertmanager1-1\/alertmanager exited/);
+      assert.match(r.stderr, /alertmanager1-1 runs what it ran before and passes its checks again; 0 step\(s\) done, 2 not run/);
+      const back = (await stateOf()).nodes.find((n) => n.name === 'alertmanager1-1');
+      assert.ok(back?.processes[0]?.args.some((a) => a === '--cluster.listen-address=' + host + ':9094'), JSON.stringify(back?.processes[0]?.args));
+      assert.deepEqual(await pidsOf('alertmanager1-2'), others, 'the next member was not touched');
+    } finally {
+      blocker.close();
+      await writeFile(path.join(project.dir, 'promha.yaml'), original);
+    }
+    assert.deepEqual(await doctorFails(), []);
+  });
+});
