@@ -17,6 +17,7 @@ import type { Topology } from '../topology/topology.ts';
 import { memberUrl } from '../probe/client-security.ts';
 import { RELEASES } from '../release/release.ts';
 import { getText } from '../probe/http.ts';
+import { parseMetrics } from '../probe/metrics-text.ts';
 
 /** What a scenario can do to the running stack, and read from it. */
 export class DrillContext {
@@ -149,12 +150,29 @@ export class DrillContext {
   }
 
   /**
-   * Waits for a clean baseline: every alert the receiver saw firing has been seen
-   * resolved, and no Alertmanager holds an active alert. Otherwise a drill's test alert
+   * Waits for a clean baseline: every Alertmanager member up long enough to have sent
+   * what it held back at its start, every alert the receiver saw firing seen resolved,
+   * and no Alertmanager holding an active alert. Otherwise a drill's test alert
    * could join an episode the last drill left open, and Alertmanager would rightly not
    * notify it. The watchdog always fires and does not count.
    */
   async settle(timeoutMs: number): Promise<boolean> {
+    // A restarted Alertmanager holds its notifications until its gossip settles (up to
+    // about 16 s), waits for its position, and only then sends what it has grouped,
+    // sometimes a notification the cluster already sent (see README, Failover drills).
+    // A drill starts once every member has been up long enough for that to be over, so
+    // that it never counts an earlier drill's restart.
+    const waits = this.target.peerTimeout.times(this.spec.alertmanagers.members.length);
+    const quietAfterStart = Duration.seconds(20).ms + this.groupInterval.ms + waits.ms;
+    const members = [...this.spec.alertmanagers.members, this.spec.alertmanagers.backup].map((m) => m.name);
+    const upLongEnough = async () => {
+      for (const m of members) {
+        const started = parseMetrics(await this.alertmanager(m).metrics()).find((x) => x.name === 'process_start_time_seconds')?.value;
+        if (started === undefined || Date.now() - started * 1000 < quietAfterStart) return false;
+      }
+      return true;
+    };
+    if ((await this.waitFor(upLongEnough, quietAfterStart + 30_000)) === undefined) return false;
     const quiet = async () => {
       const open = openAlerts(alertsIn(await this.notifications())).filter((l) => l['alertname'] !== WATCHDOG_ALERT);
       if (open.length > 0) return false;
