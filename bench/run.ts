@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { NetworkMode } from '../src/runtime/local-topology.ts';
 import { alertLatency, type LatencyResult } from './alert-latency.ts';
 import { capacity, type CapacityResult } from './capacity.ts';
+import { checkCpu, type CheckCpuResult } from './check-cpu.ts';
 import { checkTime, type CheckTimeResult } from './check-time.ts';
 import { startAndSize, type StartResult } from './start.ts';
 import { fmt, table } from './stats.ts';
@@ -15,9 +16,9 @@ import { isReleaseName, RELEASE_NAMES, type ReleaseName } from '../src/release/r
 import { noFlap, type NoFlapResult } from './no-flap.ts';
 import { vipFailover, type VipFailoverResult } from './vip-failover.ts';
 
-const BENCHES = ['check-time', 'alert-latency', 'vip-failover', 'start', 'capacity', 'no-flap'] as const;
+const BENCHES = ['check-cpu', 'check-time', 'alert-latency', 'vip-failover', 'start', 'capacity', 'no-flap'] as const;
 /** Run unless `--only` names others; no-flap takes a quarter of an hour and runs only when named. */
-const DEFAULT_BENCHES: readonly BenchName[] = ['check-time', 'alert-latency', 'vip-failover', 'start', 'capacity'];
+const DEFAULT_BENCHES: readonly BenchName[] = ['check-cpu', 'check-time', 'alert-latency', 'vip-failover', 'start', 'capacity'];
 type BenchName = (typeof BENCHES)[number];
 
 interface Results {
@@ -25,6 +26,7 @@ interface Results {
   /** The release the stacks ran (`--release`; default the host's). */
   release?: string;
   machine?: { cpus: number; cpuModel: string; memoryGiB: number; kernel: string };
+  'check-cpu'?: CheckCpuResult;
   'check-time'?: CheckTimeResult;
   'alert-latency'?: LatencyResult[];
   'vip-failover'?: VipFailoverResult[];
@@ -52,6 +54,14 @@ const modes = (quick: boolean): NetworkMode[] => (process.getuid?.() === 0 && !q
 
 function print(r: Results, ran: readonly BenchName[]): string {
   const out: string[] = [];
+  const cc = r['check-cpu'];
+  if (ran.includes('check-cpu') && cc)
+    out.push(
+      `promha check on the seed vs promtool check config on one federator config (CPU, user + system, median of ${cc.runs})\n${table(
+        ['promha check', 'promtool check config', 'ratio (goal ≤ 2)'],
+        [[fmt(cc.promhaCpuSeconds, 's', 2), fmt(cc.promtoolCpuSeconds, 's', 2), fmt(cc.ratio, 'x', 1)]],
+      )}`,
+    );
   const c = r['check-time'];
   if (ran.includes('check-time') && c)
     out.push(`promha check, ${c.sets} sets and ${c.rules} rules (CLI wall time, Node start included)\n${table(['runs', 'median', 'runs (s)', 'result'], [[String(c.runs), fmt(c.medianSeconds, 's'), c.seconds.map((s) => s.toFixed(2)).join(', '), c.findings]])}`);
@@ -135,6 +145,7 @@ async function main(): Promise<void> {
 }
 
 async function runOneOf(b: BenchName, r: Results, o: ReturnType<typeof options>, progress: (line: string) => void): Promise<void> {
+  if (b === 'check-cpu') r['check-cpu'] = await checkCpu({ progress });
   if (b === 'check-time') r['check-time'] = await checkTime({ progress, ...(o.release ? { release: o.release } : {}) });
   if (b === 'alert-latency') r['alert-latency'] = await alertLatency({ trials: o.trials, progress, ...(o.release ? { release: o.release } : {}) });
   if (b === 'vip-failover') {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import type { RolloutStep } from '../src/apply/rollout.ts';
 import { PrometheusClient } from '../src/probe/prometheus.ts';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject, until } from './helpers.ts';
 
 const rulesWith = (expr: string) => ({ groups: [{ name: 'demo', rules: FAST_RULES.groups[0]?.rules.map((r) => ('alert' in r && r.alert === 'DemoHigh' ? { ...r, expr } : r)) }] });
 
@@ -103,5 +103,51 @@ describe('promha apply on a live stack (loopback)', () => {
       await writeFile(path.join(project.dir, 'promha.yaml'), original);
     }
     assert.deepEqual(await doctorFails(), []);
+  });
+});
+
+describe('promha apply on a live stack (netns): a gateway change moves the VIP first', { skip: process.getuid?.() === 0 ? false : 'netns mode needs root' }, () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  let stateDir: string;
+  const run = (...args: string[]) => promha([...args, '--state-dir', stateDir], project.dir);
+  const holder = async () => {
+    const r = await run('status', '--json');
+    return (JSON.parse(r.stdout) as { members: Array<{ name: string; holdsVip?: boolean }> }).members.find((m) => m.holdsVip)?.name;
+  };
+  const pusherStats = async () => {
+    const r = await run('status', '--json');
+    const address = (JSON.parse(r.stdout) as { members: Array<{ name: string; localAddress: string }> }).members.find((m) => m.name === 'pusher-pushgateway1')?.localAddress;
+    return (await (await fetch(`http://${address}/-/stats`)).json()) as { failed: number; succeeded: number };
+  };
+
+  before(async () => {
+    project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    stateDir = path.join(project.dir, '.promha');
+    const up = await run('up', '--network', 'netns', '--detach');
+    assert.equal(up.exitCode, 0, up.stdout + up.stderr);
+  });
+  after(async () => {
+    await run('down');
+    await project.cleanup();
+  });
+
+  it('changes the standby first, moves the VIP off the holder, then changes it; no push lost, doctor passes', async () => {
+    const active = await until('a VIP holder', holder);
+    const standby = active === 'pushgateway1-1' ? 'pushgateway1-2' : 'pushgateway1-1';
+    const gateways = fastTopology()['pushgateways'] as Array<{ vip: Record<string, string> }>;
+    await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ pushgateways: gateways.map((g) => ({ ...g, vip: { ...g.vip, advert_int: '2s' } })) })));
+    const plan = await run('apply', '--dry-run', '--json');
+    const { steps } = JSON.parse(plan.stdout) as { steps: RolloutStep[] };
+    assert.deepEqual(steps.map((s) => `${s.action} ${s.member} ${s.processes.join(',')}`.trim()), [`reload ${standby} keepalived`, `move-vip ${active}`, `reload ${active} keepalived`]);
+    const before = await pusherStats();
+    const r = await run('apply');
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(await holder(), standby, 'the VIP stays where it moved: no failback');
+    const conf = await readFile(path.join(stateDir, 'nodes', active, 'keepalived.conf'), 'utf8');
+    assert.match(conf, /advert_int 2\b/);
+    assert.equal((await pusherStats()).failed, before.failed, 'no push lost');
+    const d = await run('doctor', '--json');
+    const fails = (JSON.parse(d.stdout) as { results: Array<{ verdict: string; code: string; message: string }> }).results.filter((x) => x.verdict === 'fail');
+    assert.deepEqual(fails, []);
   });
 });

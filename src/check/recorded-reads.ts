@@ -1,5 +1,5 @@
 import { selectorUses, type SelectorUse } from '../promql/analyze.ts';
-import { jobMayMatch, nameMatchers, nameMayMatch } from '../promql/selector-match.ts';
+import { jobMayMatch, METRIC_NAME, nameMatchers, nameMayMatch } from '../promql/selector-match.ts';
 import type { RuleDefinition } from '../rules/rule-file.ts';
 import type { Topology } from '../topology/topology.ts';
 
@@ -27,6 +27,19 @@ export function readsThroughRecords<T>(
   direct: (use: SelectorUse) => readonly T[],
 ): (rule: RuleDefinition) => readonly Reach<T>[] {
   const records = rules.filter((r) => r.kind === 'record');
+  // A selector with `__name__="x"` can only read records named x: index them, so that
+  // thousands of rules do not each scan every record. Records under names that are no
+  // plain metric name are judged one by one.
+  const byName = new Map<string, RuleDefinition[]>();
+  const odd: RuleDefinition[] = [];
+  for (const r of records) {
+    if (METRIC_NAME.test(r.name)) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+    else odd.push(r);
+  }
+  const candidates = (use: SelectorUse): readonly RuleDefinition[] => {
+    const eq = nameMatchers(use.selector).find((m) => m.op === '=');
+    return eq ? [...(byName.get(eq.value) ?? []), ...odd] : records;
+  };
   const memo = new Map<RuleDefinition, readonly Reach<T>[]>();
   const visiting = new Set<RuleDefinition>();
   const reads = (rule: RuleDefinition): readonly Reach<T>[] => {
@@ -37,7 +50,7 @@ export function readsThroughRecords<T>(
     const out = new Map<T, Reach<T>>();
     for (const use of selectorUses(rule.expr)) {
       for (const value of direct(use)) if (!out.has(value)) out.set(value, { value, via: [] });
-      for (const rec of records)
+      for (const rec of candidates(use))
         if (rec !== rule && readsRecord(use, rec))
           for (const r of reads(rec)) if (!out.has(r.value)) out.set(r.value, { value: r.value, via: [rec.name, ...r.via] });
     }

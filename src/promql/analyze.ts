@@ -55,8 +55,20 @@ function maskLegacyFunctions(expr: string): string {
   );
 }
 
+/**
+ * Parsed trees by expression: several check rules read every rule expression, and a
+ * lezer tree never changes once built. Bounded, so a long-lived process does not grow.
+ */
+const trees = new Map<string, Tree>();
+const MAX_TREES = 20_000;
+
 function parse(expr: string): Tree {
-  return T.parser.parse(maskLegacyFunctions(expr));
+  const known = trees.get(expr);
+  if (known) return known;
+  const tree = T.parser.parse(maskLegacyFunctions(expr));
+  if (trees.size >= MAX_TREES) trees.clear();
+  trees.set(expr, tree);
+  return tree;
 }
 
 /** The innermost bracket or quote left open at the end of `expr`, as the character that would close it. */

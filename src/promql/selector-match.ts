@@ -11,7 +11,7 @@ import { matcherAccepts, type SelectorRef } from './analyze.ts';
 
 type Matcher = SelectorRef['matchers'][number];
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /** The matchers on the metric name; the bare name `x` counts as `__name__="x"`. */
 export function nameMatchers(sel: SelectorRef): Matcher[] {

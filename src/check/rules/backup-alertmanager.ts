@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { renderedYaml } from '../rendered.ts';
 import { clusterAddress } from '../../plan/alertmanager.ts';
 import type { CheckRule } from '../finding.ts';
 
@@ -30,7 +30,7 @@ export const backupAlertmanager: CheckRule = {
         };
     }
     for (const n of nodes.filter((x) => x.role === 'federator')) {
-      const config = parse(n.files.find((f) => f.path === 'prometheus.yml')?.content ?? '{}') as PrometheusFile;
+      const config = renderedYaml(n, 'prometheus.yml') as PrometheusFile;
       const targets = (config.alerting?.alertmanagers ?? []).flatMap((a) => (a.static_configs ?? []).flatMap((s) => s.targets ?? []));
       if (targets.includes(String(am.backup.address)))
         yield {
@@ -48,7 +48,7 @@ export const backupAlertmanager: CheckRule = {
             hint: 'each federator sends to both active Alertmanagers',
           };
     }
-    const config = parse(backupNode.files.find((f) => f.path === 'alertmanager.yml')?.content ?? '{}') as AlertmanagerFile;
+    const config = renderedYaml(backupNode, 'alertmanager.yml') as AlertmanagerFile;
     for (const r of config.receivers ?? []) {
       const integrations = Object.keys(r).filter((k) => k.endsWith('_configs'));
       if (integrations.length)

@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { renderedYaml } from '../rendered.ts';
 import type { CheckRule } from '../finding.ts';
 
 interface StaticConfig {
@@ -53,7 +53,7 @@ export const directFederation: CheckRule = {
     // The rendered federator configs must reach every member, and no VIP.
     const wanted = [...spec.scrapers.flatMap((s) => s.members), ...spec.pushgateways.flatMap((s) => s.members)];
     for (const node of nodes.filter((n) => n.role === 'federator')) {
-      const config = parse(node.files.find((f) => f.path === 'prometheus.yml')?.content ?? '{}') as { scrape_configs?: Record<string, unknown>[] };
+      const config = renderedYaml(node, 'prometheus.yml') as { scrape_configs?: Record<string, unknown>[] };
       const targets = new Set((config.scrape_configs ?? []).filter((c) => c['honor_labels'] === true).flatMap(staticTargets));
       for (const m of wanted)
         if (!targets.has(String(m.address)))
