@@ -20,10 +20,10 @@ export const SCENARIOS: readonly DrillScenario[] = [
   pushgatewayHostLost,
   vipMovedGatewayAlive,
   federatorKilled,
+  scraperSetDown,
   alertmanagerKilled,
   alertmanagerDataLost,
   alertmanagerPartitioned,
-  scraperSetDown,
 ];
 
 /** How long a drill waits for the last episode to close before it starts anyway. */

@@ -4,8 +4,10 @@ export const SCENARIO_NAMES = [
   'pushgateway-host-lost',
   'vip-moved-gateway-alive',
   'federator-killed',
+  'scraper-set-down',
+  // The Alertmanager drills restart members, and the next drill waits until they are past
+  // their first flush: last, so that only they wait.
   'alertmanager-killed',
   'alertmanager-data-lost',
   'alertmanager-partitioned',
-  'scraper-set-down',
 ] as const;
