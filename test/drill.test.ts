@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import { missingIntervals } from '../src/drills/context.ts';
+import { failureUnits, impactOf } from '../src/faults/matrix.ts';
+import { parseTopology } from '../src/topology/load.ts';
 import { SCENARIOS } from '../src/drills/run.ts';
 import { SCENARIO_NAMES } from '../src/drills/scenario-names.ts';
 import type { DrillOutcome } from '../src/drills/drill.ts';
@@ -85,6 +88,18 @@ describe(`promha drill on a live stack (${mode}, ${release})`, { skip: mode === 
         assert.equal(o.measurements.notificationsReceived, o.measurements.notificationsExpected);
       }
       if (scenario === 'federator-killed' || scenario === 'scraper-killed') assert.equal(o.measurements.samplesLost, 0);
+      // What `check --faults` predicts for the drill's fault is what the drill measured.
+      if (scenario === 'scraper-killed' || scenario === 'scraper-set-down') {
+        const spec = parseTopology('promha.yaml', stringify(fastTopology())).spec;
+        const set = scenario === 'scraper-killed' ? spec.scrapers[0] : spec.scrapers.at(-1);
+        const down = scenario === 'scraper-killed' ? [set?.members[0]?.name] : (set?.members.map((m) => m.name) ?? []);
+        const predicted = impactOf(spec, failureUnits(spec).filter((u) => u.members.some((m) => down.includes(m))));
+        if (scenario === 'scraper-killed') assert.deepEqual(predicted.losses, [], 'one scraper member loses nothing, and the drill lost no sample');
+        else {
+          assert.deepEqual(predicted.blindExporters, set?.exporters);
+          assert.equal(predicted.blindSpotAlertDelivered, o.expectations.find((e) => e.name === 'the blind-spot critical alert fires')?.ok);
+        }
+      }
       if (scenario === 'pushgateway-host-lost') assert.equal(o.measurements.pushesLost, 0);
       // Past the 20 s lookback of the test profile.
       if (scenario === 'scraper-killed') assert.ok((o.measurements.watchedSeconds ?? 0) > 20);

@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 // Commands load their modules when they run: `promha check` does not pay for the
 // runtime, the dashboard or the drills.
 import { writeFile } from 'node:fs/promises';
-import { runCheck, formatReport } from '../commands/check.ts';
+import { runCheck, formatFaults, formatReport } from '../commands/check.ts';
 import { init, SCHEMA_FILE } from '../commands/init.ts';
 import { RENDER_TARGETS, type RenderTarget } from '../commands/render-targets.ts';
 import type { DashboardCommandOptions } from '../commands/dashboard.ts';
@@ -19,6 +19,11 @@ import { boundRegexBacktracking } from './regex-budget.ts';
 
 function positiveSeconds(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) === 0) throw new InvalidArgumentError('not a whole number of seconds above 0');
+  return Number(text);
+}
+
+function faultCount(text: string): number {
+  if (!/^[1-9]$/.test(text)) throw new InvalidArgumentError('a number of failed hosts from 1 to 9');
   return Number(text);
 }
 
@@ -46,12 +51,22 @@ function program(io: CliIo): Command {
     .command('check')
     .argument('[file]', 'topology file', 'promha.yaml')
     .option('--json', 'print findings as JSON')
+    .option('--faults [k]', 'also print what every combination of up to k failed hosts loses (default 2); exit 1 if one host alone loses anything', faultCount)
     .addOption(releaseOption())
     .description('verify the topology against the seed rules and the dedup design; exit 1 on errors')
-    .action(async (file: string, o: { json?: boolean; release?: ReleaseName }) => {
+    .action(async (file: string, o: { json?: boolean; release?: ReleaseName; faults?: number | true }) => {
       const report = await runCheck(file, o.release);
-      out(o.json ? JSON.stringify(report, null, 2) : formatReport(report, io.paint));
-      if (report.errors > 0) throw new ExitError(1);
+      if (o.faults === undefined) {
+        out(o.json ? JSON.stringify(report, null, 2) : formatReport(report, io.paint));
+        if (report.errors > 0) throw new ExitError(1);
+        return;
+      }
+      const k = o.faults === true ? 2 : o.faults;
+      const { faultMatrix } = await import('../faults/matrix.ts');
+      const { loadTopology } = await import('../topology/load.ts');
+      const matrix = faultMatrix((await loadTopology(file)).spec, k);
+      out(o.json ? JSON.stringify({ ...report, faults: { k, matrix } }, null, 2) : `${formatReport(report, io.paint)}\n\n${formatFaults(matrix, k, io.paint)}`);
+      if (report.errors > 0 || matrix.some((i) => i.failed.length === 1 && i.losses.length > 0)) throw new ExitError(1);
     });
 
 

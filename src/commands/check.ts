@@ -5,6 +5,7 @@ import type { Finding } from '../check/finding.ts';
 import { formatLocation } from '../location.ts';
 import { loadTopology } from '../topology/load.ts';
 import { plain, type Paint } from '../cli/paint.ts';
+import type { FaultImpact } from '../faults/matrix.ts';
 
 export interface CheckReport {
   readonly file: string;
@@ -40,4 +41,22 @@ export function formatReport(r: CheckReport, pc: Paint = plain): string {
       ? pc.green(`${r.file}: no problems found for ${r.release}`)
       : `${r.file}: ${r.errors} error(s), ${r.warnings} warning(s) for ${r.release}`;
   return [...lines, summary].join('\n');
+}
+
+/** The fault-tolerance matrix of `check --faults`: what each combination of failed hosts loses. */
+export function formatFaults(matrix: readonly FaultImpact[], k: number, pc: Paint = plain): string {
+  const losing = matrix.filter((i) => i.losses.length > 0);
+  const spof = losing.filter((i) => i.failed.length === 1);
+  const delay = Math.max(0, ...matrix.filter((i) => i.alerting).map((i) => i.addedDelaySeconds));
+  const lines = [pc.bold(`fault tolerance: ${matrix.length} combination(s) of up to ${k} failed host(s)`)];
+  lines.push(spof.length ? pc.red(`single points of failure: ${spof.map((i) => i.failed[0]).join(', ')}`) : pc.green('single points of failure: none'));
+  const width = Math.max(6, ...losing.map((i) => i.failed.join(' + ').length));
+  if (losing.length) lines.push(pc.bold(`${'FAILED'.padEnd(width)}  LOST`));
+  for (const i of losing) {
+    const failed = i.failed.join(' + ');
+    const [first, ...rest] = i.blindSpotAlertDelivered ? [...i.losses, 'the blind-spot alert is delivered'] : i.losses;
+    lines.push(`${failed.padEnd(width)}  ${first ?? ''}`, ...rest.map((l) => `${' '.repeat(width)}  ${l}`));
+  }
+  lines.push(`${matrix.length - losing.length} combination(s) lose nothing; the notification delay grows by up to ${delay} s while a failed active Alertmanager still counts as a peer`);
+  return lines.join('\n');
 }
