@@ -283,3 +283,19 @@ describe('PH605 rate-window: rate and its kin read at least two scrape intervals
     assert.doesNotMatch(await message('trixie'), /left-open/);
   });
 });
+
+describe('PH107 separate-hosts: a set on one host fails as one', () => {
+  it('warns at the set, naming the members and the host; distinct hosts are fine', async () => {
+    const rules = { 'rules/r.yml': ruleFile([{ alert: 'A', expr: 'up == 0' }]) };
+    assert.deepEqual(only(await findings(fastTopology(), rules), 'PH107'), []);
+    const t = fastTopology();
+    const [first, second] = t['scrapers'] as Array<Record<string, any>>;
+    const shared = { ...first, members: [first?.['members'][0], { ...first?.['members'][1], address: '127.0.0.11:9091' }] };
+    const f = only(await findings({ ...t, scrapers: [shared, second] }, rules), 'PH107');
+    assert.deepEqual(
+      f.map((x) => [x.severity, x.message, x.location.line]),
+      [['warning', 'scraper1-1 and scraper1-2 of scraper set scraper1 run on one host, 127.0.0.11: losing it loses them together', f[0]?.location.line]],
+    );
+    assert.ok((f[0]?.location.line ?? 0) > 1);
+  });
+});

@@ -23,6 +23,7 @@ import { securityTls } from './rules/security-tls.ts';
 import { staleness } from './rules/staleness.ts';
 import { twoMembers } from './rules/two-members.ts';
 import { uniqueAddresses } from './rules/unique-addresses.ts';
+import { separateHosts } from './rules/separate-hosts.ts';
 import { uniqueNames } from './rules/unique-names.ts';
 import { RELEASES, type Release } from '../release/release.ts';
 import { vipAddress } from './rules/vip.ts';
@@ -32,6 +33,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   twoMembers,
   uniqueNames,
   uniqueAddresses,
+  separateHosts,
   exporterCoverage,
   scrapeJobs,
   kubernetesNames,

@@ -1,0 +1,30 @@
+import type { CheckRule } from '../finding.ts';
+
+const hostOf = (address: unknown) => String(address).replace(/:\d+$/, '');
+
+export const separateHosts: CheckRule = {
+  code: 'PH107',
+  name: 'separate-hosts',
+  description: 'The members of a set (and the three Alertmanagers) run on different hosts: a pair on one host fails as one.',
+  *run({ topology }) {
+    const { spec } = topology;
+    const sets: Array<{ what: string; path: (string | number)[]; members: ReadonlyArray<{ name: string; address: unknown }> }> = [
+      ...spec.scrapers.map((s, i) => ({ what: `scraper set ${s.name}`, path: ['scrapers', i, 'members'], members: s.members })),
+      ...spec.pushgateways.map((s, i) => ({ what: `pushgateway set ${s.name}`, path: ['pushgateways', i, 'members'], members: s.members })),
+      { what: `federator set ${spec.federators.name}`, path: ['federators', 'members'], members: spec.federators.members },
+      { what: `Alertmanager cluster ${spec.alertmanagers.name}`, path: ['alertmanagers', 'members'], members: [...spec.alertmanagers.members, spec.alertmanagers.backup] },
+    ];
+    for (const set of sets) {
+      const byHost = new Map<string, string[]>();
+      for (const m of set.members) byHost.set(hostOf(m.address), [...(byHost.get(hostOf(m.address)) ?? []), m.name]);
+      for (const [host, names] of byHost)
+        if (names.length > 1)
+          yield {
+            severity: 'warning',
+            message: `${names.join(' and ')} of ${set.what} run on one host, ${host}: losing it loses them together`,
+            location: topology.locate(set.path),
+            hint: 'put the members of a set on different hosts (`promha check --faults` shows what each host costs)',
+          };
+    }
+  },
+};
