@@ -136,9 +136,20 @@ describe('promha apply on a live stack (netns): a gateway change moves the VIP f
     const standby = active === 'pushgateway1-1' ? 'pushgateway1-2' : 'pushgateway1-1';
     const gateways = fastTopology()['pushgateways'] as Array<{ vip: Record<string, string> }>;
     await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ pushgateways: gateways.map((g) => ({ ...g, vip: { ...g.vip, advert_int: '2s' } })) })));
+    // A slower VRRP advertisement means a longer failover: the pushed alert keeps firing longer too (PH601).
+    const rules = { groups: [{ name: 'demo', rules: FAST_RULES.groups[0]?.rules.map((r) => ('alert' in r && r.alert === 'PushedHigh' ? { ...r, keep_firing_for: '15s' } : r)) }] };
+    await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rules));
     const plan = await run('apply', '--dry-run', '--json');
+    assert.equal(plan.exitCode, 0, plan.stdout + plan.stderr);
     const { steps } = JSON.parse(plan.stdout) as { steps: RolloutStep[] };
-    assert.deepEqual(steps.map((s) => `${s.action} ${s.member} ${s.processes.join(',')}`.trim()), [`reload ${standby} keepalived`, `move-vip ${active}`, `reload ${active} keepalived`]);
+    assert.deepEqual(steps.map((s) => `${s.action} ${s.member} ${s.processes.join(',')}`.trim()), [
+      'validate federator1',
+      `reload ${standby} keepalived`,
+      `move-vip ${active}`,
+      `reload ${active} keepalived`,
+      'reload federator1-1 prometheus',
+      'reload federator1-2 prometheus',
+    ]);
     const before = await pusherStats();
     const r = await run('apply');
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
