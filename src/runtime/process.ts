@@ -76,11 +76,35 @@ export async function stopProcess(p: Pick<ProcessRecord, 'pid' | 'binary'>, grac
   };
   signal('SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (isRunning(p) && Date.now() < deadline) await sleep(100);
-  if (isRunning(p)) {
+  // The children too (keepalived's VRRP and checker processes, HAProxy's workers): a
+  // successor started while one still holds its pid file would refuse to run.
+  const gone = () => !isRunning(p) && !groupAlive(p.pid);
+  while (!gone() && Date.now() < deadline) await sleep(100);
+  if (!gone()) {
     signal('SIGKILL');
-    while (isRunning(p)) await sleep(50);
+    while (!gone()) await sleep(50);
   }
+}
+
+/**
+ * Whether a process of the group `pgid` that promha started still runs (zombies aside).
+ * Only processes that carry a PROMHA_STATE marker count: a pid reused by someone else's
+ * process group is never taken for ours.
+ */
+export function groupAlive(pgid: number): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised name: state(3) ppid(4) pgrp(5).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid || fields[0] === 'Z') continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').some((v) => v.startsWith('PROMHA_STATE='))) return true;
+    } catch {
+      /* gone */
+    }
+  }
+  return false;
 }
 
 /** The last lines of a log file, for error messages. */
