@@ -244,8 +244,9 @@ const exitedOf = (record: NodeRecord) => {
 
 /**
  * The gate of a step: the member ready, its reloads taken, and no doctor check about the
- * member or its set failing (the drift of members not changed yet aside; the backup's
- * position aside while its restart is still to come). A rollback's gate skips drift.
+ * member or its set failing (the drift and versions of members not changed yet aside; the
+ * backup's position aside while its restart is still to come). A rollback's gate skips
+ * drift and versions: the member is back on what it ran, not on the topology.
  */
 async function gateHolds(topology: Topology, stateDir: StateDir, release: Release, record: NodeRecord, s: RolloutStep, since: number, positionLater: boolean, rollback = false): Promise<Readiness> {
   const ready = await readiness(record.role === 'demo' ? 'demo' : record.role, record.localAddress);
@@ -266,7 +267,8 @@ async function gateHolds(topology: Topology, stateDir: StateDir, release: Releas
     (r: DoctorResult) =>
       r.verdict === 'fail' &&
       (r.member === record.name || r.concerns === record.name || (r.member !== undefined && setMates.has(r.member))) &&
-      !(r.code === 'DR801' && (rollback || r.member !== record.name)) &&
+      // Drift (DR801) and versions (DR102) of members not changed yet are what the rollout is about to fix.
+      !((r.code === 'DR801' || r.code === 'DR102') && (rollback || r.member !== record.name)) &&
       !(r.code === 'DR504' && positionLater),
   );
   return failing.length ? { ready: false, detail: failing.map((r) => `${r.code} ${r.message}`).join('; ') } : { ready: true, detail: 'checks pass' };
