@@ -97,7 +97,8 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
   const steps = planRollout(changes, { nodes, vipHolders, peerNames: release.clusterPeerName && from.clusterPeerName });
   if (o.dryRun || steps.length === 0) return { steps, done: 0 };
 
-  const target = await resolveTarget(o.topology, o.stateDir, release);
+  // Health before the rollout, judged against the release that runs now.
+  const target = await resolveTarget(o.topology, o.stateDir, from);
   const before = evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail' && r.code !== 'DR801');
   if (before.length)
     throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the stack back to health first (\`promha doctor\`)`);
