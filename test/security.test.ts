@@ -81,9 +81,11 @@ for (const mode of ['loopback', 'netns'] as const) {
         return m.localAddress;
       };
       webhookUrl = `http://${addr('webhook')}/notifications`;
-      const state = JSON.parse(await readFile(path.join(stateDir, 'state.json'), 'utf8')) as { nodes: Array<{ name: string; processes: Array<{ args: string[] }> }> };
-      const pushUrl = state.nodes.find((n) => n.name === 'pusher-pushgateway1')?.processes[0]?.args.find((a) => a.startsWith('https://'));
-      assert.ok(pushUrl, 'the pusher pushes over https');
+      // The demo workload's spec: what its pusher pushes to.
+      const workload = JSON.parse(await readFile(path.join(stateDir, 'demo-workload.json'), 'utf8')) as { pushers: Array<{ pushUrl: string; clientDir?: string }> };
+      const pushUrl = workload.pushers[0]?.pushUrl ?? '';
+      assert.ok(pushUrl.startsWith('https://'), 'the pusher pushes over https');
+      assert.ok(workload.pushers[0]?.clientDir, 'with the client identity of the stack');
       vip = new URL(pushUrl).host;
       const client = path.join(stateDir, 'client');
       trusted = { ca: await readFile(path.join(client, 'ca.crt'), 'utf8'), cert: await readFile(path.join(client, 'client.crt'), 'utf8'), key: await readFile(path.join(client, 'client.key'), 'utf8') };
