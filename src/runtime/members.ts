@@ -37,10 +37,7 @@ export async function startMember(dir: StateDir, name: string): Promise<number> 
 /** A demo server shares the workload's process: stopping it alone is not possible, failing it is. */
 function refuseServed(node: NodeRecord): void {
   if (!node.servedBy) return;
-  const [kind, target] = node.set === 'exporter' ? ['exporter', node.name.replace(/^exporter-/, '')] : ['pusher', node.name.replace(/^pusher-/, '')];
-  throw new ExitError(
-    2,
-    `${node.name} runs inside the demo workload process "${node.servedBy}", with every other demo server\n` +
-      (node.set === 'webhook' ? `    fix: stop or start "${node.servedBy}"` : `    fix: \`promha fault ${kind} ${target} down\` makes it fail alone; or stop or start "${node.servedBy}"`),
-  );
+  // An exporter can fail alone through its fault endpoint; pushers and the webhook cannot.
+  const alone = node.set === 'exporter' ? `\`promha fault exporter ${node.name.replace(/^exporter-/, '')} down\` makes it fail alone; or ` : '';
+  throw new ExitError(2, `${node.name} runs inside the demo workload process "${node.servedBy}", with every other demo server\n    fix: ${alone}stop or start "${node.servedBy}"`);
 }
