@@ -47,7 +47,7 @@ export function failureUnits(spec: TopologySpec): FailureUnit[] {
   return [...byHost].map(([host, names]) => ({ id: names.length === 1 ? (names[0] as string) : `host ${host} (${names.join(', ')})`, members: names }));
 }
 
-/** What failing every member in `down` costs. */
+/** What failing every member of the `failed` hosts costs. */
 export function impactOf(spec: TopologySpec, failed: readonly FailureUnit[]): FaultImpact {
   const down = new Set(failed.flatMap((u) => u.members));
   const alive = (names: readonly { name: string }[]) => names.filter((m) => !down.has(m.name));
