@@ -1,5 +1,6 @@
 // `promha check --faults`: for every combination of up to K failed hosts, what the
 // topology loses, derived statically. Members that share an address host share a fate.
+import type { Address } from '../address.ts';
 import { peerTimeout } from '../plan/derived.ts';
 import type { TopologySpec } from '../topology/schema.ts';
 
@@ -31,7 +32,12 @@ export interface FaultImpact {
   readonly losses: readonly string[];
 }
 
-const hostOf = (address: unknown) => String(address).replace(/:\d+$/, '');
+/** Member names by the host of their address, in the order given. */
+export function namesByHost(members: ReadonlyArray<{ readonly name: string; readonly address: Address }>): Map<string, string[]> {
+  const byHost = new Map<string, string[]>();
+  for (const m of members) byHost.set(m.address.host, [...(byHost.get(m.address.host) ?? []), m.name]);
+  return byHost;
+}
 
 /** Every host of the topology, with its members, in the topology's order. */
 export function failureUnits(spec: TopologySpec): FailureUnit[] {
@@ -42,9 +48,7 @@ export function failureUnits(spec: TopologySpec): FailureUnit[] {
     ...spec.alertmanagers.members,
     spec.alertmanagers.backup,
   ];
-  const byHost = new Map<string, string[]>();
-  for (const m of members) byHost.set(hostOf(m.address), [...(byHost.get(hostOf(m.address)) ?? []), m.name]);
-  return [...byHost].map(([host, names]) => ({ id: names.length === 1 ? (names[0] as string) : `host ${host} (${names.join(', ')})`, members: names }));
+  return [...namesByHost(members)].map(([host, names]) => ({ id: names.length === 1 ? (names[0] as string) : `host ${host} (${names.join(', ')})`, members: names }));
 }
 
 /** What failing every member of the `failed` hosts costs. */

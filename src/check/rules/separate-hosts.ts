@@ -1,6 +1,6 @@
+import type { Address } from '../../address.ts';
+import { namesByHost } from '../../faults/matrix.ts';
 import type { CheckRule } from '../finding.ts';
-
-const hostOf = (address: unknown) => String(address).replace(/:\d+$/, '');
 
 export const separateHosts: CheckRule = {
   code: 'PH107',
@@ -8,16 +8,14 @@ export const separateHosts: CheckRule = {
   description: 'The members of a set (and the three Alertmanagers) run on different hosts: a pair on one host fails as one.',
   *run({ topology }) {
     const { spec } = topology;
-    const sets: Array<{ what: string; path: (string | number)[]; members: ReadonlyArray<{ name: string; address: unknown }> }> = [
+    const sets: Array<{ what: string; path: (string | number)[]; members: ReadonlyArray<{ name: string; address: Address }> }> = [
       ...spec.scrapers.map((s, i) => ({ what: `scraper set ${s.name}`, path: ['scrapers', i, 'members'], members: s.members })),
       ...spec.pushgateways.map((s, i) => ({ what: `pushgateway set ${s.name}`, path: ['pushgateways', i, 'members'], members: s.members })),
       { what: `federator set ${spec.federators.name}`, path: ['federators', 'members'], members: spec.federators.members },
       { what: `Alertmanager cluster ${spec.alertmanagers.name}`, path: ['alertmanagers', 'members'], members: [...spec.alertmanagers.members, spec.alertmanagers.backup] },
     ];
     for (const set of sets) {
-      const byHost = new Map<string, string[]>();
-      for (const m of set.members) byHost.set(hostOf(m.address), [...(byHost.get(hostOf(m.address)) ?? []), m.name]);
-      for (const [host, names] of byHost)
+      for (const [host, names] of namesByHost(set.members))
         if (names.length > 1)
           yield {
             severity: 'warning',
