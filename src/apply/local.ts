@@ -29,7 +29,7 @@ import type { NodeRecord, RunState, StateDir } from '../runtime/state.ts';
 import { localPlan, stateLayout } from '../runtime/up.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { memberChange, planRollout, RULES_DIR, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { memberChange, planRollout, RELOAD_SIGNAL, RULES_DIR, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 
 export interface ApplyOptions {
   readonly topology: Topology;
@@ -48,9 +48,6 @@ export interface ApplyResult {
   /** Steps done and gated. */
   readonly done: number;
 }
-
-/** The signal by which a process takes a changed config. */
-const RELOAD_SIGNAL: Readonly<Record<string, NodeJS.Signals>> = { prometheus: 'SIGHUP', alertmanager: 'SIGHUP', keepalived: 'SIGHUP', haproxy: 'SIGUSR2' };
 
 /** Metric families that say whether the latest reload took. */
 const RELOAD_METRIC: Readonly<Record<string, string>> = { prometheus: 'prometheus_config_last_reload_success', alertmanager: 'alertmanager_config_last_reload_success' };

@@ -15,8 +15,8 @@ export interface MemberSnapshot {
   readonly processes: ReadonlyArray<{ readonly name: string; readonly args: readonly string[] }>;
 }
 
-/** Processes that take a changed config without a restart (SIGHUP; HAProxy's master SIGUSR2). */
-const RELOADS: ReadonlySet<string> = new Set(['prometheus', 'alertmanager', 'keepalived', 'haproxy']);
+/** The processes that take a changed config without a restart, and the signal that makes them. */
+export const RELOAD_SIGNAL: Readonly<Record<string, NodeJS.Signals>> = { prometheus: 'SIGHUP', alertmanager: 'SIGHUP', keepalived: 'SIGHUP', haproxy: 'SIGUSR2' };
 
 export interface MemberChange {
   readonly member: string;
@@ -55,7 +55,7 @@ export function memberChange(current: MemberSnapshot, next: NodeSpec, release?: 
       restart.push(p.name);
       reasons.push(`${p.name}: flags ${flagDifference(before.args, p.args)}`);
     } else if (files.length > 0) {
-      (RELOADS.has(p.name) ? reload : restart).push(p.name);
+      (RELOAD_SIGNAL[p.name] ? reload : restart).push(p.name);
       reasons.push(`${p.name}: ${files.join(', ')} changed`);
     }
   }
