@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 // Commands load their modules when they run: `promha check` does not pay for the
 // runtime, the dashboard or the drills.
 import { writeFile } from 'node:fs/promises';
-import { runCheck, formatFaults, formatReport } from '../commands/check.ts';
+import { checkReport, runCheck, formatFaults, formatReport } from '../commands/check.ts';
 import { init, SCHEMA_FILE } from '../commands/init.ts';
 import { RENDER_TARGETS, type RenderTarget } from '../commands/render-targets.ts';
 import type { DashboardCommandOptions } from '../commands/dashboard.ts';
@@ -55,8 +55,8 @@ function program(io: CliIo): Command {
     .addOption(releaseOption())
     .description('verify the topology against the seed rules and the dedup design; exit 1 on errors')
     .action(async (file: string, o: { json?: boolean; release?: ReleaseName; faults?: number | true }) => {
-      const report = await runCheck(file, o.release);
       if (o.faults === undefined) {
+        const report = await runCheck(file, o.release);
         out(o.json ? JSON.stringify(report, null, 2) : formatReport(report, io.paint));
         if (report.errors > 0) throw new ExitError(1);
         return;
@@ -64,7 +64,9 @@ function program(io: CliIo): Command {
       const k = o.faults === true ? 2 : o.faults;
       const { faultMatrix } = await import('../faults/matrix.ts');
       const { loadTopology } = await import('../topology/load.ts');
-      const matrix = faultMatrix((await loadTopology(file)).spec, k);
+      const topology = await loadTopology(file);
+      const report = await checkReport(topology, o.release);
+      const matrix = faultMatrix(topology.spec, k);
       out(o.json ? JSON.stringify({ ...report, faults: { k, matrix } }, null, 2) : `${formatReport(report, io.paint)}\n\n${formatFaults(matrix, k, io.paint)}`);
       if (report.errors > 0 || matrix.some((i) => i.failed.length === 1 && i.losses.length > 0)) throw new ExitError(1);
     });

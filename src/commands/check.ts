@@ -4,6 +4,7 @@ import type { ReleaseName } from '../release/release.ts';
 import type { Finding } from '../check/finding.ts';
 import { formatLocation } from '../location.ts';
 import { loadTopology } from '../topology/load.ts';
+import type { Topology } from '../topology/topology.ts';
 import { plain, type Paint } from '../cli/paint.ts';
 import type { FaultImpact } from '../faults/matrix.ts';
 
@@ -17,7 +18,11 @@ export interface CheckReport {
 }
 
 export async function runCheck(file?: string, releaseName?: ReleaseName): Promise<CheckReport> {
-  const topology = await loadTopology(file);
+  return checkReport(await loadTopology(file), releaseName);
+}
+
+/** The report of `check` for a topology already loaded. */
+export async function checkReport(topology: Topology, releaseName?: ReleaseName): Promise<CheckReport> {
   const release = await chooseRelease(releaseName, topology.spec.release);
   const findings = check(topology, CHECK_RULES, release);
   return {
