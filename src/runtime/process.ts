@@ -92,19 +92,14 @@ export async function stopProcess(p: Pick<ProcessRecord, 'pid' | 'binary'>, grac
  * process group is never taken for ours.
  */
 export function groupAlive(pgid: number): boolean {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  return groupProcesses(pgid).some((p) => {
+    if (p.state === 'Z') return false;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the parenthesised name: state(3) ppid(4) pgrp(5).
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid || fields[0] === 'Z') continue;
-      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').some((v) => v.startsWith('PROMHA_STATE='))) return true;
+      return readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').some((v) => v.startsWith('PROMHA_STATE='));
     } catch {
-      /* gone */
+      return false; // gone
     }
-  }
-  return false;
+  });
 }
 
 /** The last lines of a log file, for error messages. */
@@ -134,19 +129,24 @@ export function processesOfStack(stateRoot: string): number[] {
   return pids;
 }
 
-/** Resident memory of a process group in bytes (keepalived and HAProxy fork children). */
-export function groupRss(pgid: number): number {
-  let pages = 0;
+/** The processes of a group, from /proc: pid, state and resident pages. */
+function groupProcesses(pgid: number): Array<{ pid: string; state: string; rssPages: number }> {
+  const found: Array<{ pid: string; state: string; rssPages: number }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // Fields after the parenthesised name: state(3) ppid(4) pgrp(5) … rss(24).
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) pages += Number(fields[21]);
+      if (Number(fields[2]) === pgid) found.push({ pid: entry, state: fields[0] ?? '', rssPages: Number(fields[21]) });
     } catch {
       /* gone */
     }
   }
-  return pages * 4096;
+  return found;
+}
+
+/** Resident memory of a process group in bytes (keepalived and HAProxy fork children). */
+export function groupRss(pgid: number): number {
+  return groupProcesses(pgid).reduce((pages, p) => pages + p.rssPages, 0) * 4096;
 }
