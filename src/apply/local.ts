@@ -23,7 +23,7 @@ import { hostBundle } from '../render/host-bundle.ts';
 import { markerFile, RENDER_MARKER } from '../render/render-marker.ts';
 import { findBinaries } from '../runtime/binaries.ts';
 import { bundleCommands } from '../runtime/bundle.ts';
-import { hasExited, isRunning, startProcess, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
+import { hasExited, isRunning, restartFromRecord, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
 import { readiness, waitFor, type Readiness } from '../runtime/readiness.ts';
 import type { NodeRecord, RunState, StateDir } from '../runtime/state.ts';
 import { localPlan, stateLayout } from '../runtime/up.ts';
@@ -213,7 +213,7 @@ async function change(dir: StateDir, state: RunState, record: NodeRecord, node: 
       continue;
     }
     await stopProcess(p);
-    record.processes[index] = startProcess({ name: p.name, binary: bins[command.binary] ?? p.binary, args: command.args, log: p.log, stateRoot: dir.absoluteRoot, ...(p.netns ? { netns: p.netns } : {}) });
+    record.processes[index] = restartFromRecord(p, dir.absoluteRoot, { binary: bins[command.binary] ?? p.binary, args: command.args });
   }
   await dir.write(state);
 }
@@ -230,7 +230,7 @@ async function restore(dir: StateDir, state: RunState, record: NodeRecord, saved
       continue;
     }
     await stopProcess(now);
-    record.processes[index] = startProcess({ name: old.name, binary: old.binary, args: old.args, log: old.log, stateRoot: dir.absoluteRoot, ...(old.netns ? { netns: old.netns } : {}) });
+    record.processes[index] = restartFromRecord(old, dir.absoluteRoot);
   }
   await dir.write(state);
 }
@@ -295,7 +295,7 @@ async function moveVip(dir: StateDir, state: RunState, holder: string, nodes: re
     { timeoutMs },
   );
   if (name === 'keepalived') {
-    record.processes[index] = startProcess({ name: p.name, binary: p.binary, args: p.args, log: p.log, stateRoot: dir.absoluteRoot, ...(p.netns ? { netns: p.netns } : {}) });
+    record.processes[index] = restartFromRecord(p, dir.absoluteRoot);
     await dir.write(state);
   }
   if (!moved.ready) throw new ExitError(1, `the VIP of ${node.set} did not move to ${standby.name}: ${moved.detail}; ${holder} was not changed`);

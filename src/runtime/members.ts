@@ -1,5 +1,5 @@
 import { ExitError } from '../errors.ts';
-import { isRunning, startProcess, stopProcess } from './process.ts';
+import { isRunning, restartFromRecord, stopProcess } from './process.ts';
 import type { NodeRecord, StateDir } from './state.ts';
 
 /** Stops one member of a running stack (all its processes); the state keeps it for `start`. */
@@ -27,7 +27,7 @@ export async function startMember(dir: StateDir, name: string): Promise<number> 
   let started = 0;
   node.processes.forEach((p, i) => {
     if (isRunning(p)) return;
-    node.processes[i] = startProcess({ name: p.name, binary: p.binary, args: p.args, log: p.log, stateRoot: dir.absoluteRoot, ...(p.netns ? { netns: p.netns } : {}) });
+    node.processes[i] = restartFromRecord(p, dir.absoluteRoot);
     started++;
   });
   await dir.write(state);

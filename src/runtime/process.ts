@@ -47,6 +47,14 @@ export function startProcess(o: { name: string; binary: string; args: readonly s
   }
 }
 
+/**
+ * Starts a recorded process again: the same name, log and namespace, with its own
+ * command line or the one given (a new bundle's, or another release's binary).
+ */
+export function restartFromRecord(p: ProcessRecord, stateRoot: string, command: { readonly binary?: string; readonly args?: readonly string[] } = {}): ProcessRecord {
+  return startProcess({ name: p.name, binary: command.binary ?? p.binary, args: command.args ?? p.args, log: p.log, stateRoot, ...(p.netns ? { netns: p.netns } : {}) });
+}
+
 /** True while `pid` runs `binary` (guards against a recycled pid). Zombies count as gone. */
 export function isRunning(p: Pick<ProcessRecord, 'pid' | 'binary'>): boolean {
   try {
