@@ -13,7 +13,7 @@ import { resolveTarget } from '../doctor/target.ts';
 import { ExitError } from '../errors.ts';
 import type { NodeSpec } from '../plan/node-spec.ts';
 import { memberUrl } from '../probe/client-security.ts';
-import { PushgatewayClient } from '../probe/pushgateway.ts';
+import { vipServedBy } from '../probe/pushgateway.ts';
 import { getText } from '../probe/http.ts';
 import { parseMetrics, sampleValue } from '../probe/metrics-text.ts';
 import { chooseRelease } from '../release/choose.ts';
@@ -171,12 +171,9 @@ async function snapshot(dir: StateDir, record: NodeRecord, next: NodeSpec): Prom
   return { name: record.name, files, processes: record.processes.map((p) => ({ name: p.name.slice(record.name.length + 1), args: p.args })) };
 }
 
+/** The member serving a VIP, undefined while it answers from none or not at all. */
 async function vipHolder(vip: string, members: ReadonlyArray<{ name: string; address: string }>): Promise<string | undefined> {
-  const flags = await new PushgatewayClient(memberUrl(vip), { timeoutMs: 1000 })
-    .status()
-    .then((s) => s.flags)
-    .catch(() => ({}) as Record<string, string>);
-  return members.find((m) => (flags['web.external-url'] ?? '').startsWith(memberUrl(m.address)))?.name;
+  return (await vipServedBy(vip, members, { timeoutMs: 1000 }).catch(() => ({ member: undefined }))).member;
 }
 
 /** Writes a member's new bundle over its old one: the files its processes read, its units and command lines. */

@@ -1,7 +1,7 @@
 import { AlertmanagerClient } from '../probe/alertmanager.ts';
 import { parseMetrics } from '../probe/metrics-text.ts';
 import { PrometheusClient } from '../probe/prometheus.ts';
-import { PushgatewayClient } from '../probe/pushgateway.ts';
+import { PushgatewayClient, vipServedBy } from '../probe/pushgateway.ts';
 import { holdsAddress } from '../runtime/netns.ts';
 import type { AlertmanagerObservation, DoctorTarget, Observations, PrometheusObservation, PushgatewayObservation, VipObservation } from './result.ts';
 import { memberUrl } from '../probe/client-security.ts';
@@ -50,10 +50,8 @@ async function observeVip(t: DoctorTarget, set: string, vip: string): Promise<Vi
     for (const m of members) if (await holdsAddress(m.netns as string, host)) holders.push(m.name);
   }
   try {
-    const status = await new PushgatewayClient(url(vip)).status();
-    const external = status.flags['web.external-url'] ?? '';
-    const servedBy = members.find((m) => external.replace(/\/+$/, '') === url(m.address))?.name;
-    return { ...(servedBy ? { servedBy } : { error: `the VIP answered as ${external || 'an unknown gateway'}` }), ...(holders ? { holders } : {}) };
+    const { member: servedBy, externalUrl } = await vipServedBy(vip, members);
+    return { ...(servedBy ? { servedBy } : { error: `the VIP answered as ${externalUrl || 'an unknown gateway'}` }), ...(holders ? { holders } : {}) };
   } catch (e) {
     return { error: message(e), ...(holders ? { holders } : {}) };
   }

@@ -8,7 +8,7 @@ import { ExitError } from '../errors.ts';
 import { WATCHDOG_ALERT } from '../plan/meta-rules.ts';
 import { AlertmanagerClient, ownPeerPosition } from '../probe/alertmanager.ts';
 import { PrometheusClient } from '../probe/prometheus.ts';
-import { PushgatewayClient } from '../probe/pushgateway.ts';
+import { PushgatewayClient, vipServedBy } from '../probe/pushgateway.ts';
 import { startMember } from '../runtime/members.ts';
 import { isRunning } from '../runtime/process.ts';
 import type { RunState, StateDir } from '../runtime/state.ts';
@@ -125,8 +125,8 @@ export class DrillContext {
 
   /** The gateway member the VIP of a set reaches now: it names itself in --web.external-url. */
   async vipHolder(set: PushgatewaySetSpec): Promise<string | undefined> {
-    const flags = (await new PushgatewayClient(memberUrl(String(set.vip.address)), { timeoutMs: 1000 }).status()).flags;
-    return set.members.find((m) => (flags['web.external-url'] ?? '').startsWith(memberUrl(this.address(m.name))))?.name;
+    const members = set.members.map((m) => ({ name: m.name, address: this.address(m.name) }));
+    return (await vipServedBy(String(set.vip.address), members, { timeoutMs: 1000 })).member;
   }
 
   async fault(kind: 'exporter' | 'pusher', target: string, body: Record<string, unknown>): Promise<void> {

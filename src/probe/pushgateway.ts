@@ -2,7 +2,8 @@
  * A typed client of the Pushgateway 1.5 API: push, list, delete and wipe groups.
  */
 import { z } from 'zod';
-import { ComponentClient, ProbeError, promApi, send } from './http.ts';
+import { ComponentClient, ProbeError, promApi, send, type RequestOptions } from './http.ts';
+import { memberUrl } from './client-security.ts';
 import type { Labels } from './schema-util.ts';
 import { labelsSchema, promFloatSchema } from './schema-util.ts';
 
@@ -171,4 +172,19 @@ export class PushgatewayClient extends ComponentClient {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/**
+ * Which member answers behind a VIP: the gateway names itself in its --web.external-url
+ * (addresses, not URLs, so that http and https stacks compare alike). `member` is absent
+ * when that URL names none of `members`; a VIP that does not answer throws.
+ */
+export async function vipServedBy(
+  vip: string,
+  members: ReadonlyArray<{ readonly name: string; readonly address: string }>,
+  options: RequestOptions = {},
+): Promise<{ readonly member?: string; readonly externalUrl: string }> {
+  const externalUrl = (await new PushgatewayClient(memberUrl(vip), options).status()).flags['web.external-url'] ?? '';
+  const member = members.find((m) => externalUrl.replace(/\/+$/, '') === memberUrl(m.address))?.name;
+  return { ...(member ? { member } : {}), externalUrl };
 }
