@@ -197,16 +197,21 @@ async function remark(dir: string): Promise<void> {
   await writeFile(path.join(dir, marker.path), marker.content);
 }
 
-/** Reloads or restarts the step's processes of a member from its new bundle. */
+/**
+ * Reloads or restarts the step's processes of a member from its new bundle, and starts
+ * any of its processes that is not running (the one a VIP move stopped) from there too:
+ * a process that has just started must not get a reload signal before it handles it.
+ */
 async function change(dir: StateDir, state: RunState, record: NodeRecord, node: NodeSpec, s: RolloutStep, bins: Record<string, string>): Promise<void> {
-  const commands = await bundleCommands(dir.nodeDir(node.name), node);
-  for (const name of s.processes) {
-    const index = record.processes.findIndex((p) => p.name === `${record.name}/${name}`);
+  for (const command of await bundleCommands(dir.nodeDir(node.name), node)) {
+    const index = record.processes.findIndex((p) => p.name === `${record.name}/${command.name}`);
     const p = record.processes[index];
-    const command = commands.find((c) => c.name === name);
-    if (!p || !command) throw new Error(`${record.name} has no process ${name}`);
-    if (s.action === 'reload' && RELOAD_SIGNAL[name]) {
-      process.kill(p.pid, RELOAD_SIGNAL[name]);
+    if (!p) throw new Error(`${record.name} has no process ${command.name}`);
+    const running = isRunning(p);
+    if (running && !s.processes.includes(command.name)) continue;
+    const signal = RELOAD_SIGNAL[command.name];
+    if (running && s.action === 'reload' && signal) {
+      process.kill(p.pid, signal);
       continue;
     }
     await stopProcess(p);
@@ -215,15 +220,19 @@ async function change(dir: StateDir, state: RunState, record: NodeRecord, node: 
   await dir.write(state);
 }
 
-/** Puts back the processes a failed step changed: the old command lines, or a reload of the old files. */
+/**
+ * Puts a member back on what it ran before a failed step: a process the step started is
+ * started again with its old command line; one it only signalled reloads its old files.
+ */
 async function restore(dir: StateDir, state: RunState, record: NodeRecord, saved: readonly ProcessRecord[], s: RolloutStep): Promise<void> {
-  for (const name of s.processes) {
-    const index = record.processes.findIndex((p) => p.name === `${record.name}/${name}`);
+  for (const old of saved) {
+    const index = record.processes.findIndex((p) => p.name === old.name);
     const now = record.processes[index];
-    const old = saved.find((p) => p.name === `${record.name}/${name}`);
-    if (!now || !old) continue;
-    if (s.action === 'reload' && RELOAD_SIGNAL[name] && isRunning(now)) {
-      process.kill(now.pid, RELOAD_SIGNAL[name]);
+    if (!now) continue;
+    const name = old.name.slice(record.name.length + 1);
+    const signal = RELOAD_SIGNAL[name];
+    if (now.pid === old.pid && isRunning(now)) {
+      if (s.action === 'reload' && s.processes.includes(name) && signal) process.kill(now.pid, signal);
       continue;
     }
     await stopProcess(now);
@@ -271,9 +280,9 @@ async function gateHolds(topology: Topology, stateDir: StateDir, release: Releas
 
 /**
  * Moves a set's VIP off the member holding it: in network namespaces its keepalived
- * stops (its notify_stop wipes it, as on demotion) and starts again as the standby; on
- * loopback its pushgateway stops and HAProxy sends to the standby, and the step that
- * follows starts it with its new config.
+ * stops (its notify_stop wipes it, as on demotion); on loopback its pushgateway stops and
+ * HAProxy sends to the standby. The step that follows starts it with its new config, and
+ * it comes back as the standby. When the VIP does not move, it starts again as it was.
  */
 async function moveVip(dir: StateDir, state: RunState, holder: string, nodes: readonly NodeSpec[], vips: ReadonlyMap<string, string>, timeoutMs: number): Promise<void> {
   const node = nodes.find((n) => n.name === holder) as NodeSpec;
@@ -291,11 +300,11 @@ async function moveVip(dir: StateDir, state: RunState, holder: string, nodes: re
     },
     { timeoutMs },
   );
-  if (name === 'keepalived') {
+  if (!moved.ready) {
     record.processes[index] = restartFromRecord(p, dir.absoluteRoot);
     await dir.write(state);
+    throw new ExitError(1, `the VIP of ${node.set} did not move to ${standby.name}: ${moved.detail}; ${holder} was not changed`);
   }
-  if (!moved.ready) throw new ExitError(1, `the VIP of ${node.set} did not move to ${standby.name}: ${moved.detail}; ${holder} was not changed`);
 }
 
 /** The rule files every federator will load, through the release's own promtool. */
