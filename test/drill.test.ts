@@ -30,11 +30,13 @@ describe('scenario names', () => {
 });
 
 /**
- * The stacks the drills run on: every release on loopback, and the network namespaces
- * (which only moving a VIP off a live gateway and cutting gossip need) on Debian 12.
+ * The stacks the drills run on: each release once, so every scenario runs on every
+ * release. Debian 12 runs in network namespaces, where the two scenarios that move a VIP
+ * off a live gateway and cut gossip can run too; the others run on loopback. A loopback
+ * stack of Debian 12 would repeat what its netns stack proves for six of eight scenarios.
  */
 const STACKS: ReadonlyArray<{ mode: NetworkMode; release: ReleaseName }> = [
-  ...RELEASE_NAMES.map((release) => ({ mode: 'loopback' as const, release })),
+  ...RELEASE_NAMES.filter((r) => r !== 'bookworm').map((release) => ({ mode: 'loopback' as const, release })),
   { mode: 'netns', release: 'bookworm' },
 ];
 

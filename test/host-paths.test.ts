@@ -4,7 +4,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ExitError } from '../src/errors.ts';
 import { runRender } from '../src/commands/render.ts';
-import { overlap, systemDirectoryProblem } from '../src/render/host-paths.ts';
+import { dataDirProblems, systemDirectoryProblem } from '../src/render/host-paths.ts';
+import type { Layout, NodeSpec } from '../src/plan/node-spec.ts';
 import { hostPathProblem, interfaceNameProblem } from '../src/topology/host-names.ts';
 import { FAST_RULES, fastTopology, tempProject } from './helpers.ts';
 
@@ -44,6 +45,16 @@ describe('interface name grammar', () => {
     it(`refuses ${JSON.stringify(bad)}`, () => assert.ok(interfaceNameProblem(bad)));
 });
 
+const within = (inner: string, outer: string) => outer === '/' || inner.startsWith(`${outer}/`);
+
+/** How two host paths overlap, by definition: dataDirProblems must find exactly these. */
+function overlap(a: string, b: string): 'same' | 'inside' | 'contains' | undefined {
+  if (a === b) return 'same';
+  if (within(a, b)) return 'inside';
+  if (within(b, a)) return 'contains';
+  return undefined;
+}
+
 describe('data directories', () => {
   for (const dir of ['/', '/var', '/var/lib', '/etc', '/usr/local', '/home', '/home/alice', '/srv', '/opt', '/tmp', '/data', '/var/lib/prometheus', '/etc/systemd/system'])
     it(`${dir} is no data directory of its own`, () => assert.ok(systemDirectoryProblem(dir)));
@@ -56,6 +67,36 @@ describe('data directories', () => {
     assert.equal(overlap('/etc/promha', '/etc/promha/a'), 'contains');
     assert.equal(overlap('/etc/promha/ab', '/etc/promha/a'), undefined);
     assert.equal(overlap('/var/lib/promha/a', '/etc/promha/a'), undefined);
+  });
+
+  it('dataDirProblems finds every overlap the definition finds, in node order, and no other', () => {
+    // Paths that are the same, nested both ways, siblings with a common prefix, and `/`.
+    const paths = ['/', '/srv', '/srv/p', '/srv/p/a', '/srv/p/a/b', '/srv/pa', '/srv/p-a', '/etc/promha/x', '/etc/promha/x/data', '/run/promha/y'];
+    let seed = 7;
+    const pick = () => paths[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % paths.length] ?? '/';
+    for (let trial = 0; trial < 200; trial++) {
+      const nodes = Array.from({ length: 4 }, (_, i) => ({ name: `n${i}`, configDir: pick(), dataDir: trial % 3 === 0 && i === 0 ? undefined : pick() }));
+      const run = new Map(nodes.map((n) => [n.name, pick()]));
+      const layout = { runDir: (m: string) => run.get(m) ?? '/' } as unknown as Layout;
+      const found = dataDirProblems(nodes as unknown as NodeSpec[], layout).map((p) => p.message);
+      const expected: string[] = [];
+      for (const n of nodes) {
+        if (n.dataDir === undefined) continue;
+        if (systemDirectoryProblem(n.dataDir)) {
+          expected.push(`the data directory of ${n.name}: ${systemDirectoryProblem(n.dataDir)}; install.sh would give it to the server's user (mode 750)`);
+          continue;
+        }
+        for (const o of nodes)
+          for (const [what, dir, harm] of [
+            ['config directory', o.configDir, 'install.sh would delete its TSDB or state as stale config files'],
+            ['runtime directory', run.get(o.name) ?? '/', 'systemd deletes the runtime directory when the unit stops'],
+          ] as const) {
+            const rel = overlap(n.dataDir, dir);
+            if (rel) expected.push(`the data directory of ${n.name} (${n.dataDir}) ${{ same: 'is', inside: 'lies inside', contains: 'contains' }[rel]} the ${what} of ${o.name} (${dir}): ${harm}`);
+          }
+      }
+      assert.deepEqual(found, expected, `trial ${trial}`);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -9,7 +9,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 /*
  * The package as users get it: `npm pack`, installed without dev dependencies into an
- * empty project, run with npx. It runs the compiled dist/: no TypeScript, no tsx.
+ * empty project, run with npx. It runs the bundle in dist/: no TypeScript, no tsx.
  */
 describe('the npm package', () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
@@ -32,6 +32,13 @@ describe('the npm package', () => {
     for (const dev of ['tsx', 'typescript', 'esbuild', 'playwright-core']) assert.ok(!modules.includes(dev), `${dev} installed`);
     const shipped = await readdir(path.join(app, 'node_modules', 'promha'));
     assert.deepEqual(shipped.filter((f) => !['README.md', 'package.json'].includes(f)).sort(), ['bin', 'dist']);
+  });
+
+  it('says its version', async () => {
+    const r = await npx('--version');
+    assert.equal(r.exitCode, 0, r.stderr);
+    const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(r.stdout.trim(), version);
   });
 
   it('runs init, check and render with npx', async () => {

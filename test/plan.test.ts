@@ -46,6 +46,18 @@ describe('plan', () => {
     assert.equal(nodes.find((n) => n.role === 'alertmanager' && n.backup)?.name, 'alertmanager1-3');
   });
 
+  it("gives every YAML file's data as what its text parses to (check reads the data, render writes the text)", () => {
+    const secure = plan(topology({ security: { tls: {}, basic_auth: { password_file: 'pw' } } }));
+    let files = 0;
+    for (const n of [...nodes, ...secure])
+      for (const f of n.files)
+        if (f.data !== undefined) {
+          files++;
+          assert.deepEqual(parse(f.content), f.data, `${n.name}: ${f.path}`);
+        }
+    assert.ok(files > nodes.length, `${files} YAML files with data`);
+  });
+
   it('gives scraper members distinct external labels (DESIGN §3.1)', () => {
     assert.deepEqual(fileOf(node(nodes, 'scraper1-1'), 'prometheus.yml').global.external_labels, { scraper_set: 'scraper1', scraper_replica: 'scraper1-1' });
     assert.deepEqual(fileOf(node(nodes, 'scraper1-2'), 'prometheus.yml').global.external_labels, { scraper_set: 'scraper1', scraper_replica: 'scraper1-2' });

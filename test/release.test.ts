@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { checkReleaseVersions, findBinaries } from '../src/runtime/binaries.ts';
 import { chooseRelease } from '../src/release/choose.ts';
-import { binaryVersion, fetchRelease, hostCodename, readFetchedRelease, type FetchedRelease } from '../src/release/fetch.ts';
+import { hostCodename } from '../src/release/choose.ts';
+import { binaryVersion, fetchRelease, readFetchedRelease, type FetchedRelease } from '../src/release/fetch.ts';
 import { runSetup } from '../src/commands/setup.ts';
 import { parseVersionOutput, RELEASE_NAMES, RELEASES, releasePackages, versionMatches } from '../src/release/release.ts';
 

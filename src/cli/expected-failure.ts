@@ -1,5 +1,5 @@
 import { ExitError } from '../errors.ts';
-import { describeNetworkError, ProbeError } from '../probe/http.ts';
+import { describeNetworkError, ProbeError } from '../probe/probe-error.ts';
 
 /** Why a path could not be used, in words, for the errno codes a user can cause and fix. */
 const FILE_CODES: Readonly<Record<string, string>> = {

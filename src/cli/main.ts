@@ -1,7 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 // Commands load their modules when they run: `promha check` does not pay for the
 // runtime, the dashboard or the drills.
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { checkReport, runCheck, formatFaults, formatReport } from '../commands/check.ts';
 import { init, SCHEMA_FILE } from '../commands/init.ts';
 import { RENDER_TARGETS, type RenderTarget } from '../commands/render-targets.ts';
@@ -27,10 +29,17 @@ function faultCount(text: string): number {
   return Number(text);
 }
 
+/** promha's version, from its package.json: one level above src/cli/ and dist/cli/ alike. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
 function program(io: CliIo): Command {
   const out = lines(io);
   const cli = new Command('promha')
     .description('High-availability Prometheus topologies: declare, check, render and run them')
+    .version(packageVersion(), '-V, --version', "print promha's version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
 

@@ -1,5 +1,5 @@
 import { ExitError } from '../errors.ts';
-import { describeNetworkError } from '../probe/http.ts';
+import { describeNetworkError } from '../probe/probe-error.ts';
 import { StateDir } from '../runtime/state.ts';
 
 const FAULT_TIMEOUT_MS = 5000;

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ExitError } from '../errors.ts';
 import { chooseRelease } from '../release/choose.ts';
-import { fetchRelease, hostCodename } from '../release/fetch.ts';
+import { hostCodename } from '../release/choose.ts';
+import { fetchRelease } from '../release/fetch.ts';
 import { releasePackages, type ReleaseName } from '../release/release.ts';
 
 export const SETUP_PACKAGES = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway', 'keepalived', 'haproxy', 'iproute2', 'openssl'] as const;

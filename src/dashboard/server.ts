@@ -74,7 +74,9 @@ function actionAllowed(req: http.IncomingMessage): boolean {
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const { host, port } = parseLoopbackListen(o.listen ?? DEFAULT_DASHBOARD_LISTEN);
   const intervalMs = o.intervalMs ?? 1500;
-  const assetDir = path.join(import.meta.dirname, 'assets');
+  // This module sits one level below the package root in the sources (src/dashboard/) and
+  // in the bundle (dist/cli/); the build copies the assets to dist/dashboard/assets.
+  const assetDir = path.join(import.meta.dirname, '../dashboard/assets');
   const assets = new Map(await Promise.all(Object.entries(ASSETS).map(async ([p, a]) => [p, { ...a, body: await readFile(path.join(assetDir, a.file)) }] as const)));
   const diagram: Diagram = layoutTopology(o.topology.spec);
 

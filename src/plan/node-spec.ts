@@ -49,6 +49,8 @@ export interface FileSpec {
   readonly content: string;
   /** @default 0o644 */
   readonly mode?: number;
+  /** A YAML file's data: what parsing `content` gives. Never changed after planning. */
+  readonly data?: unknown;
 }
 
 /** Everything one member (or VIP stand-in) needs to run, with no I/O done yet. */

@@ -1,4 +1,4 @@
-import { hostCodename } from './fetch.ts';
+import { readFile } from 'node:fs/promises';
 import { isReleaseName, RELEASES, type Release, type ReleaseName } from './release.ts';
 
 /**
@@ -10,4 +10,10 @@ export async function chooseRelease(flag?: ReleaseName, fromTopology?: ReleaseNa
   if (fromTopology) return RELEASES[fromTopology];
   const host = await hostCodename(osRelease);
   return RELEASES[host && isReleaseName(host) ? host : 'bookworm'];
+}
+
+/** The codename of this machine's Debian release (`bookworm`), from /etc/os-release. */
+export async function hostCodename(osRelease = '/etc/os-release'): Promise<string | undefined> {
+  const text = await readFile(osRelease, 'utf8').catch(() => '');
+  return /^VERSION_CODENAME=("?)([a-z]+)\1$/m.exec(text)?.[2];
 }

@@ -24,12 +24,6 @@ export function releaseCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'releases');
 }
 
-/** The codename of this machine's Debian release (`bookworm`), from /etc/os-release. */
-export async function hostCodename(osRelease = '/etc/os-release'): Promise<string | undefined> {
-  const text = await readFile(osRelease, 'utf8').catch(() => '');
-  return /^VERSION_CODENAME=("?)([a-z]+)\1$/m.exec(text)?.[2];
-}
-
 /** What `binary --version` says its version is; undefined when it does not run or says nothing we know. */
 export async function binaryVersion(binary: string): Promise<string | undefined> {
   const r = await execa(binary, ['--version'], { reject: false, all: true, timeout: 15_000 });

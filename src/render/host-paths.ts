@@ -33,16 +33,6 @@ export function systemDirectoryProblem(dir: string): string | undefined {
   return undefined;
 }
 
-const within = (inner: string, outer: string) => outer === '/' || inner.startsWith(`${outer}/`);
-
-/** How two host paths overlap: 'same', 'inside' (a within b), 'contains' (b within a), or undefined. */
-export function overlap(a: string, b: string): 'same' | 'inside' | 'contains' | undefined {
-  if (a === b) return 'same';
-  if (within(a, b)) return 'inside';
-  if (within(b, a)) return 'contains';
-  return undefined;
-}
-
 export interface DataDirProblem {
   /** The node whose data directory is wrong. */
   readonly node: NodeSpec;
@@ -56,6 +46,25 @@ const RELATION = { same: 'is', inside: 'lies inside', contains: 'contains' } as 
  * directory, of its own member or of any other: members may share a host.
  */
 export function dataDirProblems(nodes: readonly NodeSpec[], layout: Layout): DataDirProblem[] {
+  // Every node's config and runtime directory, indexed by its path and by each directory
+  // above it: a data directory is then compared with the few paths that can overlap it,
+  // not with every node (a thousand members made that a million comparisons).
+  const dirs = nodes.flatMap((other, index) => [
+    { other, order: 2 * index, what: 'config directory', dir: other.configDir, harm: 'install.sh would delete its TSDB or state as stale config files' },
+    { other, order: 2 * index + 1, what: 'runtime directory', dir: layout.runDir(other.name), harm: 'systemd deletes the runtime directory when the unit stops' },
+  ]);
+  type Dir = (typeof dirs)[number];
+  const at = new Map<string, Dir[]>();
+  const below = new Map<string, Dir[]>();
+  const add = (map: Map<string, Dir[]>, key: string, d: Dir) => {
+    const list = map.get(key);
+    if (list) list.push(d);
+    else map.set(key, [d]);
+  };
+  for (const d of dirs) {
+    add(at, d.dir, d);
+    for (const a of parentsOf(d.dir)) add(below, a, d);
+  }
   const problems: DataDirProblem[] = [];
   for (const node of nodes) {
     const data = node.dataDir;
@@ -65,16 +74,20 @@ export function dataDirProblems(nodes: readonly NodeSpec[], layout: Layout): Dat
       problems.push({ node, message: `the data directory of ${node.name}: ${system}; install.sh would give it to the server's user (mode 750)` });
       continue;
     }
-    for (const other of nodes) {
-      const dirs = [
-        { what: 'config directory', dir: other.configDir, harm: 'install.sh would delete its TSDB or state as stale config files' },
-        { what: 'runtime directory', dir: layout.runDir(other.name), harm: 'systemd deletes the runtime directory when the unit stops' },
-      ];
-      for (const d of dirs) {
-        const o = overlap(data, d.dir);
-        if (o) problems.push({ node, message: `the data directory of ${node.name} (${data}) ${RELATION[o]} the ${d.what} of ${other.name} (${d.dir}): ${d.harm}` });
-      }
-    }
+    const found = [
+      ...(at.get(data) ?? []).map((d) => ({ d, o: 'same' as const })),
+      ...['/', ...parentsOf(data)].flatMap((p) => (p === data ? [] : (at.get(p) ?? []).map((d) => ({ d, o: 'inside' as const })))),
+      ...(below.get(data) ?? []).map((d) => ({ d, o: 'contains' as const })),
+    ].sort((x, y) => x.d.order - y.d.order);
+    for (const { d, o } of found)
+      problems.push({ node, message: `the data directory of ${node.name} (${data}) ${RELATION[o]} the ${d.what} of ${d.other.name} (${d.dir}): ${d.harm}` });
   }
   return problems;
+}
+
+/** The directories strictly above a path, by its text: /a/b/c gives /a and /a/b (`/` apart). */
+function parentsOf(dir: string): string[] {
+  const parents: string[] = [];
+  for (let i = dir.indexOf('/', 1); i > 0; i = dir.indexOf('/', i + 1)) parents.push(dir.slice(0, i));
+  return parents;
 }

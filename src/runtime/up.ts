@@ -14,7 +14,8 @@ import { writeClientFiles } from './client-files.ts';
 import type { Topology } from '../topology/topology.ts';
 import { checkReleaseVersions, findBinaries } from './binaries.ts';
 import { chooseRelease } from '../release/choose.ts';
-import { hostCodename, readFetchedRelease } from '../release/fetch.ts';
+import { hostCodename } from '../release/choose.ts';
+import { readFetchedRelease } from '../release/fetch.ts';
 import type { Release } from '../release/release.ts';
 import { bundleCommands } from './bundle.ts';
 import { demoRules } from './demo-rules.ts';
@@ -51,6 +52,7 @@ export interface UpResult {
   readonly seconds: number;
 }
 
+// One level below the package root both in the sources (src/runtime/) and in the bundle (dist/cli/).
 const BIN_ENTRY = path.resolve(import.meta.dirname, '../../bin/promha.js');
 
 export function stateLayout(dir: StateDir): Layout {
