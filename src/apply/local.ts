@@ -19,6 +19,7 @@ import { parseMetrics, sampleValue } from '../probe/metrics-text.ts';
 import { chooseRelease } from '../release/choose.ts';
 import { hostCodename } from '../release/choose.ts';
 import { readFetchedRelease } from '../release/fetch.ts';
+import { releasePromtool } from '../release/promtool.ts';
 import { RELEASES, type Release, type ReleaseName } from '../release/release.ts';
 import { hostBundle } from '../render/host-bundle.ts';
 import { markerFile, RENDER_MARKER } from '../render/render-marker.ts';
@@ -121,7 +122,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
       const label = `${String(i + 1).padStart(2)}/${steps.length} ${s.action.padEnd(8)} ${s.member}`;
       say(`${label}: ${s.reason}`);
       if (s.action === 'validate') {
-        await validateRules(nodes.filter((n) => n.role === 'federator'), release, fetched?.binaries.promtool.path);
+        await validateRules(nodes.filter((n) => n.role === 'federator'), release);
       } else if (s.action === 'move-vip') {
         await moveVip(o.stateDir, state, s.member, nodes, vips, gateTimeoutMs);
       } else {
@@ -309,8 +310,8 @@ async function moveVip(dir: StateDir, state: RunState, holder: string, nodes: re
 }
 
 /** The rule files every federator will load, through the release's own promtool. */
-async function validateRules(federators: readonly NodeSpec[], release: Release, fetchedPromtool: string | undefined): Promise<void> {
-  const promtool = fetchedPromtool ?? release.components.promtool.path;
+async function validateRules(federators: readonly NodeSpec[], release: Release): Promise<void> {
+  const promtool = (await releasePromtool(release)).path;
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'promha-apply-rules-'));
   try {
     const files: string[] = [];

@@ -263,6 +263,22 @@ function program(io: CliIo): Command {
   registerDemoCommand(cli, io);
 
   cli
+    .command('test')
+    .description('test what the operator wrote against the HA design')
+    .command('rules')
+    .argument('<files...>', 'promtool rule test files (the standard `promtool test rules` format)')
+    .option('-f, --file <file>', 'topology file (which series are pushed, the failover gap)', 'promha.yaml')
+    .option('--json', 'print the results as JSON')
+    .addOption(releaseOption())
+    .description("run rule tests with the release's promtool as written and as the federators see the input: merged scraper copies, a scraper member lost, a gateway failover's push gap; exit 1 when a test fails or an outcome changes")
+    .action(async (files: string[], o: { file: string; json?: boolean; release?: ReleaseName }) => {
+      const { formatTestRules, runTestRules, testRulesExit } = await import('../commands/test-rules.ts');
+      const report = await runTestRules(files, o.file, o.release);
+      out(o.json ? JSON.stringify(report, null, 2) : formatTestRules(report, io.paint));
+      testRulesExit(report);
+    });
+
+  cli
     .command('schema')
     .option('--out <file>', `write to a file (e.g. ${SCHEMA_FILE}) instead of stdout`)
     .description('print the draft-7 JSON Schema of the topology file')

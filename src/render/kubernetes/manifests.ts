@@ -134,8 +134,9 @@ function statefulSet(n: NodeSpec, set: readonly NodeSpec[], namespace: string, r
     });
   // Scrapers keep nothing across restarts (seed): their TSDB lives in an emptyDir.
   else if (n.dataDir) volumes.push({ name: 'data', emptyDir: {} });
+  // Over what is written (not a YAML file's data as well), so the hash moves only when a file does.
   const configHash = createHash('sha256')
-    .update(JSON.stringify(n.files))
+    .update(JSON.stringify(n.files.map((f) => ({ path: f.path, content: f.content, ...(f.mode === undefined ? {} : { mode: f.mode }) }))))
     .digest('hex')
     .slice(0, 16);
   return {
