@@ -3,7 +3,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { Duration } from '../src/duration.ts';
 import { PrometheusClient } from '../src/probe/prometheus.ts';
+import { haVariants, type TestGroup, type Variant } from '../src/rules/ha-conditions.ts';
+import { expandValues } from '../src/rules/series-values.ts';
 import type { RunState } from '../src/runtime/state.ts';
 import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
 
@@ -102,6 +105,38 @@ describe('track_timestamps_staleness on the federate jobs (trixie, loopback)', (
     assert.ok(both > 0.5, `both copies: [1s] has a value at ${(both * 100).toFixed(0)} % of the steps`);
     assert.ok(one < 0.2, `one copy: [1s] has a value at ${(one * 100).toFixed(0)} % of the steps`);
     assert.ok(oneWide > 0.9, `one copy: [2s] has a value at ${(oneWide * 100).toFixed(0)} % of the steps`);
+  });
+
+  it("promha test rules' models of merged copies and of a lost scraper member store as many samples as the federators do", async () => {
+    await setTracking(false);
+    const s = await state();
+    const c = new PrometheusClient(`http://${s.nodes.find((n) => n.name === 'federator1-1')?.localAddress}`);
+    const selector = 'promha_demo_requests_total{group="demo1"}';
+    const stored = async () => (await c.rawSamples(selector, 10))[0]?.values.length ?? 0;
+    // The same exporter series in a promtool test at the scrape interval (1 s), 40 s long; the member is lost at 20 s.
+    const group: TestGroup = { interval: '1s', input_series: [{ series: selector, values: '1+1x40' }], promql_expr_test: [{ eval_time: '40s' }] };
+    const [merged, lost] = haVariants(group, undefined, { pushed: () => false, pushGap: Duration.seconds(1) });
+    /** Samples the variant feeds promtool in (from, to] seconds. */
+    const modelled = (v: Variant | undefined, from: number, to: number) => {
+      assert.ok(v && !('skipped' in v.group) && v.group.interval);
+      const step = Duration.tryParse(v.group.interval)?.ms ?? 0;
+      const values = expandValues(v.group.input_series?.[0]?.values ?? '');
+      assert.ok(Array.isArray(values));
+      return values.filter((x, i) => x !== '_' && i * step > from * 1000 && i * step <= to * 1000).length;
+    };
+    const modelBoth = modelled(merged, 10, 20);
+    const modelOne = modelled(lost, 30, 40);
+    assert.deepEqual([modelBoth, modelOne], [20, 10]);
+    // The earlier test restarted scraper1-1: the window must start after its copy is back.
+    await sleep(12_000);
+    const both = await stored();
+    assert.equal((await run('stop', 'scraper1-1')).exitCode, 0);
+    await sleep(13_000);
+    const one = await stored();
+    assert.equal((await run('start', 'scraper1-1')).exitCode, 0);
+    await sleep(8_000);
+    assert.ok(Math.abs(both - modelBoth) <= 1, `both members: ${both} samples in 10 s at the federator, the model ${modelBoth}`);
+    assert.ok(Math.abs(one - modelOne) <= 1, `one member: ${one} samples in 10 s at the federator, the model ${modelOne}`);
   });
 
   it('on, the staleness markers of the stopped member cut a hole into the series its partner still feeds', async () => {
