@@ -1,17 +1,67 @@
-// `npm run test:unit|test:tools|test:stack`: one tier of test/tiers.json. Unit tests are
-// pure and in-process; tools tests run real validators and binaries; stack tests start
-// whole stacks. One file runs at a time: stack tests share loopback addresses and ports.
-import { spawnSync } from 'node:child_process';
+// `npm test` (all tiers) and `npm run test:unit|test:tools|test:stack`: the tiers of
+// test/tiers.json. Unit tests are pure and in-process; tools tests run real validators
+// and binaries; stack tests start whole stacks. Unit and tools files run one at a time.
+// Stack files run in two lanes at once that share no address and no port (see `Lane` in
+// test/helpers.ts): every suite of a stack file belongs to one lane and skips itself in
+// the other; within a lane one file runs at a time. A lane's output is printed when it
+// ends, so the two never interleave; the last lines add up every runner's counts in the
+// form node's test runner closes with.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tiers = JSON.parse(readFileSync(path.join(root, 'test/tiers.json'), 'utf8'));
 const tier = process.argv[2];
-if (!tiers[tier]) {
-  console.error(`usage: test-tier.mjs ${Object.keys(tiers).join('|')}`);
+if (tier !== 'all' && !tiers[tier]) {
+  console.error(`usage: test-tier.mjs all|${Object.keys(tiers).join('|')}`);
   process.exit(2);
 }
-const files = tiers[tier].map((name) => `test/${name}.test.ts`);
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { cwd: root, stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const filesOf = (...names) => names.flatMap((n) => tiers[n]).map((name) => `test/${name}.test.ts`);
+const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+
+/** Runs node's test runner over `files`; streams its output, or keeps it until the end when `buffered`. */
+function runner(files, { env = {}, buffered = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', ...files], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const take = (chunk) => {
+      out += chunk;
+      if (!buffered) process.stdout.write(chunk);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
+  });
+}
+
+/** The closing counts of one runner's TAP output. */
+function counts(out) {
+  const c = {};
+  for (const k of [...COUNTS, 'duration_ms']) c[k] = Number(out.match(new RegExp(`^# ${k} ([\\d.]+)$`, 'gm'))?.at(-1)?.split(' ')[2] ?? 0);
+  return c;
+}
+
+const t0 = performance.now();
+const results = [];
+const serial = tier === 'all' ? filesOf('unit', 'tools') : tier === 'stack' ? [] : filesOf(tier);
+if (serial.length > 0) results.push(await runner(serial));
+if (tier === 'all' || tier === 'stack') {
+  const stack = filesOf('stack');
+  const lanes = ['loopback', 'netns'].map((lane) =>
+    runner(stack, { env: { PROMHA_TEST_LANE: lane }, buffered: true }).then((r) => {
+      process.stdout.write(`\n# ---- stack tests, ${lane} lane (exit ${r.code}) ----\n${r.out}`);
+      return r;
+    }),
+  );
+  results.push(...(await Promise.all(lanes)));
+}
+if (results.length > 1) {
+  const sum = Object.fromEntries(COUNTS.map((k) => [k, results.reduce((n, r) => n + counts(r.out)[k], 0)]));
+  process.stdout.write(`\n# all runners together\n${COUNTS.map((k) => `# ${k} ${sum[k]}`).join('\n')}\n# duration_ms ${(performance.now() - t0).toFixed(3)}\n`);
+}
+process.exit(results.every((r) => r.code === 0) ? 0 : 1);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { memberChange, planRollout, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
 import { formatRollout } from '../src/commands/apply.ts';
 import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { plan } from '../src/plan/plan.ts';
@@ -113,4 +113,24 @@ describe('apply: the rollout order', () => {
     assert.match(lines[2] ?? '', /^2 +federator1-1 +reload +prometheus: rules\/demo\.yml changed +→ ready; its config loaded; every federation target up$/);
     assert.equal(formatRollout([]), 'every member runs what the topology renders: nothing to apply');
   });
+});
+
+describe('apply: an Alertmanager cluster label change splits the cluster', () => {
+  const am = fastTopology()['alertmanagers'] as Record<string, unknown>;
+  const on = (release: keyof typeof RELEASES, label?: string | false) =>
+    plan(topology(label === undefined ? {} : { alertmanagers: { ...am, cluster_label: label } }), { release: RELEASES[release] });
+  const split = (a: readonly NodeSpec[], b: readonly NodeSpec[]) => clusterLabelSplit(a.map(running), b);
+  const cases: Array<[string, readonly NodeSpec[], readonly NodeSpec[], RegExp | undefined]> = [
+    ['bookworm → trixie adds the label', on('bookworm'), on('trixie'), /runs with no --cluster\.label and would restart one member at a time onto --cluster\.label=promha-alertmanager1[\s\S]*fix: [^\n]*cluster_label: false/],
+    ['bookworm → trixie with cluster_label: false keeps none', on('bookworm'), on('trixie', false), undefined],
+    ['trixie → sid keeps the label', on('trixie'), on('sid'), undefined],
+    ['a new label on a labelled cluster', on('sid'), on('sid', 'other'), /runs with --cluster\.label=promha-alertmanager1 [\s\S]*onto --cluster\.label=other[\s\S]*cluster_label: promha-alertmanager1/],
+    ['removing the label', on('trixie'), on('trixie', false), /onto no --cluster\.label/],
+  ];
+  for (const [name, a, b, expected] of cases)
+    it(name, () => {
+      const s = split(a, b);
+      if (expected) assert.match(s ?? '', expected);
+      else assert.equal(s, undefined);
+    });
 });

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import { parseTopology } from '../src/topology/load.ts';
 import { launchChromium } from '../scripts/chromium.ts';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject, stackSkip } from './helpers.ts';
 
 /*
  * The dashboard of a real `promha up --detach` stack (loopback, 1 s test profile), in
@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
 const LIVE_MS = 20_000;
 const box = (id: string, health?: string) => `g.node[data-id="${id}"]${health ? `[data-health="${health}"]` : ''}`;
 
-describe('dashboard on a live stack (loopback)', () => {
+describe('dashboard on a live stack (loopback)', { skip: stackSkip('loopback') }, () => {
   const spec = fastTopology();
   const topo = parseTopology('promha.yaml', stringify(spec)).spec;
   const members = [

@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { firstDifference } from '../src/doctor/checks/drift.ts';
 import type { DoctorResult } from '../src/doctor/result.ts';
 import type { RunState } from '../src/runtime/state.ts';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject, stackSkip } from './helpers.ts';
 
-describe('drift comparison', () => {
+describe('drift comparison', { skip: stackSkip('loopback') }, () => {
   const cases: Array<[string, unknown, unknown, string | undefined]> = [
     ['defaults filled in live', { a: 1, b: 'x', extra: true }, { a: 1, b: 'x' }, undefined],
     ['durations by value', { t: '1m' }, { t: '60s' }, undefined],
@@ -27,7 +27,7 @@ describe('drift comparison', () => {
  * End to end on the real binaries: a healthy stack passes every check, then each
  * breakage makes exactly the matching check fail with a message naming the cause.
  */
-describe('promha doctor on a live stack', () => {
+describe('promha doctor on a live stack', { skip: stackSkip('loopback') }, () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
   let stateDir: string;
   const run = (...args: string[]) => promha([...args, '--state-dir', stateDir], project.dir);

@@ -9,11 +9,11 @@ import { parseTopology } from '../src/topology/load.ts';
 import { SCENARIOS } from '../src/drills/run.ts';
 import { SCENARIO_NAMES } from '../src/drills/scenario-names.ts';
 import type { DrillOutcome } from '../src/drills/drill.ts';
-import { FAST_RULES, fastTopology, promha, tempProject, selectedStacks } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject, selectedStacks, stackSkip, laneUpArgs } from './helpers.ts';
 import { RELEASE_NAMES, RELEASES, type ReleaseName } from '../src/release/release.ts';
 import type { NetworkMode } from '../src/runtime/local-topology.ts';
 
-describe('missingIntervals', () => {
+describe('missingIntervals', { skip: stackSkip('loopback') }, () => {
   const cases: Array<[string, number[], number]> = [
     ['no gap', [1, 2, 3, 4], 0],
     ['two copies interleaved', [1, 1.5, 2, 2.5, 3], 0],
@@ -23,9 +23,7 @@ describe('missingIntervals', () => {
   for (const [name, times, lost] of cases) it(name, () => assert.equal(missingIntervals(times, 1), lost));
 });
 
-const isRoot = process.getuid?.() === 0;
-
-describe('scenario names', () => {
+describe('scenario names', { skip: stackSkip('loopback') }, () => {
   it('the list the CLI shows is the list the drills run, in order', () => assert.deepEqual(SCENARIOS.map((s) => s.name), [...SCENARIO_NAMES]));
 });
 
@@ -48,7 +46,7 @@ const NETNS_ONLY = ['vip-moved-gateway-alive', 'alertmanager-partitioned'];
  * the order `promha drill` runs them: a failure names its scenario and the release.
  */
 for (const { mode, release } of selectedStacks(STACKS))
-describe(`promha drill on a live stack (${mode}, ${release})`, { skip: mode === 'netns' && !isRoot ? 'netns mode needs root' : false }, () => {
+describe(`promha drill on a live stack (${mode}, ${release})`, { skip: stackSkip(mode) }, () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
   let stateDir: string;
   const outcomes: DrillOutcome[] = [];
@@ -57,7 +55,7 @@ describe(`promha drill on a live stack (${mode}, ${release})`, { skip: mode === 
   before(async () => {
     project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
     stateDir = path.join(project.dir, '.promha');
-    const up = await run('up', '--network', mode, '--detach', '--release', release);
+    const up = await run('up', '--network', mode, '--detach', '--release', release, ...laneUpArgs(mode));
     assert.equal(up.exitCode, 0, up.stdout + up.stderr);
   });
   after(async () => {

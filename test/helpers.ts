@@ -148,3 +148,28 @@ export function selectedStacks<T extends { readonly mode: string; readonly relea
   const wanted = env['PROMHA_TEST_STACKS']?.split(',').map((s) => s.trim()).filter(Boolean);
   return wanted?.length ? all.filter((s) => wanted.includes(`${s.mode}:${s.release}`)) : all;
 }
+
+/**
+ * Stack tests run in two lanes at once (scripts/test-stack.mjs), which share no address
+ * and no port: `loopback` (127.0.0.0/8, the dashboard's default port) and `netns` (the
+ * promha0 bridge, 10.213.0.0/24, namespaces named promha-*, the dashboard on
+ * NETNS_LANE_DASHBOARD). Within a lane one file runs at a time. PROMHA_TEST_LANE names the
+ * lane a test runner serves; unset, every test runs.
+ */
+export type Lane = 'loopback' | 'netns';
+
+/** The skip reason of a suite of the other lane, else false. */
+export function laneSkip(lane: Lane, env = process.env): string | false {
+  const serving = env['PROMHA_TEST_LANE'];
+  return serving && serving !== lane ? `runs in the ${lane} lane` : false;
+}
+
+/** A suite's skip reason: netns needs root; a suite of the other lane runs there. */
+export function stackSkip(lane: Lane): string | false {
+  return lane === 'netns' && process.getuid?.() !== 0 ? 'netns mode needs root' : laneSkip(lane);
+}
+
+export const NETNS_LANE_DASHBOARD = '127.0.0.1:9798';
+
+/** Extra `up` arguments of a lane: the netns lane's dashboard port, apart from the loopback lane's. */
+export const laneUpArgs = (lane: Lane): string[] => (lane === 'netns' ? ['--dashboard', NETNS_LANE_DASHBOARD] : []);

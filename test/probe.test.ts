@@ -27,6 +27,7 @@ import {
   PushgatewayClient,
 } from '../src/probe/index.ts';
 import type { Sample } from '../src/probe/index.ts';
+import { stackSkip } from './helpers.ts';
 
 // ---------- helpers ----------
 
@@ -62,7 +63,7 @@ async function rejectsWith(promise: Promise<unknown>, check: (error: ProbeError)
 
 // ---------- the text-format parser ----------
 
-describe('parseMetrics', () => {
+describe('parseMetrics', { skip: stackSkip('loopback') }, () => {
   const cases: ReadonlyArray<{ name: string; text: string; want: Sample[] }> = [
     { name: 'bare sample', text: 'up 1\n', want: [{ name: 'up', labels: {}, value: 1 }] },
     {
@@ -136,7 +137,7 @@ describe('parseMetrics', () => {
   });
 });
 
-describe('groupPath', () => {
+describe('groupPath', { skip: stackSkip('loopback') }, () => {
   it('uses @base64 for values a path cannot carry', () => {
     assert.equal(groupPath('batch'), '/metrics/job/batch');
     assert.equal(groupPath('batch', { instance: 'host-1.example' }), '/metrics/job/batch/instance/host-1.example');
@@ -148,7 +149,7 @@ describe('groupPath', () => {
 
 // ---------- errors from servers that are not what we expect ----------
 
-describe('errors', () => {
+describe('errors', { skip: stackSkip('loopback') }, () => {
   let server: Server;
   let base = '';
   const routes: Record<string, { status: number; body: string; hang?: boolean }> = {
@@ -230,7 +231,7 @@ interface Proc {
   exited: boolean;
 }
 
-describe('against the real binaries', { timeout: 180_000 }, () => {
+describe('against the real binaries', { timeout: 180_000, skip: stackSkip('loopback') }, () => {
   let dir = '';
   const procs: Proc[] = [];
   const prom = new PrometheusClient(`http://${PROM}`);

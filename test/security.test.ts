@@ -8,7 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import { stringify } from 'yaml';
 import { countNotifications, type NotificationRecord } from '../src/demo/notifications.ts';
 import { ensureCa, issueCertificate } from '../src/security/certificates.ts';
-import { FAST_RULES, fastTopology, promha, tempProject, until } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject, until, stackSkip, laneUpArgs } from './helpers.ts';
 
 /*
  * Secure mode end to end, on the real binaries (loopback mode): the whole alert path
@@ -47,10 +47,8 @@ function request(url: string, c: Client, method = 'GET', body?: string): Promise
   });
 }
 
-const isRoot = process.getuid?.() === 0;
-
 for (const mode of ['loopback', 'netns'] as const) {
-  describe(`promha up --network ${mode} with security on`, { skip: mode === 'netns' && !isRoot ? 'netns mode needs root' : false }, () => {
+  describe(`promha up --network ${mode} with security on`, { skip: stackSkip(mode) }, () => {
     let project: Awaited<ReturnType<typeof tempProject>>;
     let stateDir: string;
     let addr: (name: string) => string;
@@ -69,7 +67,7 @@ for (const mode of ['loopback', 'netns'] as const) {
       });
       await chmod(path.join(project.dir, 'secrets/password'), 0o600);
       stateDir = path.join(project.dir, '.promha');
-      const r = await promha(['up', '--network', mode, '--detach', '--state-dir', stateDir], project.dir);
+      const r = await promha(['up', '--network', mode, '--detach', '--state-dir', stateDir, ...laneUpArgs(mode)], project.dir);
       assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
       assert.doesNotMatch(r.stdout + r.stderr, new RegExp(PASSWORD), 'up never prints the password');
       const s = await promha(['status', '--json', '--state-dir', stateDir], project.dir);

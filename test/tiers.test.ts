@@ -11,4 +11,16 @@ describe('test tiers', () => {
     assert.deepEqual([...listed].sort(), [...files].sort());
     assert.equal(new Set(listed).size, listed.length);
   });
+
+  it('every suite of a stack file names its lane (the lanes run at once and must not share addresses)', async () => {
+    const tiers = JSON.parse(await readFile(path.join(import.meta.dirname, 'tiers.json'), 'utf8')) as Record<string, string[]>;
+    for (const name of tiers['stack'] ?? []) {
+      const text = await readFile(path.join(import.meta.dirname, `${name}.test.ts`), 'utf8');
+      // Top-level suites: at the margin, or the body of a top-level `for` over stacks or modes.
+      const lines = text.split('\n');
+      const suites = lines.filter((l, i) => /^describe\(/.test(l) || (/^ {2}describe\(/.test(l) && /^for \(/.test(lines[i - 1] ?? '')));
+      assert.ok(suites.length > 0, `${name}: no suite`);
+      for (const l of suites) assert.match(l, /skip: stackSkip\(/, `${name}: ${l.trim()}`);
+    }
+  });
 });

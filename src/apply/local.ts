@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { check, CHECK_RULES } from '../check/check.ts';
+import { memberVersions } from '../doctor/checks/members.ts';
 import { evaluate } from '../doctor/doctor.ts';
 import { observe } from '../doctor/observe.ts';
 import type { DoctorResult } from '../doctor/result.ts';
@@ -15,15 +16,15 @@ import type { NodeSpec } from '../plan/node-spec.ts';
 import { memberUrl } from '../probe/client-security.ts';
 import { vipServedBy } from '../probe/pushgateway.ts';
 import { getText } from '../probe/http.ts';
+import { PrometheusClient } from '../probe/prometheus.ts';
 import { parseMetrics, sampleValue } from '../probe/metrics-text.ts';
-import { chooseRelease } from '../release/choose.ts';
-import { hostCodename } from '../release/choose.ts';
+import { chooseRelease, hostCodename } from '../release/choose.ts';
 import { readFetchedRelease } from '../release/fetch.ts';
 import { releasePromtool } from '../release/promtool.ts';
 import { RELEASES, type Release, type ReleaseName } from '../release/release.ts';
 import { hostBundle } from '../render/host-bundle.ts';
 import { markerFile, RENDER_MARKER } from '../render/render-marker.ts';
-import { findBinaries } from '../runtime/binaries.ts';
+import { checkReleaseVersions, findBinaries } from '../runtime/binaries.ts';
 import { bundleCommands } from '../runtime/bundle.ts';
 import { hasExited, isRunning, restartFromRecord, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
 import { readiness, waitFor, type Readiness } from '../runtime/readiness.ts';
@@ -31,7 +32,7 @@ import type { NodeRecord, RunState, StateDir } from '../runtime/state.ts';
 import { localPlan, stateLayout } from '../runtime/up.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { memberChange, planRollout, RELOAD_SIGNAL, RULES_DIR, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, RELOAD_SIGNAL, RULES_DIR, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 
 export interface ApplyOptions {
   readonly topology: Topology;
@@ -83,10 +84,15 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
 
   const releaseChange = from.name !== release.name ? { from: from.name, to: release.name } : undefined;
   const changes = [];
+  const snapshots: MemberSnapshot[] = [];
   for (const n of nodes) {
-    const c = memberChange(await snapshot(o.stateDir, records.get(n.name) as NodeRecord, n), n, releaseChange);
+    const now = await snapshot(o.stateDir, records.get(n.name) as NodeRecord, n);
+    snapshots.push(now);
+    const c = memberChange(now, n, releaseChange);
     if (c) changes.push(c);
   }
+  const split = clusterLabelSplit(snapshots, nodes);
+  if (split) throw new ExitError(1, split);
   const vipHolders = new Map<string, string>();
   const vips = new Map(unsecured.local.spec.pushgateways.map((s) => [s.name, String(s.vip.address)]));
   for (const s of unsecured.local.spec.pushgateways) {
@@ -98,7 +104,14 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
 
   // Health before the rollout, judged against the release that runs now.
   const target = await resolveTarget(o.topology, o.stateDir, from);
-  const before = evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail' && r.code !== 'DR801');
+  const observed = await observe(target);
+  // A rollout to another release that stopped half-way is resumed: a member already on the new release is no failure.
+  const onNewRelease = new Set(
+    evaluate(await resolveTarget(o.topology, o.stateDir, release), observed, [memberVersions])
+      .filter((r) => r.verdict === 'pass' && r.member !== undefined)
+      .map((r) => r.member),
+  );
+  const before = evaluate(target, observed).filter((r) => r.verdict === 'fail' && r.code !== 'DR801' && !(r.code === 'DR102' && onNewRelease.has(r.member)));
   if (before.length)
     throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the stack back to health first (\`promha doctor\`)`);
 
@@ -155,6 +168,8 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
       done++;
       say(`${label}: gate holds`);
     }
+    // Every member runs the new release now: status, doctor and the next apply judge by it.
+    if (releaseChange) await o.stateDir.write({ ...state, release: release.name, versions: await checkReleaseVersions(bins, release) });
   } finally {
     await remark(o.stateDir.nodesDir);
   }
@@ -249,10 +264,11 @@ const exitedOf = (record: NodeRecord) => {
 };
 
 /**
- * The gate of a step: the member ready, its reloads taken, and no doctor check about the
- * member or its set failing (the drift and versions of members not changed yet aside; the
- * backup's position aside while its restart is still to come). A rollback's gate skips
- * drift and versions: the member is back on what it ran, not on the topology.
+ * The gate of a step: the member ready, its reloads taken, a federator's rule groups
+ * evaluated since the change, and no doctor check about the member or its set failing
+ * (the drift and versions of members not changed yet aside; the backup's position aside
+ * while its restart is still to come). A rollback's gate skips drift and versions: the
+ * member is back on what it ran, not on the topology.
  */
 async function gateHolds(topology: Topology, stateDir: StateDir, release: Release, record: NodeRecord, s: RolloutStep, since: number, positionLater: boolean, rollback = false): Promise<Readiness> {
   const ready = await readiness(record.role === 'demo' ? 'demo' : record.role, record.localAddress);
@@ -267,6 +283,12 @@ async function gateHolds(topology: Topology, stateDir: StateDir, release: Releas
       if (ok === 0) return { ready: false, detail: `${name} refused the new config (${family}ful 0); its log: ${tail(record.processes.find((p) => p.name.endsWith(`/${name}`))?.log ?? '')}` };
       if (at < Math.floor(since)) return { ready: false, detail: `${name} has not reloaded yet` };
     }
+  // A rule can fail only when it meets the live series (DR704): judge it once every group has run since the change.
+  if (record.role === 'federator') {
+    const groups = await new PrometheusClient(memberUrl(record.localAddress)).rules().catch(() => undefined);
+    const behind = groups?.filter((g) => (g.lastEvaluation?.getTime() ?? 0) / 1000 < since).map((g) => g.name);
+    if (!groups || (behind?.length ?? 0) > 0) return { ready: false, detail: groups ? `rule group(s) ${behind?.join(', ')} not evaluated since the change` : 'its rules cannot be read yet' };
+  }
   const target = await resolveTarget(topology, stateDir, release);
   const setMates = new Set(target.members.filter((m) => m.set === record.set).map((m) => m.name));
   const failing = evaluate(target, await observe(target)).filter(

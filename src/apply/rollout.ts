@@ -70,6 +70,37 @@ function flagDifference(before: readonly string[], after: readonly string[]): st
   return [...added.map((a) => `+${a}`), ...removed.map((a) => `-${a}`)].join(' ');
 }
 
+/** The --cluster.label of an Alertmanager command line; '' when it has none. */
+const labelOf = (args: readonly string[]) => args.find((a) => a.startsWith('--cluster.label='))?.slice('--cluster.label='.length) ?? '';
+const describeLabel = (label: string) => (label === '' ? 'no --cluster.label' : `--cluster.label=${label}`);
+
+/**
+ * Why the rollout would split the Alertmanager cluster, or undefined. Alertmanager 0.26+
+ * gossips only with members of its own --cluster.label, and 0.25 (no label) only with
+ * unlabeled ones (measured: a 0.28 member with a label joining 0.25 members gets EOF), so
+ * members restarted one at a time onto another label stay apart from the others until the
+ * last one restarts: notifications from both sides, silences and the notification log not
+ * shared meanwhile.
+ */
+export function clusterLabelSplit(current: readonly MemberSnapshot[], nodes: readonly NodeSpec[]): string | undefined {
+  const running = new Set<string>();
+  const next = new Set<string>();
+  for (const n of nodes.filter((x) => x.role === 'alertmanager')) {
+    const now = current.find((c) => c.name === n.name)?.processes.find((p) => p.name === 'alertmanager');
+    const then = n.processes.find((p) => p.name === 'alertmanager');
+    if (now) running.add(labelOf(now.args));
+    if (then) next.add(labelOf(then.args));
+  }
+  const [was] = running;
+  const will = [...next].find((l) => l !== was);
+  if (running.size !== 1 || was === undefined || will === undefined) return undefined;
+  const set = nodes.find((n) => n.role === 'alertmanager')?.set ?? 'the Alertmanagers';
+  return (
+    `${set} runs with ${describeLabel(was)} and would restart one member at a time onto ${describeLabel(will)}: members of different labels do not gossip, so the cluster would be split until the last member restarted (duplicate notifications, silences and the notification log not shared meanwhile). Nothing was changed.\n` +
+    `    fix: keep the running label through the rollout (alertmanagers.cluster_label: ${was === '' ? 'false' : was} in the topology), and change it later in a maintenance window`
+  );
+}
+
 export type StepAction = 'validate' | 'reload' | 'restart' | 'move-vip';
 
 /** One step of a rollout; the next starts only once its gate holds. */

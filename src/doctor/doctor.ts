@@ -6,7 +6,7 @@ import { drift } from './checks/drift.ts';
 import { federateDuration, federationDirect } from './checks/federation.ts';
 import { membersReady, memberVersions } from './checks/members.ts';
 import { pushFreshness, standbyClean, vipHolder } from './checks/pushgateways.ts';
-import { liveDedup, liveRetention, liveTiming } from './checks/rules-and-labels.ts';
+import { liveDedup, liveRetention, liveTiming, ruleHealth } from './checks/rules-and-labels.ts';
 import { scraperTargets } from './checks/scrapers.ts';
 import { observe } from './observe.ts';
 import type { DoctorCheck, DoctorResult, DoctorTarget, Observations } from './result.ts';
@@ -30,6 +30,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   liveRetention,
   liveDedup,
   liveTiming,
+  ruleHealth,
   drift,
 ];
 

@@ -12,8 +12,8 @@ const url = memberUrl;
 async function observePrometheus(address: string): Promise<PrometheusObservation> {
   const c = new PrometheusClient(url(address));
   try {
-    const [ready, targets, flags, config, alertmanagers, build] = await Promise.all([c.ready(), c.targets(), c.flags(), c.config(), c.alertmanagers(), c.buildInfo()]);
-    return { ready, targets, flags, config, alertmanagers, version: build.version };
+    const [ready, targets, flags, config, alertmanagers, build, rules] = await Promise.all([c.ready(), c.targets(), c.flags(), c.config(), c.alertmanagers(), c.buildInfo(), c.rules()]);
+    return { ready, targets, flags, config, alertmanagers, version: build.version, rules };
   } catch (e) {
     return { ready: false, error: message(e) };
   }

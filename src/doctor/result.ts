@@ -1,6 +1,6 @@
 import type { Duration } from '../duration.ts';
 import type { NodeSpec, Role } from '../plan/node-spec.ts';
-import type { ActiveTarget, AlertmanagerTargets } from '../probe/prometheus.ts';
+import type { ActiveTarget, AlertmanagerTargets, RuleGroup } from '../probe/prometheus.ts';
 import type { AlertmanagerStatus, Silence } from '../probe/alertmanager.ts';
 import type { PushGroup } from '../probe/pushgateway.ts';
 import type { Sample } from '../probe/metrics-text.ts';
@@ -61,6 +61,8 @@ export interface PrometheusObservation {
   readonly alertmanagers?: AlertmanagerTargets;
   /** From /api/v1/status/buildinfo. */
   readonly version?: string;
+  /** The rule groups it evaluates, with each rule's health and last error. */
+  readonly rules?: readonly RuleGroup[];
 }
 
 export interface AlertmanagerObservation {

@@ -67,7 +67,7 @@ export function planAlertmanagers(spec: TopologySpec, layout: Layout, release: R
       ...(cluster.isIp ? [`--cluster.advertise-address=${cluster}`] : []),
       ...all.filter((p) => p !== member).map((p) => `--cluster.peer=${clusterAddress(p)}`),
       `--cluster.peer-timeout=${timeout}`,
-      ...(release.clusterLabel ? [`--cluster.label=${clusterLabel(spec)}`] : []),
+      ...(release.clusterLabel && clusterLabel(spec) !== undefined ? [`--cluster.label=${clusterLabel(spec)}`] : []),
       ...(release.clusterPeerName ? [`--cluster.peer-name=${peerName(spec, member)}`] : []),
       ...clusterTlsArgs(spec, configDir),
     ];

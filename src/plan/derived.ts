@@ -113,7 +113,8 @@ export function bothCopiesWindow(spec: TopologySpec): Duration {
   return spec.intervals.scrape.plus(spec.intervals.federate).times(2);
 }
 
-/** Alertmanager --cluster.label: the topology's, else one named after the set (never shared with another set of this topology). */
-export function clusterLabel(spec: TopologySpec): string {
-  return spec.alertmanagers.cluster_label ?? `promha-${spec.alertmanagers.name}`;
+/** Alertmanager --cluster.label: the topology's, else one named after the set (never shared with another set of this topology); undefined for `false`. */
+export function clusterLabel(spec: TopologySpec): string | undefined {
+  const label = spec.alertmanagers.cluster_label;
+  return label === false ? undefined : (label ?? `promha-${spec.alertmanagers.name}`);
 }

@@ -12,6 +12,8 @@ export interface NetworkRecord {
   readonly bridge: string;
   readonly subnet: string;
   readonly namespaces: string[];
+  /** The bridge-side veths, deleted with their namespaces (absent in states written before). */
+  readonly links?: string[];
 }
 
 export const BRIDGE = 'promha0';
@@ -62,6 +64,7 @@ export async function createHost(record: NetworkRecord, member: string, index: n
   // Recorded only once created: a namespace someone else made is never ours to delete.
   record.namespaces.push(ns);
   await ip('link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+  record.links?.push(hostSide);
   await ip('link', 'set', hostSide, 'master', BRIDGE, 'up');
   await ip('-n', ns, 'addr', 'add', cidr, 'dev', 'eth0');
   await ip('-n', ns, 'link', 'set', 'eth0', 'up');
@@ -75,8 +78,12 @@ export async function pidsIn(ns: string): Promise<number[]> {
   return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean).map(Number) : [];
 }
 
-/** Removes namespaces (killing anything left inside) and the bridge. Safe to call twice. */
+/** Removes namespaces (killing anything left inside), their veths and the bridge. Safe to call twice. */
 export async function destroyNetwork(record: NetworkRecord): Promise<void> {
+  // Deleting one end of a veth deletes both at once; a namespace's end alone would go only
+  // when the kernel frees the namespace, seconds to minutes later, and until then the next
+  // `up` finds the bridge-side name taken ("File exists").
+  for (const link of record.links ?? []) await execa('ip', ['link', 'delete', link], { reject: false });
   for (const ns of record.namespaces) {
     for (const pid of await pidsIn(ns))
       try {

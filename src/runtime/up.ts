@@ -144,7 +144,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     release: release.name,
     versions,
     startedAt: new Date().toISOString(),
-    ...(o.mode === 'netns' ? { network: { bridge: BRIDGE, subnet: o.subnet ?? '10.213.0.0/24', namespaces: [] } } : {}),
+    ...(o.mode === 'netns' ? { network: { bridge: BRIDGE, subnet: o.subnet ?? '10.213.0.0/24', namespaces: [], links: [] } } : {}),
     nodes: [],
     webhookUrl: `http://${addressing.demo.find((d) => d.kind === 'webhook')?.address}/notifications`,
     ...(o.dashboard ? { dashboardUrl: `http://${o.dashboard}/` } : {}),

@@ -231,12 +231,14 @@ export const alertmanagerClusterSchema = z.strictObject({
     .default('auto')
     .meta({ description: 'Alertmanager --cluster.peer-timeout. `auto` = 3 × the evaluation interval' }),
   cluster_label: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a cluster label is 1-63 letters, digits, "_", "." or "-", starting with a letter or digit')
+    .union([
+      z.literal(false),
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'a cluster label is 1-63 letters, digits, "_", "." or "-", starting with a letter or digit'),
+    ])
     .optional()
     .meta({
       description:
-        'Alertmanager --cluster.label (Alertmanager 0.26+): members gossip only with peers of the same label, so two clusters on one network never merge. Default: promha-<set name>',
+        'Alertmanager --cluster.label (Alertmanager 0.26+): members gossip only with peers of the same label, so two clusters on one network never merge. Default: promha-<set name>. `false`: no label, for a cluster that runs without one (Debian 12\'s Alertmanager 0.25 has none): members of different labels never gossip, so a rolling upgrade keeps the label the cluster runs with',
     }),
   global: passthrough.optional().meta({ description: 'Alertmanager `global`, passed through' }),
   templates: z.array(z.string()).optional(),

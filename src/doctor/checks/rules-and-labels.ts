@@ -69,6 +69,22 @@ export const liveDedup: DoctorCheck = {
   },
 };
 
+export const ruleHealth: DoctorCheck = {
+  code: 'DR704',
+  name: 'rule-health',
+  description: "Every rule of each federator evaluates without error (promtool accepts rules that fail only on the live series, such as a many-to-many match).",
+  *run(t, o) {
+    for (const f of t.members.filter((m) => m.role === 'federator')) {
+      const groups = o.prometheus.get(f.name)?.rules;
+      if (!groups) continue;
+      const failing = groups.flatMap((g) => g.rules.filter((r) => r.health === 'err').map((r) => `${r.name} (${g.file}): ${r.lastError}`));
+      const count = groups.reduce((n, g) => n + g.rules.length, 0);
+      if (failing.length) for (const r of failing) yield { verdict: 'fail', member: f.name, message: `${f.name}: rule ${r}` };
+      else yield { verdict: 'pass', member: f.name, message: `${f.name}: its ${count} rules evaluate without error` };
+    }
+  },
+};
+
 export const liveTiming: DoctorCheck = {
   code: 'DR703',
   name: 'live-alertmanager-timing',
