@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import type { RolloutStep } from '../src/apply/rollout.ts';
@@ -234,7 +235,11 @@ describe('promha apply across releases (netns): bookworm → trixie → sid, one
       assert.equal((await status()).release, release, 'the stack records the release it runs now');
       for (const role of ['scraper', 'federator']) for (const v of await versionsOf(role)) assert.match(v ?? '', prometheus, `${role} on ${release}`);
       for (const v of await versionsOf('alertmanager')) assert.match(v ?? '', alertmanager);
-      assert.deepEqual(await doctorFails(), [], `doctor on ${release}`);
+      // Every gate held; doctor reads every member at once, and on this 2-core machine a
+      // member can be slow to answer right after a dozen restarts: the last reading counts.
+      let fails = await doctorFails();
+      for (let i = 0; i < 10 && fails.length > 0; i++) fails = await sleep(3_000).then(doctorFails);
+      assert.deepEqual(fails, [], `doctor on ${release}`);
     }
     assert.equal(await stored(), sample, 'a federator still has the sample it stored before both upgrades');
   });

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { check } from '../src/check/check.ts';
+import { check, CHECK_RULES } from '../src/check/check.ts';
+import { RELEASES } from '../src/release/release.ts';
 import type { Finding } from '../src/check/finding.ts';
 import { loadTopology } from '../src/topology/load.ts';
-import { fastTopology, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, tempProject } from './helpers.ts';
 
 type Rule = Record<string, unknown>;
 
@@ -298,4 +299,32 @@ describe('PH107 separate-hosts: a set on one host fails as one', () => {
     );
     assert.ok((f[0]?.location.line ?? 0) > 1);
   });
+});
+
+describe('PH504 cluster-label: no Alertmanager cluster without a label on a release that has them', () => {
+  const am = fastTopology()['alertmanagers'] as Record<string, unknown>;
+  const cases: Array<[name: string, label: string | false | undefined, release: keyof typeof RELEASES, warn: boolean]> = [
+    ['false on trixie', false, 'trixie', true],
+    ['false on sid', false, 'sid', true],
+    ['false on bookworm (no labels there)', false, 'bookworm', false],
+    ['the default on trixie', undefined, 'trixie', false],
+    ['a label of its own on sid', 'mine', 'sid', false],
+  ];
+  for (const [name, label, release, warn] of cases)
+    it(name, async () => {
+      const topology = fastTopology(label === undefined ? {} : { alertmanagers: { ...am, cluster_label: label } });
+      const project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': FAST_RULES });
+      try {
+        const f = only(check(await loadTopology(path.join(project.dir, 'promha.yaml')), CHECK_RULES, RELEASES[release]), 'PH504');
+        if (!warn) return assert.deepEqual(f, []);
+        assert.equal(f.length, 1);
+        assert.equal(f[0]?.severity, 'warning');
+        assert.match(f[0]?.message ?? '', new RegExp(`^alertmanager1 runs without --cluster\\.label on ${release}: `));
+        assert.match(f[0]?.hint ?? '', /remove `cluster_label: false`/);
+        const line = stringify(topology).split('\n').findIndex((l) => l.includes('cluster_label')) + 1;
+        assert.equal(f[0]?.location.line, line);
+      } finally {
+        await project.cleanup();
+      }
+    });
 });

@@ -24,6 +24,7 @@ import { staleness } from './rules/staleness.ts';
 import { twoMembers } from './rules/two-members.ts';
 import { uniqueAddresses } from './rules/unique-addresses.ts';
 import { separateHosts } from './rules/separate-hosts.ts';
+import { clusterLabel } from './rules/cluster-label.ts';
 import { uniqueNames } from './rules/unique-names.ts';
 import { RELEASES, type Release } from '../release/release.ts';
 import { vipAddress } from './rules/vip.ts';
@@ -45,6 +46,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   backupAlertmanager,
   alertmanagerTiming,
   alertmanagerConfig,
+  clusterLabel,
   pushedKeepFiring,
   forRestore,
   mergedUp,
