@@ -82,22 +82,25 @@ export async function readTestFile(file: string): Promise<TestFile> {
   if (problems.length > 0) throw new ValidationError(problems);
   const data = source.toJS();
   const found: Problem[] = [];
-  const problem = (p: ReadonlyArray<string | number>, message: string, hint: string) => found.push({ location: source.locate(p), message, hint });
+  const problem = (p: ReadonlyArray<string | number>, message: string, hint: string) => void found.push({ location: source.locate(p), message, hint });
   if (!isRecord(data) || !Array.isArray(data['tests'])) {
     problem(isRecord(data) ? ['tests'] : [], 'a promtool test file needs `tests:`, a list of test groups', 'see `promtool test rules --help` and the Prometheus docs "Unit testing for rules"');
     throw new ValidationError(found);
   }
-  const tests = data['tests'] as unknown[];
-  tests.forEach((g, i) => {
-    if (!isRecord(g)) return problem(['tests', i], 'a test group is a mapping', 'give it input_series and alert_rule_test or promql_expr_test');
+  for (const [i, g] of (data['tests'] as unknown[]).entries()) {
+    if (!isRecord(g)) {
+      problem(['tests', i], 'a test group is a mapping', 'give it input_series and alert_rule_test or promql_expr_test');
+      continue;
+    }
     const series = g['input_series'] ?? [];
-    if (!Array.isArray(series)) return problem(['tests', i, 'input_series'], 'input_series is a list', 'list `- series: …` / `values: …` entries');
-    series.forEach((s, j) => {
+    if (!Array.isArray(series)) {
+      problem(['tests', i, 'input_series'], 'input_series is a list', 'list `- series: …` / `values: …` entries');
+      continue;
+    }
+    for (const [j, s] of series.entries())
       if (!isRecord(s) || typeof s['series'] !== 'string' || typeof s['values'] !== 'string')
         problem(['tests', i, 'input_series', j], 'an input series needs `series` and `values`, both strings', "quote them: series: 'up{job=\"x\"}', values: '1+1x10'");
-    });
-    return undefined;
-  });
+  }
   if (found.length > 0) throw new ValidationError(found);
   return { file, data: data as TestFile['data'] };
 }
