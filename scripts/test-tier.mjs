@@ -42,7 +42,7 @@ function runner(files, { env = {}, buffered = false } = {}) {
 /** The closing counts of one runner's TAP output. */
 function counts(out) {
   const c = {};
-  for (const k of [...COUNTS, 'duration_ms']) c[k] = Number(out.match(new RegExp(`^# ${k} ([\\d.]+)$`, 'gm'))?.at(-1)?.split(' ')[2] ?? 0);
+  for (const k of COUNTS) c[k] = Number([...out.matchAll(new RegExp(`^# ${k} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
   return c;
 }
 

@@ -16,10 +16,9 @@ import type { NodeSpec } from '../plan/node-spec.ts';
 import { memberUrl } from '../probe/client-security.ts';
 import { vipServedBy } from '../probe/pushgateway.ts';
 import { getText } from '../probe/http.ts';
-import { PrometheusClient } from '../probe/prometheus.ts';
 import { parseMetrics, sampleValue } from '../probe/metrics-text.ts';
-import { chooseRelease, hostCodename } from '../release/choose.ts';
-import { readFetchedRelease } from '../release/fetch.ts';
+import { chooseRelease } from '../release/choose.ts';
+import { releaseSource } from '../release/fetch.ts';
 import { releasePromtool } from '../release/promtool.ts';
 import { RELEASES, type Release, type ReleaseName } from '../release/release.ts';
 import { hostBundle } from '../render/host-bundle.ts';
@@ -115,7 +114,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
   if (before.length)
     throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the stack back to health first (\`promha doctor\`)`);
 
-  const fetched = release.name === (await hostCodename()) ? undefined : await readFetchedRelease(release.name);
+  const { fetched } = await releaseSource(release.name);
   const bins = findBinaries(
     nodes.flatMap((n) => n.processes.map((p) => p.binary)),
     {},
@@ -283,15 +282,16 @@ async function gateHolds(topology: Topology, stateDir: StateDir, release: Releas
       if (ok === 0) return { ready: false, detail: `${name} refused the new config (${family}ful 0); its log: ${tail(record.processes.find((p) => p.name.endsWith(`/${name}`))?.log ?? '')}` };
       if (at < Math.floor(since)) return { ready: false, detail: `${name} has not reloaded yet` };
     }
+  const target = await resolveTarget(topology, stateDir, release);
+  const observed = await observe(target);
   // A rule can fail only when it meets the live series (DR704): judge it once every group has run since the change.
   if (record.role === 'federator') {
-    const groups = await new PrometheusClient(memberUrl(record.localAddress)).rules().catch(() => undefined);
+    const groups = observed.prometheus.get(record.name)?.rules;
     const behind = groups?.filter((g) => (g.lastEvaluation?.getTime() ?? 0) / 1000 < since).map((g) => g.name);
     if (!groups || (behind?.length ?? 0) > 0) return { ready: false, detail: groups ? `rule group(s) ${behind?.join(', ')} not evaluated since the change` : 'its rules cannot be read yet' };
   }
-  const target = await resolveTarget(topology, stateDir, release);
   const setMates = new Set(target.members.filter((m) => m.set === record.set).map((m) => m.name));
-  const failing = evaluate(target, await observe(target)).filter(
+  const failing = evaluate(target, observed).filter(
     (r: DoctorResult) =>
       r.verdict === 'fail' &&
       (r.member === record.name || r.concerns === record.name || (r.member !== undefined && setMates.has(r.member))) &&

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ExitError } from '../errors.ts';
-import { chooseRelease } from '../release/choose.ts';
-import { hostCodename } from '../release/choose.ts';
+import { chooseRelease, hostCodename } from '../release/choose.ts';
 import { fetchRelease } from '../release/fetch.ts';
 import { releasePackages, type ReleaseName } from '../release/release.ts';
 

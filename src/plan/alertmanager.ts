@@ -51,6 +51,7 @@ export function planAlertmanagers(spec: TopologySpec, layout: Layout, release: R
   const am = spec.alertmanagers;
   const all = [...am.members, am.backup];
   const timeout = peerTimeout(spec);
+  const label = clusterLabel(spec);
   // Without --cluster.peer-name the backup must start last: start order decides peer positions (DESIGN §2).
   return all.map((member) => {
     const backup = member === am.backup;
@@ -67,7 +68,7 @@ export function planAlertmanagers(spec: TopologySpec, layout: Layout, release: R
       ...(cluster.isIp ? [`--cluster.advertise-address=${cluster}`] : []),
       ...all.filter((p) => p !== member).map((p) => `--cluster.peer=${clusterAddress(p)}`),
       `--cluster.peer-timeout=${timeout}`,
-      ...(release.clusterLabel && clusterLabel(spec) !== undefined ? [`--cluster.label=${clusterLabel(spec)}`] : []),
+      ...(release.clusterLabel && label !== undefined ? [`--cluster.label=${label}`] : []),
       ...(release.clusterPeerName ? [`--cluster.peer-name=${peerName(spec, member)}`] : []),
       ...clusterTlsArgs(spec, configDir),
     ];

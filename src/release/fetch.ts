@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ExitError } from '../errors.ts';
+import { hostCodename } from './choose.ts';
 import { parseVersionOutput, releasePackages, versionMatches, type Component, type Release, type ReleaseName } from './release.ts';
 
 /** A release's Go binaries, extracted from its Debian packages, and the versions they print. */
@@ -28,6 +29,17 @@ export function releaseCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 export async function binaryVersion(binary: string): Promise<string | undefined> {
   const r = await execa(binary, ['--version'], { reject: false, all: true, timeout: 15_000 });
   return parseVersionOutput(r.all ?? '');
+}
+
+/**
+ * Where a release's binaries come from: this machine's Debian packages for the host's own
+ * release (`host`), else the cache `promha setup --release` fills (`fetched`, absent until
+ * it ran).
+ */
+export async function releaseSource(release: ReleaseName): Promise<{ readonly host: boolean; readonly fetched?: FetchedRelease }> {
+  if (release === (await hostCodename())) return { host: true };
+  const fetched = await readFetchedRelease(release);
+  return fetched ? { host: false, fetched } : { host: false };
 }
 
 /** The release fetched earlier into `cacheRoot`, if its manifest is there. */

@@ -1,7 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { ExitError } from '../errors.ts';
-import { hostCodename } from './choose.ts';
-import { binaryVersion, readFetchedRelease } from './fetch.ts';
+import { binaryVersion, releaseSource } from './fetch.ts';
 import { versionMatches, type Release } from './release.ts';
 
 /**
@@ -10,12 +9,12 @@ import { versionMatches, type Release } from './release.ts';
  * rule check by another Prometheus version answers for that version, not for the release.
  */
 export async function releasePromtool(release: Release): Promise<{ path: string; version: string }> {
-  const fetched = release.name === (await hostCodename()) ? undefined : await readFetchedRelease(release.name);
+  const { host, fetched } = await releaseSource(release.name);
   const file = fetched?.binaries.promtool.path ?? release.components.promtool.path;
   try {
     accessSync(file, constants.X_OK);
   } catch {
-    const fix = fetched || release.name !== (await hostCodename()) ? `promha setup --release ${release.name}` : `apt-get install ${release.components.promtool.package}`;
+    const fix = host ? `apt-get install ${release.components.promtool.package}` : `promha setup --release ${release.name}`;
     throw new ExitError(2, `${release.name}'s promtool is not at ${file}\n    fix: \`${fix}\``);
   }
   const version = await binaryVersion(file);

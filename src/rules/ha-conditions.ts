@@ -66,18 +66,12 @@ export const CONDITION_FIX: Readonly<Record<ConditionKind, string>> = {
 };
 
 /** The step interval of a group: its own, else the file's evaluation_interval, else 1m (as promtool). */
-export function groupInterval(group: TestGroup, evaluationInterval: string | undefined): Duration | undefined {
+function groupInterval(group: TestGroup, evaluationInterval: string | undefined): Duration | undefined {
   return Duration.tryParse(group.interval ?? evaluationInterval ?? '1m');
 }
 
-/** The latest eval_time of a group's tests. */
-export function lastEvalTime(group: TestGroup): Duration | undefined {
-  const times = [...(group.alert_rule_test ?? []), ...(group.promql_expr_test ?? [])].map((t) => Duration.tryParse(t.eval_time ?? '0s') ?? Duration.ZERO);
-  return times.length === 0 ? undefined : Duration.max(...times);
-}
-
 /** The distinct eval_times of a group, in order. */
-export function evalTimes(group: TestGroup): Duration[] {
+function evalTimes(group: TestGroup): Duration[] {
   const ms = new Set([...(group.alert_rule_test ?? []), ...(group.promql_expr_test ?? [])].map((t) => (Duration.tryParse(t.eval_time ?? '0s') ?? Duration.ZERO).ms));
   return [...ms].sort((a, b) => a - b).map((m) => Duration.milliseconds(m));
 }
@@ -125,8 +119,8 @@ function pushGap(group: TestGroup, interval: Duration, series: Expanded, gap: Du
 /** Every HA variant of a test group, in a fixed order: merged copies, scraper lost, then a push gap before each eval_time. */
 export function haVariants(group: TestGroup, evaluationInterval: string | undefined, p: HaParameters): Variant[] {
   const interval = groupInterval(group, evaluationInterval);
-  const last = lastEvalTime(group);
-  const lostAt = last === undefined ? Duration.ZERO : Duration.milliseconds(Math.floor(last.ms / 2));
+  const times = evalTimes(group);
+  const lostAt = Duration.milliseconds(Math.floor((times.at(-1)?.ms ?? 0) / 2));
   const mergedTitle = 'merged scraper copies';
   const lostTitle = `a scraper member lost at ${lostAt}`;
   const series = expandAll(group, p);
@@ -142,7 +136,7 @@ export function haVariants(group: TestGroup, evaluationInterval: string | undefi
     { condition: { kind: 'scraper-lost', title: lostTitle }, group: merged(group, interval, series, lostAt) },
   ];
   if (series.some((s) => s.pushed))
-    for (const end of evalTimes(group))
+    for (const end of times)
       if (end.ms > 0) variants.push({ condition: { kind: 'push-gap', title: `a push gap of ${p.pushGap} ending at ${end}` }, group: pushGap(group, interval, series, p.pushGap, end) });
   return variants;
 }

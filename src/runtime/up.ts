@@ -14,8 +14,7 @@ import { writeClientFiles } from './client-files.ts';
 import type { Topology } from '../topology/topology.ts';
 import { checkReleaseVersions, findBinaries } from './binaries.ts';
 import { chooseRelease } from '../release/choose.ts';
-import { hostCodename } from '../release/choose.ts';
-import { readFetchedRelease } from '../release/fetch.ts';
+import { releaseSource } from '../release/fetch.ts';
 import type { Release } from '../release/release.ts';
 import { bundleCommands } from './bundle.ts';
 import { demoRules } from './demo-rules.ts';
@@ -123,7 +122,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
   const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
   const { addressing, local, nodes } = security ? localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release, security }) : unsecured;
   // The host's own release runs from its Debian packages; another one from `promha setup --release`'s cache.
-  const fetched = release.name === (await hostCodename()) ? undefined : await readFetchedRelease(release.name);
+  const { fetched } = await releaseSource(release.name);
   const bins = findBinaries(
     nodes.flatMap((n) => n.processes.map((p) => p.binary)),
     o.binaries,
