@@ -1,6 +1,6 @@
 // A demo exporter whose health and values a drill can steer through /-/fault.
 import { Counter, Gauge, Registry } from 'prom-client';
-import { z } from 'zod';
+import * as z from 'zod';
 import { json, notFound, readJson, serve, sleep, type DemoServer } from './http.ts';
 
 export type { DemoServer } from './http.ts';

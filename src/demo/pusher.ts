@@ -3,7 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { z } from 'zod';
+import * as z from 'zod';
 import { authorization, type ClientSecurity } from '../probe/client-security.ts';
 import { json, notFound, readJson, serve, sleep, type DemoServer } from './http.ts';
 

@@ -2,7 +2,7 @@
 // which outlives restarts, and serves them back to the drills.
 import { appendFile, mkdir, readFile, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { json, notFound, readJson, serve, type DemoServer } from './http.ts';
 import { parseNotificationLines, type NotificationRecord, type WebhookPayload } from './notifications.ts';
 

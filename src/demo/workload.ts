@@ -2,7 +2,7 @@
 // webhook receiver keep their own address and port (the federators scrape distinct
 // targets), but share one Node runtime instead of one each.
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientSecurity } from '../probe/client-security.ts';
 import { startExporter } from './exporter.ts';
 import type { DemoServer } from './http.ts';

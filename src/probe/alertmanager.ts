@@ -2,7 +2,7 @@
  * A typed client of the Alertmanager 0.25 API v2, and the helpers that tell a
  * member's place in the gossip cluster.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ComponentClient, getJson, getText, send, sendJson } from './http.ts';
 import { parseMetrics } from './metrics-text.ts';
 import type { Labels } from './schema-util.ts';

@@ -6,7 +6,7 @@
  * not what the API promises) becomes a `ProbeError` that names the URL, so a
  * command can print `error.message` as it is.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { secureRequestInit } from './client-security.ts';
 
 export { describeNetworkError, ProbeError } from './probe-error.ts';

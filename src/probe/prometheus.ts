@@ -2,7 +2,7 @@
  * A typed client of the Prometheus 2.42 HTTP API: the parts `promha up`,
  * `status`, `doctor` and the drills read.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ComponentClient, getText, isOk, ProbeError, promApi } from './http.ts';
 import type { Labels } from './schema-util.ts';
 import { goTimeSchema, labelsSchema, promFloatSchema, samplePairSchema } from './schema-util.ts';

@@ -1,7 +1,7 @@
 /**
  * A typed client of the Pushgateway 1.5 API: push, list, delete and wipe groups.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ComponentClient, ProbeError, promApi, send, type RequestOptions } from './http.ts';
 import { memberUrl } from './client-security.ts';
 import type { Labels } from './schema-util.ts';

@@ -1,5 +1,5 @@
 /** zod pieces shared by the probe clients: label sets, Go timestamps, Prometheus floats. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parsePromFloat } from './http.ts';
 
 /** A label set. */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Problem } from '../errors.ts';
 import type { YamlSource } from './yaml-source.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Address } from '../address.ts';
 import { Duration } from '../duration.ts';
 import { RELEASE_NAMES } from '../release/release.ts';
