@@ -17,11 +17,18 @@ export function sustainedFor(spec: TopologySpec): Duration {
  * Alert rules on the demo metrics, so faults injected with `promha fault` reach the
  * receiver. The pushed-metric rule carries keep_firing_for (DESIGN §3.4).
  */
-export function demoRules(spec: TopologySpec) {
+/**
+ * The keep_firing_for of the demo's pushed-metric alert. Twice push + failover leaves room
+ * for a slow failover at short intervals; at long ones what PH601 asks of every user's
+ * rule (push + gateway scrape + evaluation + failover) is more.
+ */
+export function demoPushedKeepFiringFor(spec: TopologySpec): Duration {
   const advert = Duration.max(Duration.seconds(1), ...spec.pushgateways.map((s) => s.vip.advert_int));
-  // Twice push + failover leaves room for a slow failover at short intervals; at long ones
-  // what PH601 asks of every user's rule (push + gateway scrape + evaluation + failover) is more.
-  const keep = Duration.max(spec.intervals.push.plus(vipFailoverTime(advert)).times(2), pushedKeepFiringFor(spec, advert, spec.intervals.evaluate).need);
+  return Duration.max(spec.intervals.push.plus(vipFailoverTime(advert)).times(2), pushedKeepFiringFor(spec, advert, spec.intervals.evaluate).need);
+}
+
+export function demoRules(spec: TopologySpec) {
+  const keep = demoPushedKeepFiringFor(spec);
   const text = stringify({
     groups: [
       {
