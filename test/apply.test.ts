@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import type { RolloutStep } from '../src/apply/rollout.ts';
 import { PrometheusClient } from '../src/probe/prometheus.ts';
+import { underLoad } from './alert-load-helper.ts';
 import { FAST_RULES, fastTopology, promha, tempProject, until, stackSkip, laneUpArgs } from './helpers.ts';
 
 const rulesWith = (expr: string) => ({ groups: [{ name: 'demo', rules: FAST_RULES.groups[0]?.rules.map((r) => ('alert' in r && r.alert === 'DemoHigh' ? { ...r, expr } : r)) }] });
@@ -129,6 +130,28 @@ describe('promha apply on a live stack (loopback)', { skip: stackSkip('loopback'
     }
     assert.deepEqual(await doctorFails(), []);
   });
+
+  it('an interval change under a steady alert load: every episode notified, none twice, no flap, no push lost', async (t) => {
+    const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
+    try {
+      const run2 = await underLoad(project.dir, stateDir, { seed: 16, healthyMs: 40_000 }, async () => {
+        await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ intervals: { scrape: '2s', push: '1s', federate: '1s', evaluate: '1s' } })));
+        const r = await run('apply');
+        assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /reload +scraper1-1: prometheus: prometheus\.yml changed[\s\S]*every gate held/);
+        // The load goes on until the episodes that began during the rollout are over.
+        await sleep(30_000);
+      });
+      t.diagnostic(run2.report);
+      assert.ok(run2.load.episodes.length >= 4 && run2.healthy.count > 0, run2.report);
+      // Latency is reported, not asserted (README, Benchmarks): the bound is in `missed`.
+      assert.deepEqual([run2.load.missed.length, run2.load.duplicates.length, run2.load.flaps.length, run2.load.pushesLost], [0, 0, 0, 0], run2.report);
+    } finally {
+      await writeFile(path.join(project.dir, 'promha.yaml'), original);
+      await run('apply');
+    }
+    assert.deepEqual(await doctorFails(), []);
+  });
 });
 
 describe('promha apply on a live stack (netns): a gateway change moves the VIP first', { skip: stackSkip('netns') }, () => {
@@ -221,26 +244,34 @@ describe('promha apply across releases (netns): bookworm → trixie → sid, one
     assert.deepEqual(await pids(), running);
   });
 
-  it('upgrades to trixie and then sid with the label kept off; the federators keep their data; doctor passes each time', async () => {
+  it('upgrades to trixie and then sid with the label kept off, under a steady alert load: no episode missed, no push lost; the federators keep their data; doctor passes each time', async (t) => {
     await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ alertmanagers: { ...am, cluster_label: false } })));
     const federator = (await status()).members.find((m) => m.name === 'federator1-1')?.localAddress ?? '';
     const before = Date.now() / 1000 - 2;
     const stored = async () => (await new PrometheusClient(`http://${federator}`).query('promha_demo_requests_total{group="demo1"}', before))[0]?.value;
     const sample = await stored();
     assert.ok(sample !== undefined, 'a sample before the upgrade');
-    for (const [release, prometheus, alertmanager] of [['trixie', /^2\.53\./, /^0\.28\./], ['sid', /^3\.5\./, /^0\.33\./]] as const) {
-      const r = await run('apply', '--release', release);
-      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /applied: 12 step\(s\), every gate held/);
-      assert.equal((await status()).release, release, 'the stack records the release it runs now');
-      for (const role of ['scraper', 'federator']) for (const v of await versionsOf(role)) assert.match(v ?? '', prometheus, `${role} on ${release}`);
-      for (const v of await versionsOf('alertmanager')) assert.match(v ?? '', alertmanager);
-      // Every gate held; doctor reads every member at once, and on this 2-core machine a
-      // member can be slow to answer right after a dozen restarts: the last reading counts.
-      let fails = await doctorFails();
-      for (let i = 0; i < 10 && fails.length > 0; i++) fails = await sleep(3_000).then(doctorFails);
-      assert.deepEqual(fails, [], `doctor on ${release}`);
-    }
+    const loaded = await underLoad(project.dir, stateDir, { seed: 17, healthyMs: 40_000 }, async () => {
+      for (const [release, prometheus, alertmanager] of [['trixie', /^2\.53\./, /^0\.28\./], ['sid', /^3\.5\./, /^0\.33\./]] as const) {
+        const r = await run('apply', '--release', release);
+        assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /applied: 12 step\(s\), every gate held/);
+        assert.equal((await status()).release, release, 'the stack records the release it runs now');
+        for (const role of ['scraper', 'federator']) for (const v of await versionsOf(role)) assert.match(v ?? '', prometheus, `${role} on ${release}`);
+        for (const v of await versionsOf('alertmanager')) assert.match(v ?? '', alertmanager);
+        // Every gate held; doctor reads every member at once, and on this 2-core machine a
+        // member can be slow to answer right after a dozen restarts: the last reading counts.
+        let fails = await doctorFails();
+        for (let i = 0; i < 10 && fails.length > 0; i++) fails = await sleep(3_000).then(doctorFails);
+        assert.deepEqual(fails, [], `doctor on ${release}`);
+      }
+    });
+    t.diagnostic(loaded.report);
+    // Duplicates and flaps are measured here, not yet promised: around the Alertmanager and
+    // federator restarts of an upgrade the receiver can be told a stale resolution or a
+    // stale firing (README, Rolling out changes). Latency is reported; its bound is in `missed`.
+    assert.ok(loaded.load.episodes.length >= 6, loaded.report);
+    assert.deepEqual([loaded.load.missed.length, loaded.load.pushesLost], [0, 0], loaded.report);
     assert.equal(await stored(), sample, 'a federator still has the sample it stored before both upgrades');
   });
 });

@@ -1,0 +1,43 @@
+// Runs a step of a live test under the steady alert load, and splits the judged
+// episodes into those before the step (the healthy baseline) and those during and after.
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AlertLoad, describeLoad, type LoadResult } from '../src/drills/alert-load.ts';
+import { DrillContext } from '../src/drills/context.ts';
+import { latencySummary } from '../src/drills/episodes.ts';
+import { StateDir } from '../src/runtime/state.ts';
+import { loadTopology } from '../src/topology/load.ts';
+
+export interface LoadedRun<T> {
+  readonly value: T;
+  readonly load: LoadResult;
+  /** Latency of the episodes notified before the step began. */
+  readonly healthy: ReturnType<typeof latencySummary>;
+  /** Latency of the episodes that began during the step or in the notify bound before it. */
+  readonly during: ReturnType<typeof latencySummary>;
+  readonly report: string;
+}
+
+/** Starts the load, lets it run `healthyMs` on the healthy stack, runs `step`, then judges. */
+export async function underLoad<T>(projectDir: string, stateDir: string, o: { seed: number; healthyMs: number }, step: () => Promise<T>): Promise<LoadedRun<T>> {
+  const ctx = await DrillContext.open(await loadTopology(path.join(projectDir, 'promha.yaml')), new StateDir(stateDir));
+  const load = await AlertLoad.start(ctx, { seed: o.seed });
+  let began = Date.now();
+  let outcome: { value: T } | { error: unknown };
+  try {
+    await sleep(o.healthyMs);
+    began = Date.now();
+    outcome = { value: await step() };
+  } catch (error) {
+    outcome = { error };
+  }
+  // The load's timers end with it, whatever the step did.
+  const result = await load.finish();
+  if ('error' in outcome) throw outcome.error;
+  const value = outcome.value;
+  const before = result.verdicts.filter((v) => v.notifiedAt !== undefined && v.notifiedAt < began);
+  const during = result.verdicts.filter((v) => !before.includes(v));
+  const healthy = latencySummary(before);
+  const report = `${describeLoad(result)}\nlatency before the step: median ${healthy.median?.toFixed(1) ?? '-'} s over ${healthy.count}; during and after: median ${latencySummary(during).median?.toFixed(1) ?? '-'} s, max ${latencySummary(during).max?.toFixed(1) ?? '-'} s over ${latencySummary(during).count}`;
+  return { value, load: result, healthy, during: latencySummary(during), report };
+}
