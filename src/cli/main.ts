@@ -216,14 +216,35 @@ function program(io: CliIo): Command {
 
   cli
     .command('drill')
-    .argument('[scenarios...]', `scenarios to run (default: all): ${SCENARIO_NAMES.join(', ')}`)
+    .argument('[scenarios...]', `scenarios to run (default: all): ${SCENARIO_NAMES.join(', ')}; or \`chaos\` for a random campaign`)
     .option('-f, --file <file>', 'topology file', 'promha.yaml')
     .option('--json', 'print the outcomes as JSON')
     .option('--report <file>', 'also write a Markdown report')
     .option(...stateOption)
     .addOption(releaseOption("the running stack's; another release is refused"))
-    .description('failover drills on the running stack: inject a fault, drive a test alert, measure; exit 1 if an expectation fails')
-    .action(async (names: string[], o: { file: string; json?: boolean; report?: string; stateDir: string; release?: ReleaseName }) => {
+    .option('--duration <duration>', 'chaos: how long the campaign runs (default 10m)')
+    .option('--seed <n>', 'chaos: the seed of the fault schedule and the alert load (default: random, printed)')
+    .option('--faults <list>', 'chaos: the faults to inject, comma-separated (default: all that apply)')
+    .option('--max-concurrent <k>', 'chaos: faults at once, at most (default 2)')
+    .option('--replay <file>', "chaos: run a recorded campaign's schedule again (its JSON report)")
+    .option('--shrink', 'chaos: after a violation, drop faults while it still occurs')
+    .description('failover drills on the running stack: inject a fault, drive a test alert, measure; exit 1 if an expectation fails. `drill chaos`: random faults under a steady alert load, the HA promises checked throughout')
+    .action(async (names: string[], o: { file: string; json?: boolean; report?: string; stateDir: string; release?: ReleaseName } & import('../commands/chaos.ts').ChaosCommandOptions) => {
+      if (names[0] === 'chaos') {
+        if (names.length > 1) throw new ExitError(2, `drill chaos takes no scenario names, got ${names.slice(1).join(' ')}`);
+        const { runChaos, saveCampaign } = await import('../commands/chaos.ts');
+        const { formatCampaign } = await import('../chaos/report.ts');
+        const { loadTopology } = await import('../topology/load.ts');
+        const { StateDir } = await import('../runtime/state.ts');
+        const stateDir = new StateDir(o.stateDir);
+        const report = await runChaos(await loadTopology(o.file), stateDir, o, (line) => {
+          if (!o.json) out(line);
+        });
+        const saved = await saveCampaign(stateDir, report, o.report);
+        out(o.json ? JSON.stringify(report, null, 2) : `\n${formatCampaign(report).replace('<this report as JSON>', saved)}`);
+        if (report.violations.length > 0) throw new ExitError(1);
+        return;
+      }
       const { runDrills, selectScenarios } = await import('../drills/run.ts');
       const { formatDrills, markdownReport } = await import('../drills/report.ts');
       const { loadTopology } = await import('../topology/load.ts');

@@ -130,14 +130,14 @@ export class AlertLoad {
    * waits until the last episode could have been notified and resolved, and judges what
    * the receiver got since the load began.
    */
-  async finish(): Promise<LoadResult> {
+  async finish(o: { readonly notifyWithinMs?: (e: AlertEpisode) => number } = {}): Promise<LoadResult> {
     this.stopping.abort();
     await Promise.all(this.loops);
     const endedAt = Date.now();
     await sleep(Math.max(this.timing.notifyWithinMs, this.timing.pusherRestMs));
     const records = (await this.ctx.notifications()).filter((r) => Date.parse(r.receivedAt) >= this.startedAt);
     const episodes = [...this.episodes].sort((a, b) => a.start - b.start);
-    const judged = judgeEpisodes(episodes, records, { notifyWithinMs: this.timing.notifyWithinMs, now: Date.now() });
+    const judged = judgeEpisodes(episodes, records, { notifyWithinMs: o.notifyWithinMs ?? this.timing.notifyWithinMs, now: Date.now() });
     return {
       ...judged,
       timing: this.timing,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { Address } from '../address.ts';
 import { Duration } from '../duration.ts';
 import { alertsIn, countNotifications, openAlerts, type AlertFilter, type NotificationRecord, type ReceivedAlert } from '../demo/notifications.ts';
@@ -18,6 +19,9 @@ import { memberUrl } from '../probe/client-security.ts';
 import { RELEASES } from '../release/release.ts';
 import { getText } from '../probe/http.ts';
 import { parseMetrics } from '../probe/metrics-text.ts';
+
+/** A locally administered MAC no interface owns: frames sent to it are lost on the bridge. */
+const NOWHERE = '02:00:00:00:00:01';
 
 /** What a scenario can do to the running stack, and read from it. */
 export class DrillContext {
@@ -115,6 +119,29 @@ export class DrillContext {
     }
     while (isRunning(p)) await sleep(50);
   }
+  /**
+   * Cuts gossip between one member and the others, both ways, while the federators still
+   * reach every member (netns mode). A blackhole route would not do: sends to it fail at
+   * once, and memberlist then skips the probe instead of suspecting the peer. A permanent
+   * neighbour entry pointing nowhere drops packets silently, as a real partition does.
+   */
+  async partition(member: string, others: readonly string[], action: 'cut' | 'heal'): Promise<void> {
+    const pairs = others.flatMap((o) => [
+      [this.netns(member), this.host(o)],
+      [this.netns(o), this.host(member)],
+    ]);
+    for (const [ns, host] of pairs)
+      if (action === 'cut') await execa('ip', ['-n', ns as string, 'neigh', 'replace', host as string, 'lladdr', NOWHERE, 'dev', 'eth0', 'nud', 'permanent']);
+      else await execa('ip', ['-n', ns as string, 'neigh', 'del', host as string, 'dev', 'eth0'], { reject: false });
+  }
+
+  /** Where a member keeps its silences and notification log: its --storage.path. */
+  storagePath(member: string): string {
+    const arg = this.node(member).processes.flatMap((p) => p.args).find((a) => a.startsWith('--storage.path='));
+    if (!arg) throw new Error(`${member} runs without --storage.path`);
+    return arg.slice('--storage.path='.length);
+  }
+
   /** Starts whatever of a member is not running, with its exact command line. */
   async start(name: string): Promise<void> {
     await startMember(this.stateDir, name);

@@ -53,8 +53,8 @@ export interface EpisodeJudgement {
 }
 
 export interface JudgeOptions {
-  /** How long after its start an episode must have been notified. */
-  readonly notifyWithinMs: number;
+  /** How long after its start an episode must have been notified; per episode where faults stretch it. */
+  readonly notifyWithinMs: number | ((e: AlertEpisode) => number);
   /** The end of the observation: an episode younger than the bound then is not judged missed. */
   readonly now: number;
   /**
@@ -80,11 +80,13 @@ function ofEpisode(alert: WebhookAlert, e: AlertEpisode, slackMs: number): boole
 export function judgeEpisodes(episodes: readonly AlertEpisode[], records: readonly NotificationRecord[], o: JudgeOptions): EpisodeJudgement {
   const slack = o.startSlackMs ?? 1000;
   const sorted = [...records].sort((a, b) => Date.parse(a.receivedAt) - Date.parse(b.receivedAt));
+  const bound = (e: AlertEpisode) => (typeof o.notifyWithinMs === 'number' ? o.notifyWithinMs : o.notifyWithinMs(e));
   const verdicts = episodes.map((e): EpisodeVerdict => {
+    const within = bound(e);
     const first = sorted.find((r) => alertsOf(r).some((a) => a.status === 'firing' && ofEpisode(a, e, slack)));
     const notifiedAt = first ? Date.parse(first.receivedAt) : undefined;
-    if (notifiedAt !== undefined && notifiedAt - e.start <= o.notifyWithinMs) return { episode: e, notifiedAt, latencySeconds: (notifiedAt - e.start) / 1000, missed: false };
-    const judged = o.now - e.start > o.notifyWithinMs;
+    if (notifiedAt !== undefined && notifiedAt - e.start <= within) return { episode: e, notifiedAt, latencySeconds: (notifiedAt - e.start) / 1000, missed: false };
+    const judged = o.now - e.start > within;
     return { episode: e, ...(notifiedAt !== undefined ? { notifiedAt, latencySeconds: (notifiedAt - e.start) / 1000 } : {}), missed: judged };
   });
   const flaps: Flap[] = [];

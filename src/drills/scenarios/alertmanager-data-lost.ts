@@ -3,13 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DrillContext } from '../context.ts';
 import { expect, type DrillScenario } from '../drill.ts';
 
-/** Where a member keeps its silences and notification log: its --storage.path. */
-function storagePath(ctx: DrillContext, member: string): string {
-  const arg = ctx.state.nodes.find((n) => n.name === member)?.processes.flatMap((p) => p.args).find((a) => a.startsWith('--storage.path='));
-  if (!arg) throw new Error(`${member} runs without --storage.path`);
-  return arg.slice('--storage.path='.length);
-}
-
 export const alertmanagerDataLost: DrillScenario = {
   name: 'alertmanager-data-lost',
   title: 'Both active Alertmanagers lose their data',
@@ -44,7 +37,7 @@ export const alertmanagerDataLost: DrillScenario = {
     const lostAt = Date.now();
     await Promise.all(actives.map((m) => ctx.kill(m)));
     for (const m of actives) {
-      const dir = storagePath(ctx, m);
+      const dir = ctx.storagePath(m);
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
     }

@@ -1,26 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import type { DrillContext } from '../context.ts';
 import { expect, type DrillScenario } from '../drill.ts';
-
-/** A locally administered MAC no interface owns: frames sent to it are lost on the bridge. */
-const NOWHERE = '02:00:00:00:00:01';
-
-/**
- * Cuts gossip between one member and the others, both ways, while the federators still
- * reach every member. A blackhole route would not do: sends to it fail at once, and
- * memberlist then skips the probe instead of suspecting the peer. A permanent neighbour
- * entry pointing nowhere drops packets silently, as a real partition does.
- */
-async function partition(ctx: DrillContext, member: string, others: readonly string[], action: 'cut' | 'heal'): Promise<void> {
-  const pairs = others.flatMap((o) => [
-    [ctx.netns(member), ctx.host(o)],
-    [ctx.netns(o), ctx.host(member)],
-  ]);
-  for (const [ns, host] of pairs)
-    if (action === 'cut') await execa('ip', ['-n', ns as string, 'neigh', 'replace', host as string, 'lladdr', NOWHERE, 'dev', 'eth0', 'nud', 'permanent']);
-    else await execa('ip', ['-n', ns as string, 'neigh', 'del', host as string, 'dev', 'eth0'], { reject: false });
-}
 
 export const alertmanagerPartitioned: DrillScenario = {
   name: 'alertmanager-partitioned',
@@ -43,7 +23,7 @@ export const alertmanagerPartitioned: DrillScenario = {
     let detect: number | undefined;
     let healed: number | undefined;
     let firing = 0;
-    await partition(ctx, victim, others, 'cut');
+    await ctx.partition(victim, others, 'cut');
     try {
       split = await ctx.waitFor(async () => (await peers(victim)) === 1 && (await peers(others[0] as string)) === others.length, budget);
       await ctx.fault('exporter', group, { value: 6 });
@@ -52,7 +32,7 @@ export const alertmanagerPartitioned: DrillScenario = {
       await sleep(Math.min(groupInterval.ms, 60_000));
       firing = await ctx.count({ ...alert, status: 'firing' }, t0);
     } finally {
-      await partition(ctx, victim, others, 'heal');
+      await ctx.partition(victim, others, 'heal');
     }
     healed = await ctx.waitFor(async () => (await Promise.all([victim, ...others].map(peers))).every((n) => n === others.length + 1), budget + 30_000);
     await ctx.fault('exporter', group, { value: 0 });

@@ -1,0 +1,135 @@
+/**
+ * `promha drill chaos`: a seeded campaign of random faults on the running stack under a
+ * steady alert load, the HA promises judged throughout; `--replay` runs a recorded
+ * schedule again, `--shrink` drops faults while a violation still occurs.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as z from 'zod';
+import { runCampaign, type CampaignReport, type Violation } from '../chaos/campaign.ts';
+import { markdownCampaign } from '../chaos/report.ts';
+import { CHAOS_FAULTS, isChaosFault, scheduleProblems, type ChaosFault, type ChaosFaultKind } from '../chaos/schedule.ts';
+import { Duration } from '../duration.ts';
+import { ExitError } from '../errors.ts';
+import type { StateDir } from '../runtime/state.ts';
+import type { Topology } from '../topology/topology.ts';
+
+export interface ChaosCommandOptions {
+  readonly duration?: string;
+  readonly seed?: string;
+  readonly faults?: string;
+  readonly maxConcurrent?: string;
+  readonly replay?: string;
+  readonly shrink?: boolean;
+}
+
+export interface ChaosSettings {
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly faults: readonly ChaosFaultKind[];
+  readonly maxConcurrent: number;
+  readonly replay?: readonly ChaosFault[];
+}
+
+const faultSchema = z.object({
+  id: z.number().int().positive(),
+  kind: z.enum(CHAOS_FAULTS),
+  target: z.string().min(1),
+  set: z.string().min(1),
+  at: z.number().nonnegative(),
+  durationMs: z.number().positive(),
+});
+const replaySchema = z.object({
+  seed: z.number().int(),
+  durationMs: z.number().positive(),
+  maxConcurrent: z.number().int().positive(),
+  faults: z.array(z.enum(CHAOS_FAULTS)),
+  mode: z.enum(['loopback', 'netns']),
+  schedule: z.array(faultSchema),
+});
+
+/** The campaign's settings from the command line, or from a recorded report with --replay. */
+export async function chaosSettings(o: ChaosCommandOptions, mode: string): Promise<ChaosSettings> {
+  if (o.replay) {
+    let data: unknown;
+    try {
+      data = JSON.parse(await readFile(o.replay, 'utf8'));
+    } catch (e) {
+      throw new ExitError(2, `--replay ${o.replay}: ${(e as Error).message}\n    fix: pass the JSON report a campaign wrote (its state directory's chaos/latest.json, or --json output)`);
+    }
+    const r = replaySchema.safeParse(data);
+    if (!r.success) throw new ExitError(2, `--replay ${o.replay}: not a chaos report: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}\n    fix: pass the JSON report a campaign wrote`);
+    if (r.data.mode !== mode) throw new ExitError(2, `--replay ${o.replay}: recorded in ${r.data.mode} mode; the stack runs in ${mode} mode\n    fix: \`promha up --network ${r.data.mode}\``);
+    const problems = scheduleProblems(r.data.schedule, { maxConcurrent: r.data.maxConcurrent, mode, durationMs: r.data.durationMs });
+    if (problems.length) throw new ExitError(2, `--replay ${o.replay}: the schedule breaks the campaign's bounds:\n${problems.map((p) => `    ${p}`).join('\n')}`);
+    return { seed: r.data.seed, durationMs: r.data.durationMs, faults: r.data.faults, maxConcurrent: r.data.maxConcurrent, replay: r.data.schedule };
+  }
+  const duration = Duration.tryParse(o.duration ?? '10m');
+  if (!duration || duration.ms < 60_000) throw new ExitError(2, `--duration wants a Prometheus duration of at least 1m, got "${o.duration}"`);
+  const seed = o.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(o.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new ExitError(2, `--seed wants a non-negative integer, got "${o.seed}"`);
+  const maxConcurrent = Number(o.maxConcurrent ?? '2');
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new ExitError(2, `--max-concurrent wants a positive integer, got "${o.maxConcurrent}"`);
+  const faults = o.faults === undefined ? [...CHAOS_FAULTS] : o.faults.split(',').map((s) => s.trim());
+  const unknown = faults.filter((f) => !isChaosFault(f));
+  if (unknown.length || faults.length === 0) throw new ExitError(2, `--faults: unknown fault(s) ${unknown.join(', ') || '(none given)'}\n    fix: choose from ${CHAOS_FAULTS.join(', ')}`);
+  return { seed, durationMs: duration.ms, faults: faults as ChaosFaultKind[], maxConcurrent };
+}
+
+/** Where the last campaign's report is kept, for --replay and the dashboard. */
+export const chaosDir = (stateDir: StateDir) => path.join(stateDir.root, 'chaos');
+
+export async function saveCampaign(stateDir: StateDir, report: CampaignReport, markdownFile?: string): Promise<string> {
+  await mkdir(chaosDir(stateDir), { recursive: true });
+  const file = path.join(chaosDir(stateDir), 'latest.json');
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  if (markdownFile) await writeFile(markdownFile, markdownCampaign(report));
+  return file;
+}
+
+const sameKinds = (a: readonly Violation[], b: readonly Violation[]) => b.some((v) => a.some((w) => w.kind === v.kind));
+
+/**
+ * Drops faults while a violation of a kind the campaign found still occurs: first every
+ * fault not active around a violation, in one run, then the others one at a time. Each
+ * try is a campaign ending shortly after the last violation it must reproduce.
+ */
+export async function shrinkCampaign(report: CampaignReport, run: (schedule: readonly ChaosFault[], durationMs: number) => Promise<CampaignReport>, say: (l: string) => void): Promise<CampaignReport> {
+  let best = report;
+  const lastAt = Math.max(...report.violations.map((v) => v.at));
+  const durationMs = Math.min(report.durationMs, lastAt + 120_000);
+  const tryWith = async (schedule: readonly ChaosFault[], why: string) => {
+    say(`shrink ${why}: ${schedule.length} fault(s), ${(durationMs / 1000).toFixed(0)} s`);
+    const r = await run(schedule, durationMs);
+    if (r.violations.length > 0 && sameKinds(report.violations, r.violations)) {
+      say(`shrink   still fails (${r.violations.map((v) => v.kind).join(', ')})`);
+      best = r;
+      return true;
+    }
+    say('shrink   passes: the fault stays');
+    return false;
+  };
+  const around = new Set(report.violations.flatMap((v) => v.faults));
+  const within = report.schedule.filter((f) => f.at + f.durationMs <= durationMs);
+  const core = within.filter((f) => around.has(f.id));
+  if (core.length < within.length) await tryWith(core, 'only the faults around the violations');
+  for (const f of [...best.schedule]) {
+    if (best.schedule.length <= 1) break;
+    await tryWith(best.schedule.filter((x) => x.id !== f.id), `without #${f.id} ${f.kind} ${f.target}`);
+  }
+  return best;
+}
+
+export async function runChaos(topology: Topology, stateDir: StateDir, o: ChaosCommandOptions, say: (l: string) => void): Promise<CampaignReport> {
+  const state = await stateDir.read();
+  if (!state?.readyAt) throw new ExitError(2, `no running stack in ${stateDir.root}: \`promha up --detach\` first`);
+  const s = await chaosSettings(o, state.mode);
+  const campaign = (replay: readonly ChaosFault[] | undefined, durationMs: number) =>
+    runCampaign({ topology, stateDir, seed: s.seed, durationMs, faults: s.faults, maxConcurrent: s.maxConcurrent, ...(replay ? { replay } : {}), progress: say });
+  let report = await campaign(s.replay, s.durationMs);
+  if (o.shrink && report.violations.length > 0) {
+    await saveCampaign(stateDir, report);
+    report = await shrinkCampaign(report, (schedule, durationMs) => campaign(schedule, durationMs), say);
+  }
+  return report;
+}
