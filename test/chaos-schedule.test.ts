@@ -52,6 +52,13 @@ describe('chaosSchedule', () => {
     assert.deepEqual([...new Set(s.map((f) => f.kind))].sort(), ['am-data-lost', 'exporter-slow', 'kill', 'pause']);
   });
 
+  it('keeps an Alertmanager paused or cut off no longer than the bound (the alerts would expire there)', () => {
+    const s = chaosSchedule(options({ faults: ['pause', 'link-down'], alertmanagerDeafMaxMs: 4_000 }));
+    const deaf = s.filter((f) => f.target.startsWith('alertmanager'));
+    assert.ok(deaf.length > 0 && deaf.every((f) => f.durationMs <= 4_000), JSON.stringify(deaf));
+    assert.ok(s.some((f) => !f.target.startsWith('alertmanager') && f.durationMs > 4_000), 'other members keep their durations');
+  });
+
   it('takes only the faults asked for, on the targets they apply to', () => {
     const s = chaosSchedule(options({ faults: ['am-partition', 'vip-move'] }));
     assert.ok(s.length > 0);

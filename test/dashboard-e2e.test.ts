@@ -110,4 +110,16 @@ describe('dashboard on a live stack (loopback)', { skip: stackSkip('loopback') }
     assert.equal(drill.exitCode, 0, drill.stdout + drill.stderr);
     await page.waitForFunction(() => document.querySelector('#drills tbody')?.textContent?.includes('scraper-killed (loopback)pass'), undefined, { timeout: LIVE_MS });
   });
+
+  it('shows a chaos campaign while it runs, its active faults, and its outcome', async () => {
+    const campaign = run('drill', 'chaos', '-f', 'promha.yaml', '--duration', '1m', '--seed', '5', '--faults', 'kill,pause', '--json');
+    await page.waitForFunction(() => /^running \(loopback, seed 5\): \d+ of 60 s, \d+ of \d+ faults injected$/.test(document.querySelector('#chaos-summary')?.textContent ?? ''), undefined, { timeout: 3 * 60_000 });
+    await page.waitForFunction(() => /^#\d+ (kill|pause) \S+ since \+\d+ s$/.test(document.querySelector('#chaos-active li')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    const r = await campaign;
+    const report = JSON.parse(r.stdout) as { schedule: unknown[]; episodes: number; violations: unknown[] };
+    assert.equal(r.exitCode, report.violations.length > 0 ? 1 : 0, r.stderr);
+    const ended = `${report.schedule.length} faults, ${report.episodes} alert episodes, ${report.violations.length} violation(s)`;
+    await page.waitForFunction((text) => document.querySelector('#chaos-summary')?.textContent?.endsWith(text), ended, { timeout: LIVE_MS });
+    assert.equal(await page.locator('#chaos-active li').count(), 0);
+  });
 });

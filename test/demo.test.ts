@@ -245,6 +245,17 @@ describe('pusher', () => {
     );
   });
 
+  test('with a retry window, a push refused for longer than its retries succeeds once the gateway answers (a VIP failing over)', async () => {
+    // The first 8 attempts are refused (1.6 s at 200 ms apart): 3 retries would give up.
+    const target = await started(pushTarget({ host: '127.0.0.34', port: 19134 }, (i) => ({ status: i < 8 ? 503 : 200 })));
+    const pusher = await started(startPusher({ listen: '127.0.0.33:19133', pushUrl: target.url, job: 'failover', intervalMs: 60_000, retryForMs: 3_000 }));
+    const s = await waitFor('the push to succeed', async () => {
+      const st = await stats(pusher);
+      return st.succeeded === 1 ? st : undefined;
+    });
+    assert.deepEqual({ attempts: s.attempts, retried: s.retried, failed: s.failed }, { attempts: 9, retried: 8, failed: 0 });
+  });
+
   test('a push to an unreachable gateway fails after all retries', async () => {
     // Nothing listens on 127.0.0.26:19116.
     const pusher = await started(startPusher({ listen: '127.0.0.25:19115', pushUrl: 'http://127.0.0.26:19116', job: 'lost', intervalMs: 60_000, retries: 2 }));

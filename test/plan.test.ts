@@ -46,6 +46,17 @@ describe('plan', () => {
     assert.equal(nodes.find((n) => n.role === 'alertmanager' && n.backup)?.name, 'alertmanager1-3');
   });
 
+  it('bounds the send timeout to the Alertmanagers by half the alerts’ validity, so one hung member cannot let the others’ alerts expire', () => {
+    const timeoutOf = (t: Topology) => (fileOf(node(plan(t), 'federator1-1'), 'prometheus.yml')['alerting']['alertmanagers'] as Array<{ timeout: string }>)[0]?.timeout;
+    // resend_delay 2s, evaluate 1s: valid for 4 × 2 s = 8 s; half is 4 s.
+    assert.equal(timeoutOf(topology()), '4s');
+    const fed = fastTopology()['federators'] as Record<string, unknown>;
+    // resend_delay 5s: valid 20 s; Prometheus' 10 s is shorter than half.
+    assert.equal(timeoutOf(topology({ federators: { ...fed, resend_delay: '5s' } })), '10s');
+    const { resend_delay: _, ...defaults } = fed;
+    assert.equal(timeoutOf(topology({ federators: defaults })), '10s');
+  });
+
   it("gives every YAML file's data as what its text parses to (check reads the data, render writes the text)", () => {
     const secure = plan(topology({ security: { tls: {}, basic_auth: { password_file: 'pw' } } }));
     let files = 0;

@@ -11,7 +11,9 @@ import { resolveTarget } from '../doctor/target.ts';
 import { AlertLoad, type LoadResult } from '../drills/alert-load.ts';
 import { DrillContext, missingIntervals } from '../drills/context.ts';
 import type { AlertEpisode } from '../drills/episodes.ts';
-import { peerTimeout, vipFailoverTime } from '../plan/derived.ts';
+import { alertValidity, peerTimeout, vipFailoverTime } from '../plan/derived.ts';
+import type { NetworkMode } from '../runtime/local-topology.ts';
+import type { TopologySpec } from '../topology/schema.ts';
 import { RELEASES } from '../release/release.ts';
 import type { StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
@@ -27,6 +29,23 @@ export interface CampaignOptions {
   /** A recorded schedule to run instead of the seed's. */
   readonly replay?: readonly ChaosFault[];
   readonly progress?: (line: string) => void;
+  /** Told the campaign's state at each fault and at the end: the dashboard shows it. */
+  readonly status?: (s: ChaosStatus) => Promise<void>;
+}
+
+/** A campaign as the dashboard shows it, while it runs and after. */
+export interface ChaosStatus {
+  readonly running: boolean;
+  readonly seed: number;
+  readonly mode: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly scheduled: number;
+  readonly injected: number;
+  readonly active: ReadonlyArray<{ readonly id: number; readonly kind: ChaosFaultKind; readonly target: string; readonly since: number }>;
+  /** Known once the campaign is judged. */
+  readonly episodes?: number;
+  readonly violations?: number;
 }
 
 export type ViolationKind = 'missed' | 'duplicate' | 'flap' | 'push-lost' | 'sample-gap' | 'doctor';
@@ -65,9 +84,13 @@ export interface CampaignReport {
   readonly violations: readonly Violation[];
 }
 
-/** The members a fault can hit: every member of the topology but the demo workload. */
-export function chaosMembers(ctx: DrillContext): ChaosMember[] {
-  return ctx.state.nodes.filter((n) => n.role !== 'demo').map((n) => ({ name: n.name, role: n.role as ChaosMember['role'], set: n.set, backup: n.backup }));
+/**
+ * The members a fault can hit: every member of the topology, but not the demo workload
+ * and not the loopback stand-in of a VIP (one HAProxy per set: the VIP itself, which a
+ * real deployment does not lose with one host).
+ */
+export function chaosMembers(nodes: ReadonlyArray<{ readonly name: string; readonly role: string; readonly set: string; readonly backup: boolean }>): ChaosMember[] {
+  return nodes.filter((n) => n.role !== 'demo' && n.role !== 'vip').map((n) => ({ name: n.name, role: n.role as ChaosMember['role'], set: n.set, backup: n.backup }));
 }
 
 /**
@@ -88,27 +111,45 @@ function stretch(f: ChaosFault, ctx: DrillContext): number {
   return ms;
 }
 
+/**
+ * The schedule of a campaign on a stack: every member a target, an Alertmanager kept
+ * deaf to the federators no longer than half the alerts' validity (longer, it lets them
+ * expire and notifies them resolved once back: README, Chaos campaigns).
+ */
+export function campaignSchedule(spec: TopologySpec, mode: NetworkMode, members: readonly ChaosMember[], s: Pick<CampaignOptions, 'seed' | 'durationMs' | 'faults' | 'maxConcurrent'>): ChaosFault[] {
+  return chaosSchedule({
+    seed: s.seed,
+    durationMs: s.durationMs,
+    faults: s.faults,
+    maxConcurrent: s.maxConcurrent,
+    mode,
+    members,
+    exporterGroups: spec.exporters.map((g) => g.name),
+    pushgatewaySets: spec.pushgateways.map((x) => x.name),
+    alertmanagerDeafMaxMs: alertValidity(spec).times(0.5).ms,
+  });
+}
+
 export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const say = o.progress ?? (() => {});
   const ctx = await DrillContext.open(o.topology, o.stateDir);
   const spec = ctx.spec;
-  const schedule =
-    o.replay ??
-    chaosSchedule({
-      seed: o.seed,
-      durationMs: o.durationMs,
-      faults: o.faults,
-      maxConcurrent: o.maxConcurrent,
-      mode: ctx.state.mode,
-      members: chaosMembers(ctx),
-      exporterGroups: spec.exporters.map((g) => g.name),
-      pushgatewaySets: spec.pushgateways.map((s) => s.name),
-    });
+  const schedule = o.replay ?? campaignSchedule(spec, ctx.state.mode, chaosMembers(ctx.state.nodes), o);
   say(`chaos  ${schedule.length} fault(s) over ${(o.durationMs / 1000).toFixed(0)} s, at most ${o.maxConcurrent} at once, seed ${o.seed}`);
   if (!(await ctx.settle(120_000))) say('       alerts of an earlier episode are still open; the campaign may see them');
   const load = await AlertLoad.start(ctx, { seed: o.seed });
   const t0 = Date.now();
   const injected: InjectedFault[] = [];
+  const active = new Map<number, { id: number; kind: ChaosFaultKind; target: string; since: number }>();
+  const base = { seed: o.seed, mode: ctx.state.mode, startedAt: new Date(t0).toISOString(), durationMs: o.durationMs, scheduled: schedule.length };
+  // One write at a time, each with the state of its moment.
+  let told: Promise<void> = Promise.resolve();
+  const tell = (extra: Partial<ChaosStatus> = {}) => {
+    const now: ChaosStatus = { ...base, running: true, injected: injected.length + active.size, active: [...active.values()], ...extra };
+    told = told.then(() => o.status?.(now)).catch(() => {});
+    return told;
+  };
+  await tell();
   const partitions: Array<{ from: number; to: number }> = [];
   const runs = schedule.map(async (f) => {
     await sleep(Math.max(0, t0 + f.at - Date.now()));
@@ -116,6 +157,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     say(`+${(startedAt / 1000).toFixed(1).padStart(6)} s  #${f.id} ${f.kind} ${f.target} for ${(f.durationMs / 1000).toFixed(1)} s`);
     let heal: (() => Promise<void>) | undefined;
     let error: string | undefined;
+    active.set(f.id, { id: f.id, kind: f.kind, target: f.target, since: startedAt });
+    void tell();
     try {
       heal = await inject(ctx, f);
     } catch (e) {
@@ -131,7 +174,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     }
     const healedAt = Date.now() - t0;
     if (f.kind === 'am-partition') partitions.push({ from: startedAt, to: healedAt + ctx.groupInterval.ms });
+    active.delete(f.id);
     injected.push({ ...f, startedAt, ...(heal ? { healedAt } : {}), ...(error ? { error } : {}) });
+    void tell();
   });
   await Promise.all(runs);
   await sleep(Math.max(0, t0 + o.durationMs - Date.now()));
@@ -151,10 +196,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   for (const d of result.duplicates) {
     const at = d.receivedAt - t0;
     if (partitions.some((p) => at >= p.from && at <= p.to)) partitionDuplicates++;
-    else violations.push({ kind: 'duplicate', at, detail: `${d.groupKey}: a notification that repeats the last one (firing ${d.firing.join(',') || 'none'})`, faults: activeAround(at, within) });
+    else violations.push({ kind: 'duplicate', at, detail: `${d.groupKey}: a notification that repeats the last one (firing ${d.firing.join(',') || 'none'})${d.sender ? ` from ${d.sender}` : ''}`, faults: activeAround(at, within) });
   }
   for (const f of result.flaps)
-    violations.push({ kind: 'flap', at: f.receivedAt - t0, detail: `${f.episode.source}: ${f.kind === 'resolved-while-holding' ? 'told resolved while its cause held' : 'told firing again after its resolution'}`, faults: activeAround(f.receivedAt - t0, within) });
+    violations.push({ kind: 'flap', at: f.receivedAt - t0, detail: `${f.episode.source}: ${f.kind === 'resolved-while-holding' ? 'told resolved while its cause held' : 'told firing again after its resolution'}${f.sender ? ` by ${f.sender}` : ''}`, faults: activeAround(f.receivedAt - t0, within) });
   if (result.pushesLost > 0) violations.push({ kind: 'push-lost', at: o.durationMs, detail: `${result.pushesLost} push(es) failed after every retry`, faults: [] });
   violations.push(...(await sampleGaps(ctx, t0, injected)));
   say('chaos  every fault healed; doctor…');
@@ -163,6 +208,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   for (let i = 0; i < 10 && failing.length > 0; i++) failing = await sleep(3_000).then(async () => evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail'));
   for (const r of failing) violations.push({ kind: 'doctor', at: Date.now() - t0, detail: `${r.code} ${r.message}`, faults: [] });
   violations.sort((a, b) => a.at - b.at);
+  await tell({ running: false, episodes: result.episodes.length, violations: violations.length });
   return {
     seed: o.seed,
     mode: ctx.state.mode,
@@ -195,7 +241,9 @@ async function sampleGaps(ctx: DrillContext, t0: number, injected: readonly Inje
       for (let i = 1; i < times.length; i++) {
         const from = (times[i - 1] as number) * 1000 - t0;
         const to = (times[i] as number) * 1000 - t0;
-        if (missingIntervals([from / 1000, to / 1000], scrape) === 0) continue;
+        // /federate returns only the latest sample of a series: a scrape that ends just after a
+        // federate scrape is passed over, so one missing sample is federation, two are a gap.
+        if (missingIntervals([from / 1000, to / 1000], scrape) < 2) continue;
         const own = injected.some((x) => x.target === f.name && x.startedAt <= to && (x.healedAt ?? Infinity) >= from);
         if (!own) out.push({ kind: 'sample-gap', at: from, detail: `${f.name}: no sample of group ${g.name} for ${((to - from) / 1000).toFixed(1)} s`, faults: injected.filter((x) => x.startedAt <= to && (x.healedAt ?? Infinity) >= from).map((x) => x.id) });
       }

@@ -51,6 +51,12 @@ export interface ScheduleOptions {
   readonly gapMs?: { readonly min: number; readonly max: number };
   /** Time left at the end for every fault to heal before the campaign is judged. @default 30000 */
   readonly healMs?: number;
+  /**
+   * The longest an Alertmanager member may hear nothing from the federators (paused, its
+   * link down): past the alerts' validity it lets them expire and, once back, notifies
+   * them resolved while they fire. @default no bound
+   */
+  readonly alertmanagerDeafMaxMs?: number;
 }
 
 /** The faults of `kinds` that apply in `mode`. */
@@ -88,13 +94,16 @@ export function chaosSchedule(o: ScheduleOptions): ChaosFault[] {
   if (kinds.length === 0) return out;
   for (let at = between(gapMs); at < end; at += between(gapMs)) {
     const kind = kinds[Math.floor(random() * kinds.length)] as ChaosFaultKind;
-    const durationMs = Math.min(between(faultMs), end - at);
+    const drawn = between(faultMs);
+    if (end - at < faultMs.min) continue;
+    const durationMs = Math.min(drawn, end - at);
     const active = out.filter((f) => f.at < at + durationMs && at < f.at + f.durationMs);
     const busy = new Set(active.map((f) => f.set));
     const free = targets(kind, o).filter((t) => !busy.has(t.set));
-    if (active.length >= k || free.length === 0 || durationMs < faultMs.min) continue;
+    if (active.length >= k || free.length === 0) continue;
     const t = free[Math.floor(random() * free.length)] as { target: string; set: string };
-    out.push({ id: out.length + 1, kind, target: t.target, set: t.set, at, durationMs });
+    const deaf = (kind === 'pause' || kind === 'link-down') && o.members.some((m) => m.name === t.target && m.role === 'alertmanager');
+    out.push({ id: out.length + 1, kind, target: t.target, set: t.set, at, durationMs: deaf && o.alertmanagerDeafMaxMs !== undefined ? Math.min(durationMs, o.alertmanagerDeafMaxMs) : durationMs });
   }
   return out;
 }

@@ -3,10 +3,10 @@
  * steady alert load, the HA promises judged throughout; `--replay` runs a recorded
  * schedule again, `--shrink` drops faults while a violation still occurs.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
-import { runCampaign, type CampaignReport, type Violation } from '../chaos/campaign.ts';
+import { runCampaign, type CampaignReport, type ChaosStatus, type Violation } from '../chaos/campaign.ts';
 import { markdownCampaign } from '../chaos/report.ts';
 import { CHAOS_FAULTS, isChaosFault, scheduleProblems, type ChaosFault, type ChaosFaultKind } from '../chaos/schedule.ts';
 import { Duration } from '../duration.ts';
@@ -78,6 +78,15 @@ export async function chaosSettings(o: ChaosCommandOptions, mode: string): Promi
 
 /** Where the last campaign's report is kept, for --replay and the dashboard. */
 export const chaosDir = (stateDir: StateDir) => path.join(stateDir.root, 'chaos');
+export const CHAOS_STATUS_FILE = 'status.json';
+
+/** The campaign's state for the dashboard, replaced whole so that a reader never sees half of it. */
+async function writeStatus(stateDir: StateDir, status: ChaosStatus): Promise<void> {
+  await mkdir(chaosDir(stateDir), { recursive: true });
+  const file = path.join(chaosDir(stateDir), CHAOS_STATUS_FILE);
+  await writeFile(`${file}.tmp`, JSON.stringify(status));
+  await rename(`${file}.tmp`, file);
+}
 
 export async function saveCampaign(stateDir: StateDir, report: CampaignReport, markdownFile?: string): Promise<string> {
   await mkdir(chaosDir(stateDir), { recursive: true });
@@ -125,7 +134,7 @@ export async function runChaos(topology: Topology, stateDir: StateDir, o: ChaosC
   if (!state?.readyAt) throw new ExitError(2, `no running stack in ${stateDir.root}: \`promha up --detach\` first`);
   const s = await chaosSettings(o, state.mode);
   const campaign = (replay: readonly ChaosFault[] | undefined, durationMs: number) =>
-    runCampaign({ topology, stateDir, seed: s.seed, durationMs, faults: s.faults, maxConcurrent: s.maxConcurrent, ...(replay ? { replay } : {}), progress: say });
+    runCampaign({ topology, stateDir, seed: s.seed, durationMs, faults: s.faults, maxConcurrent: s.maxConcurrent, ...(replay ? { replay } : {}), progress: say, status: (st) => writeStatus(stateDir, st) });
   let report = await campaign(s.replay, s.durationMs);
   if (o.shrink && report.violations.length > 0) {
     await saveCampaign(stateDir, report);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { evaluate } from '../doctor/doctor.ts';
 import { observe } from '../doctor/observe.ts';
 import { resolveTarget } from '../doctor/target.ts';
+import type { ChaosStatus } from '../chaos/campaign.ts';
 import type { DrillOutcome } from '../drills/drill.ts';
 import { parseNotificationLines } from '../demo/notifications.ts';
 import { ownPeerPosition } from '../probe/alertmanager.ts';
@@ -50,6 +51,8 @@ export interface LiveState {
   readonly summary: { readonly pass: number; readonly warn: number; readonly fail: number };
   readonly notifications: readonly NotificationLine[];
   readonly drills: readonly DrillLine[];
+  /** The running or last chaos campaign (`promha drill chaos`). */
+  readonly chaos?: ChaosStatus;
 }
 
 const LATEST = 12;
@@ -87,6 +90,15 @@ async function drills(stateDir: StateDir): Promise<DrillLine[]> {
   }));
 }
 
+async function chaos(stateDir: StateDir): Promise<ChaosStatus | undefined> {
+  const text = await readFile(path.join(stateDir.absoluteRoot, 'chaos', 'status.json'), 'utf8').catch(() => undefined);
+  try {
+    return text === undefined ? undefined : (JSON.parse(text) as ChaosStatus);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Observes the system once, the way `doctor` does, and maps everything onto the diagram's boxes. */
 export async function collectLive(topology: Topology, stateDir: StateDir, diagram: Diagram): Promise<LiveState> {
   const state = await stateDir.read();
@@ -120,5 +132,6 @@ export async function collectLive(topology: Topology, stateDir: StateDir, diagra
     summary: { pass: count('pass'), warn: count('warn'), fail: count('fail') },
     notifications: state ? await notifications(stateDir.notificationsFile) : [],
     drills: await drills(stateDir),
+    ...(await chaos(stateDir).then((c) => (c ? { chaos: c } : {}))),
   };
 }

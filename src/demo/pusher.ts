@@ -17,6 +17,12 @@ export interface PusherOptions {
   readonly intervalMs: number;
   /** Further attempts after a failed one, 200 ms apart (default 3). */
   readonly retries?: number;
+  /**
+   * Keep retrying, 200 ms apart, until this long after the first attempt, even past
+   * `retries`: a gateway host whose processes died but whose kernel lives keeps the VIP
+   * and refuses at once until the standby takes it over. @default 0
+   */
+  readonly retryForMs?: number;
   /** Per-attempt timeout (default 2000 ms); tests shorten it. */
   readonly attemptTimeoutMs?: number;
   /** CA, client certificate and basic auth for a secure gateway (https push URL). */
@@ -54,6 +60,7 @@ const FaultPatch = z.strictObject({ value: z.number() });
 
 export async function startPusher(o: PusherOptions): Promise<DemoServer> {
   const retries = o.retries ?? 3;
+  const retryForMs = o.retryForMs ?? 0;
   const attemptTimeoutMs = o.attemptTimeoutMs ?? 2000;
   if (!Number.isInteger(o.intervalMs) || o.intervalMs <= 0) throw new RangeError(`intervalMs must be a positive integer, not ${o.intervalMs}`);
   if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`retries must be a non-negative integer, not ${retries}`);
@@ -86,7 +93,8 @@ export async function startPusher(o: PusherOptions): Promise<DemoServer> {
     pushedValue.set(value);
     pushedSequence.set(sequence);
     const body = await pushed.metrics();
-    for (let attempt = 0; attempt <= retries; attempt++) {
+    const firstAt = Date.now();
+    for (let attempt = 0; attempt <= retries || Date.now() - firstAt < retryForMs; attempt++) {
       if (attempt > 0) {
         if (!(await sleep(RETRY_PAUSE_MS, stop.signal))) return;
         stats = { ...stats, retried: stats.retried + 1 };

@@ -19,6 +19,8 @@ export const WorkloadSpec = z.strictObject({
       pushUrl: z.string(),
       job: z.string(),
       intervalMs: z.number().int().positive(),
+      /** Retry a failed push for this long: the VIP's failover time and a margin. */
+      retryForMs: z.number().int().nonnegative().optional(),
       /** CA, client certificate and credentials of a secure gateway (files of `promha up`). */
       clientDir: z.string().optional(),
     }),

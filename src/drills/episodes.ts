@@ -28,6 +28,8 @@ export interface EpisodeVerdict {
 /** A notification that told the receiver nothing the previous one of its group had not. */
 export interface DuplicateNotification {
   readonly receivedAt: number;
+  /** The Alertmanager that sent it (its external URL), when the payload says. */
+  readonly sender?: string;
   readonly receiver: string;
   readonly groupKey: string;
   readonly firing: readonly string[];
@@ -42,6 +44,8 @@ export interface DuplicateNotification {
 export interface Flap {
   readonly episode: AlertEpisode;
   readonly receivedAt: number;
+  /** The Alertmanager that sent it (its external URL), when the payload says. */
+  readonly sender?: string;
   readonly kind: 'resolved-while-holding' | 'firing-after-resolved';
 }
 
@@ -67,6 +71,8 @@ export interface JudgeOptions {
 
 const labelsMatch = (alert: Pick<WebhookAlert, 'labels'>, e: AlertEpisode) =>
   alert.labels?.['alertname'] === e.alertname && Object.entries(e.labels).every(([k, v]) => alert.labels?.[k] === v);
+
+const senderOf = (r: NotificationRecord): { sender?: string } => (typeof r.payload?.externalURL === 'string' && r.payload.externalURL !== '' ? { sender: r.payload.externalURL } : {});
 
 const alertsOf = (r: NotificationRecord): readonly WebhookAlert[] => (Array.isArray(r.payload?.alerts) ? r.payload.alerts : []);
 
@@ -97,9 +103,9 @@ export function judgeEpisodes(episodes: readonly AlertEpisode[], records: readon
       const at = Date.parse(r.receivedAt);
       const alerts = alertsOf(r);
       if (v.notifiedAt !== undefined && at > v.notifiedAt && (e.end === undefined || at < e.end) && alerts.some((a) => a.status === 'resolved' && labelsMatch(a, e)))
-        flaps.push({ episode: e, receivedAt: at, kind: 'resolved-while-holding' });
+        flaps.push({ episode: e, receivedAt: at, kind: 'resolved-while-holding', ...senderOf(r) });
       if (firstResolved && at > Date.parse(firstResolved.receivedAt) && alerts.some((a) => a.status === 'firing' && ofEpisode(a, e, slack)))
-        flaps.push({ episode: e, receivedAt: at, kind: 'firing-after-resolved' });
+        flaps.push({ episode: e, receivedAt: at, kind: 'firing-after-resolved', ...senderOf(r) });
     }
   }
   return { verdicts, missed: verdicts.filter((v) => v.missed), duplicates: duplicateNotifications(sorted), flaps };
@@ -123,7 +129,7 @@ export function duplicateNotifications(records: readonly NotificationRecord[], r
     const prev = last.get(key);
     const subset = (a: Set<string>, b: Set<string>) => [...a].every((x) => b.has(x));
     if (prev && at - prev.at < repeatIntervalMs && subset(firing, prev.firing) && subset(resolved, prev.resolved))
-      out.push({ receivedAt: at, receiver: r.path, groupKey: r.payload?.groupKey ?? '', firing: [...firing].sort() });
+      out.push({ receivedAt: at, ...senderOf(r), receiver: r.path, groupKey: r.payload?.groupKey ?? '', firing: [...firing].sort() });
     else last.set(key, { at, firing, resolved });
   }
   return out;

@@ -82,6 +82,42 @@ export function vipFailoverTime(advertInt: Duration): Duration {
   return advertInt.times(4);
 }
 
+/** The federators' --rules.alert.resend-delay. @default 1m, Prometheus' own */
+export function resendDelay(spec: TopologySpec): Duration {
+  return spec.federators.resend_delay ?? Duration.minutes(1);
+}
+
+/**
+ * How long an Alertmanager holds an alert active after a federator sent it: Prometheus
+ * stamps it valid for 4 × max(resend delay, evaluation interval) (rules/alerting.go).
+ */
+export function alertValidity(spec: TopologySpec): Duration {
+  return Duration.max(resendDelay(spec), spec.intervals.evaluate).times(4);
+}
+
+/**
+ * The federators' send timeout to the Alertmanagers. Prometheus sends each batch of
+ * alerts to every Alertmanager and waits for all of them (notifier sendAll), so one that
+ * hangs (paused, its host unreachable) holds every later batch back for the whole
+ * timeout, 10 s by default. Longer than the alerts' validity, the other members let the
+ * alerts expire and notify them resolved while they still fire. Half the validity leaves
+ * room for one more send before they expire.
+ */
+export function alertmanagerSendTimeout(spec: TopologySpec): Duration {
+  const half = alertValidity(spec).times(0.5);
+  return half.ms < 10_000 ? half : Duration.seconds(10);
+}
+
+/**
+ * How long a pusher must keep retrying a failed push: the longest VIP failover of the
+ * topology and a second. A gateway host whose processes died but whose kernel lives
+ * keeps the VIP and refuses connections at once until the standby takes it over, so a
+ * few quick retries are not enough (measured: 3 pushes lost in a chaos campaign).
+ */
+export function pushRetryWindow(spec: TopologySpec): Duration {
+  return vipFailoverTime(Duration.max(Duration.seconds(1), ...spec.pushgateways.map((s) => s.vip.advert_int))).plus(Duration.seconds(1));
+}
+
 /** Federate scrape timeout: the whole interval, so a slow scraper is visible before it fails. */
 export function federateTimeout(spec: TopologySpec): Duration {
   return spec.intervals.federate;

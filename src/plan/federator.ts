@@ -10,6 +10,7 @@ import {
   outOfOrderWindow,
   PUSH_GROUPS_JOB,
   PUSHGATEWAY_JOB_PREFIX,
+  alertmanagerSendTimeout,
 } from './derived.ts';
 import { metaRuleFile } from './meta-rules.ts';
 import type { FileSpec, Layout, NodeSpec } from './node-spec.ts';
@@ -119,8 +120,10 @@ export function federatorConfig(topology: Topology, member: string, configDir: s
       // Both federators evaluate the same merged data; without their replica label
       // their alerts are identical and Alertmanager merges them (DESIGN §3.6).
       alert_relabel_configs: [{ action: 'labeldrop', regex: 'federator_replica' }],
-      // The backup member is left out on purpose: it must never receive alerts.
-      alertmanagers: [{ api_version: 'v2', ...client, static_configs: [{ targets: am.members.map((m) => String(m.address)) }] }],
+      // The backup member is left out on purpose: it must never receive alerts. A send
+      // waits for every member: the timeout keeps one hung member from letting the
+      // others' alerts expire (see alertmanagerSendTimeout).
+      alertmanagers: [{ api_version: 'v2', timeout: alertmanagerSendTimeout(spec).toString(), ...client, static_configs: [{ targets: am.members.map((m) => String(m.address)) }] }],
     },
     scrape_configs: [...federateJobs, ...gatewayJobs, ...pushGroupJob, ...metaJobs, ...spec.federators.scrape_configs],
   };

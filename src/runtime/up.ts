@@ -5,6 +5,7 @@ import { check, CHECK_RULES } from '../check/check.ts';
 import { isOk } from '../probe/http.ts';
 import { ExitError } from '../errors.ts';
 import type { BinaryName, Layout, NodeSpec } from '../plan/node-spec.ts';
+import { pushRetryWindow } from '../plan/derived.ts';
 import { plan } from '../plan/plan.ts';
 import { writeRender } from '../render/write.ts';
 import { prepareSecurity } from '../security/material.ts';
@@ -220,6 +221,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
           pushUrl: d.pushUrl ?? '',
           job: d.job ?? d.name,
           intervalMs: topology.spec.intervals.push.ms,
+          retryForMs: pushRetryWindow(topology.spec).ms,
           ...(security ? { clientDir: o.stateDir.clientDir } : {}),
         })),
         ...(webhook ? { webhook: { listen: String(webhook.address), file: o.stateDir.notificationsFile } } : {}),

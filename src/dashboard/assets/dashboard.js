@@ -116,6 +116,7 @@ function update() {
   renderDetails();
   renderNotifications();
   renderDrills();
+  renderChaos();
 }
 
 function resultItem(r) {
@@ -189,6 +190,18 @@ function renderDrills() {
     }),
   );
   $('drills-empty').hidden = state.drills.length > 0;
+}
+
+function renderChaos() {
+  const c = state.chaos;
+  const summary = $('chaos-summary');
+  if (!c) return;
+  const elapsed = Math.min(c.durationMs, Date.now() - Date.parse(c.startedAt)) / 1000;
+  summary.className = c.running ? '' : c.violations ? 'notok' : 'ok';
+  summary.textContent = c.running
+    ? `running (${c.mode}, seed ${c.seed}): ${elapsed.toFixed(0)} of ${(c.durationMs / 1000).toFixed(0)} s, ${c.injected} of ${c.scheduled} faults injected`
+    : `ended (${c.mode}, seed ${c.seed}, ${new Date(c.startedAt).toLocaleString()}): ${c.scheduled} faults, ${c.episodes ?? 0} alert episodes, ${c.violations ?? 0} violation(s)`;
+  $('chaos-active').replaceChildren(...c.active.map((f) => html('li', `#${f.id} ${f.kind} ${f.target} since +${(f.since / 1000).toFixed(0)} s`, 'notok')));
 }
 
 async function main() {
