@@ -151,80 +151,102 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   };
   await tell();
   const partitions: Array<{ from: number; to: number }> = [];
-  const runs = schedule.map(async (f) => {
-    await sleep(Math.max(0, t0 + f.at - Date.now()));
-    const startedAt = Date.now() - t0;
-    say(`+${(startedAt / 1000).toFixed(1).padStart(6)} s  #${f.id} ${f.kind} ${f.target} for ${(f.durationMs / 1000).toFixed(1)} s`);
-    let heal: (() => Promise<void>) | undefined;
-    let error: string | undefined;
-    active.set(f.id, { id: f.id, kind: f.kind, target: f.target, since: startedAt });
-    void tell();
-    try {
-      heal = await inject(ctx, f);
-    } catch (e) {
-      error = (e as Error).message;
-      say(`         #${f.id} could not be injected: ${error}`);
-    }
-    await sleep(Math.max(0, t0 + f.at + f.durationMs - Date.now()));
-    try {
-      await heal?.();
-    } catch (e) {
-      error = `${error ? `${error}; ` : ''}heal: ${(e as Error).message}`;
-      say(`         #${f.id} did not heal: ${(e as Error).message}`);
-    }
-    const healedAt = Date.now() - t0;
-    if (f.kind === 'am-partition') partitions.push({ from: startedAt, to: healedAt + ctx.groupInterval.ms });
-    active.delete(f.id);
-    injected.push({ ...f, startedAt, ...(heal ? { healedAt } : {}), ...(error ? { error } : {}) });
-    void tell();
-  });
-  await Promise.all(runs);
-  await sleep(Math.max(0, t0 + o.durationMs - Date.now()));
-
-  const activeAround = (at: number, before: number) => injected.filter((f) => f.startedAt <= at && (f.healedAt ?? Infinity) >= at - before).map((f) => f.id);
-  const bound = (e: AlertEpisode) => {
-    const from = e.start - t0;
-    const extra = injected.filter((f) => f.startedAt < from + load.timing.notifyWithinMs && (f.healedAt ?? Infinity) > from).map((f) => stretch(f, ctx));
-    return load.timing.notifyWithinMs + Math.max(0, ...extra);
+  // Interrupted (Ctrl-C), the campaign heals what it broke before it exits: a paused
+  // member would otherwise stay stopped.
+  const healers = new Map<number, () => Promise<void>>();
+  const interrupted = () => {
+    say(`chaos  interrupted: healing ${healers.size} active fault(s)`);
+    void Promise.allSettled([...healers.values()].map((h) => h()))
+      .then(() => o.status?.({ ...base, running: false, injected: injected.length, active: [] }))
+      .finally(() => process.exit(130));
   };
-  const result = await load.finish({ notifyWithinMs: bound });
-  const within = load.timing.notifyWithinMs;
-  const violations: Violation[] = [];
-  for (const v of result.missed)
-    violations.push({ kind: 'missed', at: v.episode.start - t0, detail: `${v.episode.source}: episode not notified within ${(bound(v.episode) / 1000).toFixed(0)} s${v.notifiedAt ? ` (after ${v.latencySeconds?.toFixed(1)} s)` : ''}`, faults: activeAround(v.episode.start - t0 + bound(v.episode), bound(v.episode)) });
-  let partitionDuplicates = 0;
-  for (const d of result.duplicates) {
-    const at = d.receivedAt - t0;
-    if (partitions.some((p) => at >= p.from && at <= p.to)) partitionDuplicates++;
-    else violations.push({ kind: 'duplicate', at, detail: `${d.groupKey}: a notification that repeats the last one (firing ${d.firing.join(',') || 'none'})${d.sender ? ` from ${d.sender}` : ''}`, faults: activeAround(at, within) });
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    return await judgedCampaign();
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
-  for (const f of result.flaps)
-    violations.push({ kind: 'flap', at: f.receivedAt - t0, detail: `${f.episode.source}: ${f.kind === 'resolved-while-holding' ? 'told resolved while its cause held' : 'told firing again after its resolution'}${f.sender ? ` by ${f.sender}` : ''}`, faults: activeAround(f.receivedAt - t0, within) });
-  if (result.pushesLost > 0) violations.push({ kind: 'push-lost', at: o.durationMs, detail: `${result.pushesLost} push(es) failed after every retry`, faults: [] });
-  violations.push(...(await sampleGaps(ctx, t0, injected)));
-  say('chaos  every fault healed; doctor…');
-  const target = await resolveTarget(o.topology, o.stateDir);
-  let failing = evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail');
-  for (let i = 0; i < 10 && failing.length > 0; i++) failing = await sleep(3_000).then(async () => evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail'));
-  for (const r of failing) violations.push({ kind: 'doctor', at: Date.now() - t0, detail: `${r.code} ${r.message}`, faults: [] });
-  violations.sort((a, b) => a.at - b.at);
-  await tell({ running: false, episodes: result.episodes.length, violations: violations.length });
-  return {
-    seed: o.seed,
-    mode: ctx.state.mode,
-    release: ctx.state.release ?? 'bookworm',
-    durationMs: o.durationMs,
-    maxConcurrent: o.maxConcurrent,
-    faults: [...o.faults],
-    startedAt: new Date(t0).toISOString(),
-    schedule,
-    injected: injected.sort((a, b) => a.id - b.id),
-    episodes: result.episodes.length,
-    latency: result.latency,
-    latencies: result.verdicts.flatMap((v) => (v.latencySeconds === undefined ? [] : [v.latencySeconds])),
-    partitionDuplicates,
-    violations,
-  };
+
+  async function judgedCampaign(): Promise<CampaignReport> {
+    const runs = schedule.map(async (f) => {
+      await sleep(Math.max(0, t0 + f.at - Date.now()));
+      const startedAt = Date.now() - t0;
+      say(`+${(startedAt / 1000).toFixed(1).padStart(6)} s  #${f.id} ${f.kind} ${f.target} for ${(f.durationMs / 1000).toFixed(1)} s`);
+      let heal: (() => Promise<void>) | undefined;
+      let error: string | undefined;
+      active.set(f.id, { id: f.id, kind: f.kind, target: f.target, since: startedAt });
+      void tell();
+      try {
+        heal = await inject(ctx, f);
+        healers.set(f.id, heal);
+      } catch (e) {
+        error = (e as Error).message;
+        say(`         #${f.id} could not be injected: ${error}`);
+      }
+      await sleep(Math.max(0, t0 + f.at + f.durationMs - Date.now()));
+      try {
+        healers.delete(f.id);
+        await heal?.();
+      } catch (e) {
+        error = `${error ? `${error}; ` : ''}heal: ${(e as Error).message}`;
+        say(`         #${f.id} did not heal: ${(e as Error).message}`);
+      }
+      const healedAt = Date.now() - t0;
+      if (f.kind === 'am-partition') partitions.push({ from: startedAt, to: healedAt + ctx.groupInterval.ms });
+      active.delete(f.id);
+      injected.push({ ...f, startedAt, ...(heal ? { healedAt } : {}), ...(error ? { error } : {}) });
+      void tell();
+    });
+    await Promise.all(runs);
+    await sleep(Math.max(0, t0 + o.durationMs - Date.now()));
+
+    const activeAround = (at: number, before: number) => injected.filter((f) => f.startedAt <= at && (f.healedAt ?? Infinity) >= at - before).map((f) => f.id);
+    const bound = (e: AlertEpisode) => {
+      const from = e.start - t0;
+      const extra = injected.filter((f) => f.startedAt < from + load.timing.notifyWithinMs && (f.healedAt ?? Infinity) > from).map((f) => stretch(f, ctx));
+      return load.timing.notifyWithinMs + Math.max(0, ...extra);
+    };
+    const result = await load.finish({ notifyWithinMs: bound });
+    const within = load.timing.notifyWithinMs;
+    const violations: Violation[] = [];
+    for (const v of result.missed)
+      violations.push({ kind: 'missed', at: v.episode.start - t0, detail: `${v.episode.source}: episode not notified within ${(bound(v.episode) / 1000).toFixed(0)} s${v.notifiedAt ? ` (after ${v.latencySeconds?.toFixed(1)} s)` : ''}`, faults: activeAround(v.episode.start - t0 + bound(v.episode), bound(v.episode)) });
+    let partitionDuplicates = 0;
+    for (const d of result.duplicates) {
+      const at = d.receivedAt - t0;
+      if (partitions.some((p) => at >= p.from && at <= p.to)) partitionDuplicates++;
+      else violations.push({ kind: 'duplicate', at, detail: `${d.groupKey}: a notification that repeats the last one (firing ${d.firing.join(',') || 'none'})${d.sender ? ` from ${d.sender}` : ''}`, faults: activeAround(at, within) });
+    }
+    for (const f of result.flaps)
+      violations.push({ kind: 'flap', at: f.receivedAt - t0, detail: `${f.episode.source}: ${f.kind === 'resolved-while-holding' ? 'told resolved while its cause held' : 'told firing again after its resolution'}${f.sender ? ` by ${f.sender}` : ''}`, faults: activeAround(f.receivedAt - t0, within) });
+    if (result.pushesLost > 0) violations.push({ kind: 'push-lost', at: o.durationMs, detail: `${result.pushesLost} push(es) failed after every retry`, faults: [] });
+    violations.push(...(await sampleGaps(ctx, t0, injected)));
+    say('chaos  every fault healed; doctor…');
+    const target = await resolveTarget(o.topology, o.stateDir);
+    let failing = evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail');
+    for (let i = 0; i < 10 && failing.length > 0; i++) failing = await sleep(3_000).then(async () => evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail'));
+    for (const r of failing) violations.push({ kind: 'doctor', at: Date.now() - t0, detail: `${r.code} ${r.message}`, faults: [] });
+    violations.sort((a, b) => a.at - b.at);
+    await tell({ running: false, episodes: result.episodes.length, violations: violations.length });
+    return {
+      seed: o.seed,
+      mode: ctx.state.mode,
+      release: ctx.state.release ?? 'bookworm',
+      durationMs: o.durationMs,
+      maxConcurrent: o.maxConcurrent,
+      faults: [...o.faults],
+      startedAt: new Date(t0).toISOString(),
+      schedule,
+      injected: injected.sort((a, b) => a.id - b.id),
+      episodes: result.episodes.length,
+      latency: result.latency,
+      latencies: result.verdicts.flatMap((v) => (v.latencySeconds === undefined ? [] : [v.latencySeconds])),
+      partitionDuplicates,
+      violations,
+    };
+  }
 }
 
 /**
