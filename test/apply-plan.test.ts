@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { clusterLabelSplit, memberChange, planRollout, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, secureModeSwitch, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
 import { formatRollout } from '../src/commands/apply.ts';
 import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { plan } from '../src/plan/plan.ts';
@@ -130,6 +130,23 @@ describe('apply: an Alertmanager cluster label change splits the cluster', () =>
   for (const [name, a, b, expected] of cases)
     it(name, () => {
       const s = split(a, b);
+      if (expected) assert.match(s ?? '', expected);
+      else assert.equal(s, undefined);
+    });
+});
+
+describe('apply: secure mode cannot change one member at a time', () => {
+  const plain = { tls: false, auth: false };
+  const cases: Array<[string, { tls: boolean; auth: boolean }, { tls: boolean; auth: boolean }, RegExp | undefined]> = [
+    ['plain stays plain', plain, plain, undefined],
+    ['TLS and auth stay on', { tls: true, auth: true }, { tls: true, auth: true }, undefined],
+    ['TLS turned on', plain, { tls: true, auth: false }, /runs plain HTTP and the topology asks for TLS: [^\n]*cut off[^\n]*Nothing was changed\.\n\s+fix: `promha down` and `promha up`/],
+    ['auth turned on', plain, { tls: false, auth: true }, /asks for basic auth:/],
+    ['both turned off', { tls: true, auth: true }, plain, /runs TLS and basic auth and the topology asks for plain HTTP/],
+  ];
+  for (const [name, running, next, expected] of cases)
+    it(name, () => {
+      const s = secureModeSwitch(running, next);
       if (expected) assert.match(s ?? '', expected);
       else assert.equal(s, undefined);
     });

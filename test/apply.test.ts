@@ -1,6 +1,7 @@
 // `promha apply` on a live local stack (loopback, the real binaries): a rule change rolled
 // out member by member, a topology error and a step that fails at runtime rolled back.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -54,6 +55,21 @@ describe('promha apply on a live stack (loopback)', { skip: stackSkip('loopback'
     assert.match(r.stderr, /the topology has \d+ error\(s\) for bookworm; nothing was changed\n\s+fix: `promha check --release bookworm`/);
     assert.deepEqual((await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid)), pids);
     assert.equal(await demoHighOn('federator1-1'), 'demo_value > 0');
+  });
+
+  it('refuses to turn TLS on one member at a time and changes nothing, not even a CA', async () => {
+    const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
+    const pids = (await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid));
+    try {
+      await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ security: { tls: {} } })));
+      const r = await run('apply');
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /the stack runs plain HTTP and the topology asks for TLS: [^\n]*Nothing was changed\.\n\s+fix: `promha down` and `promha up`/);
+    } finally {
+      await writeFile(path.join(project.dir, 'promha.yaml'), original);
+    }
+    assert.deepEqual((await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid)), pids);
+    assert.equal(existsSync(path.join(stateDir, 'ca')), false, 'no CA was generated');
   });
 
   it('plans a rule change with --dry-run: validated first, then one federator at a time; nothing changes', async () => {

@@ -31,7 +31,8 @@ import type { NodeRecord, RunState, StateDir } from '../runtime/state.ts';
 import { localPlan, stateLayout } from '../runtime/up.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { clusterLabelSplit, memberChange, planRollout, RELOAD_SIGNAL, RULES_DIR, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, RELOAD_SIGNAL, RULES_DIR, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { authOn, tlsOn } from '../plan/security.ts';
 
 export interface ApplyOptions {
   readonly topology: Topology;
@@ -62,6 +63,9 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
   const release = o.release ? RELEASES[o.release] : o.topology.spec.release ? await chooseRelease(undefined, o.topology.spec.release) : from;
   const errors = check(o.topology, CHECK_RULES, release).filter((f) => f.severity === 'error');
   if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s) for ${release.name}; nothing was changed\n    fix: \`promha check --release ${release.name}\` shows them`);
+  // Before anything is prepared: turning TLS on would generate a CA in the state directory.
+  const switched = secureModeSwitch(state.security ?? { tls: false, auth: false }, { tls: tlsOn(o.topology.spec), auth: authOn(o.topology.spec) });
+  if (switched) throw new ExitError(1, switched);
   const unsecured = localPlan(o.topology, o.stateDir, { mode: state.mode, subnet: state.network?.subnet, release });
   const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
   const nodes = security ? localPlan(o.topology, o.stateDir, { mode: state.mode, subnet: state.network?.subnet, release, security }).nodes : unsecured.nodes;

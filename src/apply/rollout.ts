@@ -101,6 +101,29 @@ export function clusterLabelSplit(current: readonly MemberSnapshot[], nodes: rea
   );
 }
 
+/** What secure mode a stack runs or a topology asks for. */
+export interface SecureMode {
+  readonly tls: boolean;
+  readonly auth: boolean;
+}
+
+const describeMode = (m: SecureMode) => (m.tls || m.auth ? [m.tls ? 'TLS' : '', m.auth ? 'basic auth' : ''].filter(Boolean).join(' and ') : 'plain HTTP');
+
+/**
+ * Why secure mode cannot change one member at a time, or undefined. A member serves
+ * either HTTP or HTTPS on its port, and one that wants credentials refuses clients
+ * without them: changed one at a time, each member is cut off from the clients not
+ * changed yet (a scraper from both federators, an Alertmanager from the federators and
+ * its peers), and every gate would fail and roll it back.
+ */
+export function secureModeSwitch(running: SecureMode, next: SecureMode): string | undefined {
+  if (running.tls === next.tls && running.auth === next.auth) return undefined;
+  return (
+    `the stack runs ${describeMode(running)} and the topology asks for ${describeMode(next)}: changed one member at a time, each member would be cut off from its clients not changed yet (the federators from the scrapers, the Alertmanagers from the federators), and every gate would fail. Nothing was changed.\n` +
+    '    fix: `promha down` and `promha up` the new topology (the federators and Alertmanagers keep their data)'
+  );
+}
+
 export type StepAction = 'validate' | 'reload' | 'restart' | 'move-vip';
 
 /** One step of a rollout; the next starts only once its gate holds. */
