@@ -61,7 +61,7 @@ describe('promha apply on a live stack (loopback)', { skip: stackSkip('loopback'
     const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
     const pids = (await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid));
     try {
-      await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ security: { tls: {} } })));
+      await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ security: { tls: { client_certs: 'required' } } })));
       const r = await run('apply');
       assert.equal(r.exitCode, 1, r.stdout + r.stderr);
       assert.match(r.stderr, /the stack runs plain HTTP and the topology asks for TLS: [^\n]*Nothing was changed\.\n\s+fix: `promha down` and `promha up`/);
