@@ -7,6 +7,7 @@ import { Duration } from '../duration.ts';
 import type { PusherStats } from '../demo/pusher.ts';
 import { peerTimeout } from '../plan/derived.ts';
 import { demoPushedKeepFiringFor } from '../runtime/demo-rules.ts';
+import { demoPushJob } from '../runtime/local-topology.ts';
 import type { TopologySpec } from '../topology/schema.ts';
 import type { DrillContext } from './context.ts';
 import { judgeEpisodes, latencySummary, type AlertEpisode, type EpisodeJudgement } from './episodes.ts';
@@ -62,7 +63,7 @@ export interface LoadSource {
 export function loadSources(spec: TopologySpec): LoadSource[] {
   return [
     ...spec.exporters.map((g) => ({ kind: 'exporter' as const, target: g.name, alertname: 'PromhaDemoValueHigh', labels: { group: g.name } })),
-    ...spec.pushgateways.map((s) => ({ kind: 'pusher' as const, target: s.name, alertname: 'PromhaDemoPushedValueHigh', labels: { job: s.jobs[0]?.name ?? `promha-demo-${s.name}` } })),
+    ...spec.pushgateways.map((s) => ({ kind: 'pusher' as const, target: s.name, alertname: 'PromhaDemoPushedValueHigh', labels: { job: demoPushJob(s) } })),
   ];
 }
 
@@ -96,11 +97,6 @@ export class AlertLoad {
     private readonly random: () => number,
     private readonly pushedBefore: number,
   ) {}
-
-  /** The episodes begun so far. */
-  get begun(): readonly AlertEpisode[] {
-    return [...this.episodes, ...this.open.values()];
-  }
 
   private async run(source: LoadSource): Promise<void> {
     const rest = source.kind === 'exporter' ? this.timing.exporterRestMs : this.timing.pusherRestMs;

@@ -1,5 +1,5 @@
 import { Address } from '../address.ts';
-import type { TopologySpec } from '../topology/schema.ts';
+import type { PushgatewaySetSpec, TopologySpec } from '../topology/schema.ts';
 import type { Topology } from '../topology/topology.ts';
 
 export type NetworkMode = 'loopback' | 'netns';
@@ -79,6 +79,11 @@ function members(spec: TopologySpec): Array<{ name: string; address: Address }> 
  * port: 127.0.0.x in loopback mode, an address of the bridge subnet in netns mode
  * (where the first address belongs to the machine's own namespace).
  */
+/** The job a set's demo pusher pushes as: the set's first declared job, else one named after the set. */
+export function demoPushJob(set: PushgatewaySetSpec): string {
+  return set.jobs[0]?.name ?? `promha-demo-${set.name}`;
+}
+
 export function localAddressing(spec: TopologySpec, mode: NetworkMode, subnet = '10.213.0.0/24'): LocalAddressing {
   let next: () => string;
   let gateway: string | undefined;
@@ -114,7 +119,7 @@ export function localAddressing(spec: TopologySpec, mode: NetworkMode, subnet = 
       kind: 'pusher',
       address: demoAddress(mode === 'netns' ? 9300 + i : 9300),
       target: s.name,
-      job: s.jobs[0]?.name ?? `promha-demo-${s.name}`,
+      job: demoPushJob(s),
       pushUrl: `${spec.security?.tls ? 'https' : 'http'}://${vip}`,
     });
   });
