@@ -34,7 +34,18 @@ export interface HistoryNeed {
  * samples: a restarted federator restores their state from ALERTS_FOR_STATE, which it
  * looks up only within --rules.alert.for-outage-tolerance (1h) of the restart.
  */
+/** Per topology: planning, the retention flag and the retention check each ask, and every rule is parsed to answer. */
+const historyNeeds = new WeakMap<Topology, HistoryNeed>();
+
 export function historyNeed(topology: Topology): HistoryNeed {
+  const known = historyNeeds.get(topology);
+  if (known) return known;
+  const need = computeHistoryNeed(topology);
+  historyNeeds.set(topology, need);
+  return need;
+}
+
+function computeHistoryNeed(topology: Topology): HistoryNeed {
   const lookback = topology.spec.lookback_delta;
   let best: HistoryNeed = { need: lookback, rule: 'the query lookback (lookback_delta)' };
   const consider = (expr: string, rule: string) => {
