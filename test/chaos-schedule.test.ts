@@ -89,3 +89,13 @@ describe('scheduleProblems', () => {
       c.problems.forEach((re, i) => assert.match(p[i] ?? '', re));
     });
 });
+
+describe('chaosSchedule on loopback', () => {
+  it('pauses no gateway: behind HAProxy nothing wipes one that lost the VIP', () => {
+    for (let seed = 0; seed < 50; seed++) {
+      const s = chaosSchedule(options({ seed, mode: 'loopback', faults: ['pause'] }));
+      assert.ok(s.every((f) => !f.target.startsWith('pushgateway')), `seed ${seed}`);
+    }
+    assert.ok(chaosSchedule(options({ faults: ['pause'] })).some((f) => f.target.startsWith('pushgateway')), 'in netns they are paused');
+  });
+});

@@ -69,9 +69,13 @@ function targets(kind: ChaosFaultKind, o: ScheduleOptions): Array<{ target: stri
   const members = (f: (m: ChaosMember) => boolean) => o.members.filter(f).map((m) => ({ target: m.name, set: m.set }));
   switch (kind) {
     case 'kill':
-    case 'pause':
     case 'link-down':
       return members(() => true);
+    case 'pause':
+      // Behind HAProxy (loopback) nothing wipes a gateway that lost the VIP: frozen, it
+      // comes back as the standby with its old groups, which the federators merge with
+      // the active one's (found by a campaign: doctor DR602). keepalived wipes it (netns).
+      return members((m) => o.mode === 'netns' || m.role !== 'pushgateway');
     case 'vip-move':
       return o.pushgatewaySets.map((s) => ({ target: s, set: s }));
     case 'exporter-slow':
