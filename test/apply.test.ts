@@ -57,21 +57,6 @@ describe('promha apply on a live stack (loopback)', { skip: stackSkip('loopback'
     assert.equal(await demoHighOn('federator1-1'), 'demo_value > 0');
   });
 
-  it('refuses to turn TLS on one member at a time and changes nothing, not even a CA', async () => {
-    const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
-    const pids = (await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid));
-    try {
-      await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ security: { tls: { client_certs: 'required' } } })));
-      const r = await run('apply');
-      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
-      assert.match(r.stderr, /the stack runs plain HTTP and the topology asks for TLS: [^\n]*Nothing was changed\.\n\s+fix: `promha down` and `promha up`/);
-    } finally {
-      await writeFile(path.join(project.dir, 'promha.yaml'), original);
-    }
-    assert.deepEqual((await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid)), pids);
-    assert.equal(existsSync(path.join(stateDir, 'ca')), false, 'no CA was generated');
-  });
-
   it('plans a rule change with --dry-run: validated first, then one federator at a time; nothing changes', async () => {
     await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rulesWith('demo_value > 2')));
     const r = await run('apply', '--dry-run', '--json');
@@ -145,6 +130,21 @@ describe('promha apply on a live stack (loopback)', { skip: stackSkip('loopback'
       await writeFile(path.join(project.dir, 'promha.yaml'), original);
     }
     assert.deepEqual(await doctorFails(), []);
+  });
+
+  it('refuses to turn TLS on one member at a time and changes nothing, not even a CA', async () => {
+    const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
+    const pids = (await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid));
+    try {
+      await writeFile(path.join(project.dir, 'promha.yaml'), stringify(fastTopology({ security: { tls: { client_certs: 'required' } } })));
+      const r = await run('apply');
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /the stack runs plain HTTP and the topology asks for TLS: [^\n]*Nothing was changed\.\n\s+fix: `promha down` and `promha up`/);
+    } finally {
+      await writeFile(path.join(project.dir, 'promha.yaml'), original);
+    }
+    assert.deepEqual((await stateOf()).nodes.flatMap((n) => n.processes.map((p) => p.pid)), pids);
+    assert.equal(existsSync(path.join(stateDir, 'ca')), false, 'no CA was generated');
   });
 
   it('an interval change under a steady alert load: every episode notified, none twice, no flap, no push lost', async (t) => {
