@@ -38,6 +38,7 @@ export async function underLoad<T>(projectDir: string, stateDir: string, o: { se
   const before = result.verdicts.filter((v) => v.notifiedAt !== undefined && v.notifiedAt < began);
   const during = result.verdicts.filter((v) => !before.includes(v));
   const healthy = latencySummary(before);
-  const report = `${describeLoad(result)}\nlatency before the step: median ${healthy.median?.toFixed(1) ?? '-'} s over ${healthy.count}; during and after: median ${latencySummary(during).median?.toFixed(1) ?? '-'} s, max ${latencySummary(during).max?.toFixed(1) ?? '-'} s over ${latencySummary(during).count}`;
-  return { value, load: result, healthy, during: latencySummary(during), report };
+  const later = latencySummary(during);
+  const report = `${describeLoad(result)}\nlatency before the step: median ${healthy.median?.toFixed(1) ?? '-'} s over ${healthy.count}; during and after: median ${later.median?.toFixed(1) ?? '-'} s, max ${later.max?.toFixed(1) ?? '-'} s over ${later.count}`;
+  return { value, load: result, healthy, during: later, report };
 }

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Duration } from '../duration.ts';
 import type { PusherStats } from '../demo/pusher.ts';
-import { peerTimeout } from '../plan/derived.ts';
+import { peerTimeout, routeTiming } from '../plan/derived.ts';
 import { demoPushedKeepFiringFor } from '../runtime/demo-rules.ts';
 import { demoPushJob } from '../runtime/local-topology.ts';
 import type { TopologySpec } from '../topology/schema.ts';
@@ -34,9 +34,7 @@ export interface LoadTiming {
  * rightly not notify it again.
  */
 export function loadTiming(spec: TopologySpec): LoadTiming {
-  const route = spec.alertmanagers.route as { group_wait?: string; group_interval?: string };
-  const groupWait = Duration.tryParse(route.group_wait ?? '30s') ?? Duration.seconds(30);
-  const groupInterval = Duration.tryParse(route.group_interval ?? '5m') ?? Duration.minutes(5);
+  const { groupWait, groupInterval } = routeTiming(spec);
   const peers = peerTimeout(spec).times(spec.alertmanagers.members.length);
   const margin = Duration.seconds(5);
   const evaluate2 = spec.intervals.evaluate.times(2);

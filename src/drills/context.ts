@@ -6,6 +6,7 @@ import { alertsIn, countNotifications, openAlerts, type AlertFilter, type Notifi
 import { resolveTarget } from '../doctor/target.ts';
 import type { DoctorTarget } from '../doctor/result.ts';
 import { ExitError } from '../errors.ts';
+import { routeTiming } from '../plan/derived.ts';
 import { WATCHDOG_ALERT } from '../plan/meta-rules.ts';
 import { AlertmanagerClient, ownPeerPosition } from '../probe/alertmanager.ts';
 import { PrometheusClient } from '../probe/prometheus.ts';
@@ -43,8 +44,7 @@ export class DrillContext {
 
   /** The route's group_interval: within it and a half, a duplicate notification would show. */
   get groupInterval(): Duration {
-    const route = this.spec.alertmanagers.route as { group_interval?: string };
-    return Duration.tryParse(route.group_interval ?? '5m') ?? Duration.minutes(5);
+    return routeTiming(this.spec).groupInterval;
   }
 
   /**

@@ -93,6 +93,15 @@ export function vipFailoverTime(advertInt: Duration): Duration {
   return advertInt.times(4);
 }
 
+/** The top route's group_wait and group_interval, Alertmanager's defaults where unset. */
+export function routeTiming(spec: TopologySpec): { readonly groupWait: Duration; readonly groupInterval: Duration } {
+  const route = spec.alertmanagers.route as { group_wait?: string; group_interval?: string };
+  return {
+    groupWait: Duration.tryParse(route.group_wait ?? '30s') ?? Duration.seconds(30),
+    groupInterval: Duration.tryParse(route.group_interval ?? '5m') ?? Duration.minutes(5),
+  };
+}
+
 /** The federators' --rules.alert.resend-delay. @default 1m, Prometheus' own */
 export function resendDelay(spec: TopologySpec): Duration {
   return spec.federators.resend_delay ?? Duration.minutes(1);
