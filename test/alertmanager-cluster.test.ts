@@ -10,25 +10,28 @@ import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { AlertmanagerClient, ownPeerPosition, parsePeerPosition } from '../src/probe/alertmanager.ts';
 import { RELEASES, type ReleaseName } from '../src/release/release.ts';
 import { parseTopology } from '../src/topology/load.ts';
+import { startWebhook, type DemoServer } from '../src/demo/webhook.ts';
 import { fastTopology, releaseBinary, tempProject } from './helpers.ts';
 
 /*
  * The Alertmanager flags a release adds, proven on its real binaries with the command
  * lines promha plans: --cluster.label keeps two clusters apart even when one names a
- * member of the other as its peer, and --cluster.peer-name keeps the backup at the last
- * position however often the active members restart.
+ * member of the other as its peer, --cluster.peer-name keeps the backup at the last
+ * position however often the active members restart, and --dispatch.start-delay keeps a
+ * restarted member from sending a stale first flush.
  */
 
 /** A cluster of three (two active members and the backup) on its own loopback addresses. */
-function cluster(name: string, base: number, release: ReleaseName, dir: string): NodeSpec[] {
+function cluster(name: string, base: number, release: ReleaseName, dir: string, o: { webhook?: string; groupInterval?: string; peerTimeout?: string } = {}): NodeSpec[] {
   const at = (i: number) => `127.0.3.${base + i}:9093`;
   const spec = fastTopology({
     alertmanagers: {
       name,
       members: [1, 2].map((i) => ({ name: `${name}-${i}`, address: at(i) })),
       backup: { name: `${name}-3`, address: at(3) },
-      route: { receiver: 'webhook', group_by: ['alertname'], group_wait: '1s', group_interval: '10s', repeat_interval: '1h' },
-      receivers: [{ name: 'webhook', webhook_configs: [{ url: 'http://127.0.0.99:5001/' }] }],
+      ...(o.peerTimeout ? { peer_timeout: o.peerTimeout } : {}),
+      route: { receiver: 'webhook', group_by: ['alertname'], group_wait: '1s', group_interval: o.groupInterval ?? '10s', repeat_interval: '1h' },
+      receivers: [{ name: 'webhook', webhook_configs: [{ url: o.webhook ?? 'http://127.0.0.99:5001/' }] }],
     },
   });
   const topology = parseTopology('promha.yaml', stringify(spec));
@@ -51,10 +54,10 @@ class Members {
     for (let i = 0; i < 100 && !(await client.ready()); i++) await sleep(100);
   }
 
-  async stop(name: string): Promise<void> {
+  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const child = this.running.get(name);
     this.running.delete(name);
-    child?.kill('SIGTERM');
+    child?.kill(signal);
     await child;
   }
 
@@ -160,5 +163,82 @@ describe('--cluster.peer-name (Alertmanager 0.30+): the backup stays last', () =
       await members.stopAll();
       await project.cleanup();
       project = undefined;
+    });
+});
+
+describe('a restarted member sends no stale first flush: --dispatch.start-delay (0.30+), else --cluster.settle-timeout', () => {
+  // An alert resolved when a member restarts fires again soon after. Alertmanager flushes
+  // the first alert of each group at once and sends that snapshot only after its gossip
+  // settled (10 s by default) and its position's wait: the resolution, by then stale.
+  // On bookworm the restarted member (no peer names) sits behind the backup and waits
+  // 2 s after a 2 s settling: an alert that fires again within those 4 s races with any
+  // first flush, so there it fires again after 6 s. A bookworm control is no test: its
+  // stale flush may also miss its own deadline (max(group_interval, 10 s) + the wait).
+  const FLAGS = /^--(dispatch\.start-delay|cluster\.settle-timeout)=/;
+  const cases: Array<[title: string, release: ReleaseName, planned: boolean, refireAfterMs: number]> = [
+    ['sid, with the start delay promha plans: the restarted member stays quiet', 'sid', true, 2_000],
+    ['control, sid without it: the restarted member notifies resolved an alert that fires again', 'sid', false, 2_000],
+    ['bookworm, with the settle timeout promha plans: the restarted member flushed before the alert fired again', 'bookworm', true, 6_000],
+  ];
+  for (const [title, release, planned, refireAfterMs] of cases)
+    it(title, async () => {
+      const project = await tempProject({});
+      const webhook = await startWebhook({ listen: '127.0.3.29:5001', file: path.join(project.dir, 'notifications.jsonl') });
+      const members = new Members(await releaseBinary(release, 'alertmanager'));
+      let fed = true;
+      let feeding: Promise<void> = Promise.resolve();
+      try {
+        const nodes = cluster('alertmanager1', 20, release, project.dir, { webhook: `${webhook.url}/`, groupInterval: '3s', peerTimeout: '1s' });
+        const [m1, m2] = nodes;
+        assert.ok(m1 && m2);
+        const args = (n: NodeSpec) => (n.processes[0]?.args ?? []).filter((a) => planned || !FLAGS.test(a));
+        assert.deepEqual(m2.processes[0]?.args.filter((a) => FLAGS.test(a)), [release === 'sid' ? '--dispatch.start-delay=20s' : '--cluster.settle-timeout=2s']);
+        for (const n of nodes) await members.start(n, args(n));
+
+        // A federator's part: the alert's current state sent to every member each second,
+        // firing with a validity of 8 s, or resolved with its end.
+        const alert = { startsAt: new Date(), endsAt: undefined as Date | undefined };
+        feeding = (async () => {
+          while (fed) {
+            const body = [{ labels: { alertname: 'StartDelayProbe' }, startsAt: alert.startsAt, endsAt: alert.endsAt ?? new Date(Date.now() + 8_000) }];
+            await Promise.all(nodes.map((n) => new AlertmanagerClient(`http://${n.address}`).postAlerts(body).catch(() => undefined)));
+            await sleep(1_000);
+          }
+        })();
+        const sender = (url: string) => url.replace(/\/$/, '');
+        const notified = async (since: number) =>
+          ((await (await fetch(`${webhook.url}/notifications`)).json()) as Array<{ receivedAt: string; payload: { status: string; externalURL: string } }>)
+            .filter((r) => Date.parse(r.receivedAt) >= since)
+            .map((r) => `${r.payload.status} from ${sender(r.payload.externalURL)}`);
+        // Fired and resolved, each notified by the cluster (the first one after the cold start's delay).
+        const t0 = Date.now();
+        assert.ok(await eventually(async () => (await notified(t0)).some((n) => n.startsWith('firing')), 60_000), 'the first firing notification');
+        alert.endsAt = new Date();
+        const t1 = Date.now();
+        assert.ok(await eventually(async () => (await notified(t1)).some((n) => n.startsWith('resolved')), 30_000), 'the resolved notification');
+
+        // m2 is lost and comes back while the alert is resolved; soon after it fires again.
+        await members.stop(m2.name, 'SIGKILL');
+        await members.start(m2, args(m2));
+        await sleep(refireAfterMs);
+        alert.startsAt = new Date();
+        alert.endsAt = undefined;
+        const t2 = Date.now();
+        // Past the restarted member's gossip settling (10 s), its wait, and the start delay.
+        await sleep(28_000);
+        const seen = await notified(t2);
+        const from = (n: NodeSpec) => `http://${n.address}`;
+        if (planned) assert.deepEqual(seen, [`firing from ${from(m1)}`]);
+        else {
+          assert.equal(seen[0], `firing from ${from(m1)}`, seen.join('; '));
+          assert.ok(seen.includes(`resolved from ${from(m2)}`), `the restarted member's stale first flush: ${seen.join('; ')}`);
+        }
+      } finally {
+        fed = false;
+        await feeding;
+        await members.stopAll();
+        await webhook.close();
+        await project.cleanup();
+      }
     });
 });

@@ -92,6 +92,21 @@ describe('apply: the rollout order', () => {
     assert.deepEqual(summary(planRollout(restarted, { nodes: base, vipHolders: holders, peerNames: true })), ['restart alertmanager1-1 (alertmanager)']);
   });
 
+  it('an Alertmanager restarted onto a start delay (sid) gates the next member on its end', () => {
+    const sid = plan(topology(), { release: RELEASES.sid });
+    const gates = rollout(sid, { peerNames: true, release: { from: 'bookworm', to: 'sid' } })
+      .filter((s) => s.role === 'alertmanager')
+      .map((s) => `${s.member}: ${s.gate}`);
+    assert.deepEqual(gates, [
+      'alertmanager1-1: ready; the cluster whole with the backup last; its start delay (20s) over',
+      'alertmanager1-2: ready; the cluster whole with the backup last; its start delay (20s) over',
+      'alertmanager1-3: ready; the cluster whole with the backup last; its start delay (20s) over',
+    ]);
+    // Without one (trixie), the gate is the cluster alone.
+    const trixie = plan(topology(), { release: RELEASES.trixie });
+    assert.ok(rollout(trixie, { release: { from: 'bookworm', to: 'trixie' } }).filter((s) => s.role === 'alertmanager').every((s) => s.gate === 'ready; the cluster whole with the backup last'));
+  });
+
   it('a pushgateway set: the standby first, then the VIP moves off the holder, then the holder', () => {
     const b = plan(topology(), { release: RELEASES.trixie });
     const steps = summary(rollout(b, { release: { from: 'bookworm', to: 'trixie' } }));

@@ -328,3 +328,25 @@ describe('PH504 cluster-label: no Alertmanager cluster without a label on a rele
       }
     });
 });
+
+describe('PH502 alertmanager-timing: peer_timeout off the evaluation beat', () => {
+  const am = fastTopology()['alertmanagers'] as Record<string, unknown>;
+  // The test profile evaluates every second; both cases keep (3 - 1) × peer_timeout < group_interval 10 s.
+  const cases: Array<[name: string, timeout: string | undefined, warn: boolean]> = [
+    ['auto: 3.5 × evaluate', undefined, false],
+    ['half an interval off the beat', '2500ms', false],
+    ['a whole number of intervals', '3s', true],
+    ['two whole intervals', '2s', true],
+  ];
+  for (const [name, timeout, warn] of cases)
+    it(name, async () => {
+      const topology = fastTopology(timeout === undefined ? {} : { alertmanagers: { ...am, peer_timeout: timeout } });
+      const f = only(await findings(topology, { 'rules/demo.yml': stringify(FAST_RULES) }), 'PH502');
+      if (!warn) return assert.deepEqual(f, []);
+      assert.equal(f.length, 1, JSON.stringify(f));
+      assert.equal(f[0]?.severity, 'warning');
+      assert.match(f[0]?.message ?? '', new RegExp(`^peer_timeout ${timeout} is a whole number of evaluation intervals \\(1s\\): `));
+      assert.match(f[0]?.hint ?? '', /use `auto` \(3\.5 × evaluate = 3s500ms\)/);
+      assert.equal(f[0]?.location.line, stringify(topology).split('\n').findIndex((l) => l.includes('peer_timeout')) + 1);
+    });
+});

@@ -140,12 +140,12 @@ describe('the load', () => {
     );
   });
   it('times episodes from the intervals: a cause holds until it must have been notified, and rests until its resolution went out', () => {
-    // scrape 1 + federate 1 + 2 × evaluate 1 + group_wait 1 + group_interval 10 + 2 active members × peer timeout 3 + 5
+    // scrape 1 + federate 1 + 2 × evaluate 1 + group_wait 1 + group_interval 10 + 2 active members × peer timeout 3.5 + 5
     const t = loadTiming(spec);
-    assert.equal(t.notifyWithinMs, 26_000);
+    assert.equal(t.notifyWithinMs, 27_000);
     assert.equal(t.holdMs, t.notifyWithinMs);
-    // federate 1 + 2 × evaluate 1 + group_interval 10 + 6 + 5
-    assert.equal(t.exporterRestMs, 24_000);
+    // federate 1 + 2 × evaluate 1 + group_interval 10 + 7 + 5
+    assert.equal(t.exporterRestMs, 25_000);
     assert.ok(t.pusherRestMs > t.exporterRestMs, 'keep_firing_for delays the pushed alert’s resolution');
   });
   it('the same seed gives the same sequence; another seed another', () => {

@@ -28,7 +28,7 @@ describe('check --faults: what failed hosts lose', () => {
     ['both gateways: their jobs, and the VIP has nowhere to go', ['pushgateway1-1', 'pushgateway1-2'], { blindJobs: ['pushgateway1/batch-backup'], vipTargets: { pushgateway1: [], pushgateway2: ['pushgateway2-1', 'pushgateway2-2'] } }],
     ['the active gateway: the VIP goes to the standby', ['pushgateway1-1'], { losses: [], vipTargets: { pushgateway1: ['pushgateway1-2'], pushgateway2: ['pushgateway2-1', 'pushgateway2-2'] } }],
     ['both federators: no alerting', ['federator1-1', 'federator1-2'], { alerting: false }],
-    ['the first active Alertmanager: the other waits one peer timeout (3 × 30 s)', ['alertmanager1-1'], { losses: [], addedDelaySeconds: 90 }],
+    ['the first active Alertmanager: the other waits one peer timeout (3.5 × 30 s)', ['alertmanager1-1'], { losses: [], addedDelaySeconds: 105 }],
     ['the second active Alertmanager: no added wait', ['alertmanager1-2'], { addedDelaySeconds: 0 }],
     ['the backup and an active member: state kept by the other', ['alertmanager1-3', 'alertmanager1-1'], { stateKept: true, alerting: true, losses: [] }],
     ['every Alertmanager: state only on disk', ['alertmanager1-1', 'alertmanager1-2', 'alertmanager1-3'], { stateKept: false, alerting: false }],

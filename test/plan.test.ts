@@ -112,8 +112,8 @@ describe('plan', () => {
     );
     const active = fileOf(node(nodes, 'alertmanager1-1'), 'alertmanager.yml');
     assert.equal(active.receivers[0].webhook_configs[0].url, 'http://127.0.0.99:5001/');
-    // auto peer timeout: 3 × evaluate
-    assert.ok(argsOf(backup, 'alertmanager').includes('--cluster.peer-timeout=3s'));
+    // auto peer timeout: 3.5 × evaluate
+    assert.ok(argsOf(backup, 'alertmanager').includes('--cluster.peer-timeout=3s500ms'));
     assert.ok(argsOf(backup, 'alertmanager').includes('--cluster.advertise-address=127.0.0.83:9094'));
   });
 

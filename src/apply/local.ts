@@ -12,6 +12,7 @@ import { observe } from '../doctor/observe.ts';
 import type { DoctorResult } from '../doctor/result.ts';
 import { resolveTarget } from '../doctor/target.ts';
 import { ExitError } from '../errors.ts';
+import { startDelayOf } from '../plan/alertmanager.ts';
 import type { NodeSpec } from '../plan/node-spec.ts';
 import { memberUrl } from '../probe/client-security.ts';
 import { vipServedBy } from '../probe/pushgateway.ts';
@@ -276,6 +277,11 @@ const exitedOf = (record: NodeRecord) => {
 async function gateHolds(topology: Topology, stateDir: StateDir, release: Release, record: NodeRecord, s: RolloutStep, since: number, positionLater: boolean, rollback = false): Promise<Readiness> {
   const ready = await readiness(record.role === 'demo' ? 'demo' : record.role, record.localAddress);
   if (!ready.ready) return ready;
+  const delay = s.action === 'restart' && record.role === 'alertmanager' ? startDelayOf(record.processes.find((p) => p.name.endsWith('/alertmanager'))?.args ?? []) : undefined;
+  if (delay) {
+    const started = sampleValue(parseMetrics(await getText(`${memberUrl(record.localAddress)}/metrics`).catch(() => '')), 'process_start_time_seconds');
+    if (started === undefined || Date.now() < (started * 1000) + delay.ms) return { ready: false, detail: `its start delay (${delay}) is not over: it notifies nothing yet` };
+  }
   if (s.action === 'reload')
     for (const name of s.processes) {
       const family = RELOAD_METRIC[name];

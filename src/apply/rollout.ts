@@ -2,6 +2,7 @@
 // keeps the system whole while it changes (one member per set at a time, the VIP off a
 // gateway before it changes, the backup Alertmanager last, rules validated first).
 import type { NodeSpec, Role } from '../plan/node-spec.ts';
+import { startDelayOf } from '../plan/alertmanager.ts';
 import { filesRead } from '../render/files-read.ts';
 
 /** Where a federator's rule files live in its config directory. */
@@ -172,8 +173,14 @@ export function planRollout(changes: readonly MemberChange[], ctx: RolloutContex
     // A restart takes the reloads of the same member with it.
     processes: c.restart.length > 0 ? [...c.restart, ...c.reload] : c.reload,
     reason: c.reason,
-    gate: GATES[c.role],
+    gate: c.restart.length > 0 ? restartGate(c.role, c.member) : GATES[c.role],
   });
+  // A restarted Alertmanager with a start delay notifies nothing until it ends: the next
+  // member may restart only then, or both active members would be silent at once.
+  const restartGate = (role: Role, member: string) => {
+    const delay = role === 'alertmanager' ? startDelayOf(ctx.nodes.find((n) => n.name === member)?.processes[0]?.args ?? []) : undefined;
+    return delay ? `${GATES[role]}; its start delay (${delay}) over` : GATES[role];
+  };
   const inOrder = (role: Role) => ctx.nodes.filter((n) => n.role === role && byMember.has(n.name)).map((n) => byMember.get(n.name) as MemberChange);
 
   const rules = [...new Set(inOrder('federator').flatMap((c) => c.files.filter((f) => f.startsWith(`${RULES_DIR}/`))))];
@@ -200,7 +207,11 @@ export function planRollout(changes: readonly MemberChange[], ctx: RolloutContex
   const activeRestarted = actives.some((c) => c.restart.length > 0);
   if (backup) {
     const s = step(backup);
-    steps.push(activeRestarted && !ctx.peerNames && s.action === 'reload' ? { ...s, action: 'restart', processes: ['alertmanager'], reason: `${s.reason}; restarted after the active members to keep the last position` } : s);
+    steps.push(
+      activeRestarted && !ctx.peerNames && s.action === 'reload'
+        ? { ...s, action: 'restart', processes: ['alertmanager'], reason: `${s.reason}; restarted after the active members to keep the last position`, gate: restartGate('alertmanager', s.member) }
+        : s,
+    );
   } else if (activeRestarted && !ctx.peerNames) {
     const b = ctx.nodes.find((n) => n.role === 'alertmanager' && n.backup);
     if (b)
@@ -210,7 +221,7 @@ export function planRollout(changes: readonly MemberChange[], ctx: RolloutContex
         action: 'restart',
         processes: ['alertmanager'],
         reason: 'an active member restarted: the backup restarts after it to keep the last position',
-        gate: GATES.alertmanager,
+        gate: restartGate('alertmanager', b.name),
       });
   }
   for (const c of inOrder('federator')) steps.push(step(c));

@@ -170,9 +170,16 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   }
 
   async function judgedCampaign(): Promise<CampaignReport> {
+    // A heal can outlast its planned end (a restarted Alertmanager waits for its cluster):
+    // a fault waits until its set has healed and fewer than K faults are active, so that
+    // the topology never takes more than the schedule promised.
+    const busySets = new Set<string>();
     const runs = schedule.map(async (f) => {
       await sleep(Math.max(0, t0 + f.at - Date.now()));
+      while (busySets.has(f.set) || active.size >= o.maxConcurrent) await sleep(100);
+      busySets.add(f.set);
       const startedAt = Date.now() - t0;
+      const endsAt = t0 + startedAt + f.durationMs;
       say(`+${(startedAt / 1000).toFixed(1).padStart(6)} s  #${f.id} ${f.kind} ${f.target} for ${(f.durationMs / 1000).toFixed(1)} s`);
       let heal: (() => Promise<void>) | undefined;
       let error: string | undefined;
@@ -185,7 +192,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
         error = (e as Error).message;
         say(`         #${f.id} could not be injected: ${error}`);
       }
-      await sleep(Math.max(0, t0 + f.at + f.durationMs - Date.now()));
+      await sleep(Math.max(0, endsAt - Date.now()));
       try {
         healers.delete(f.id);
         await heal?.();
@@ -196,6 +203,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       const healedAt = Date.now() - t0;
       if (f.kind === 'am-partition') partitions.push({ from: startedAt, to: healedAt + ctx.groupInterval.ms });
       active.delete(f.id);
+      busySets.delete(f.set);
       injected.push({ ...f, startedAt, ...(heal ? { healedAt } : {}), ...(error ? { error } : {}) });
       void tell();
     });

@@ -7,6 +7,7 @@ import { resolveTarget } from '../doctor/target.ts';
 import type { DoctorTarget } from '../doctor/result.ts';
 import { ExitError } from '../errors.ts';
 import { routeTiming } from '../plan/derived.ts';
+import { startDelayOf } from '../plan/alertmanager.ts';
 import { WATCHDOG_ALERT } from '../plan/meta-rules.ts';
 import { AlertmanagerClient, ownPeerPosition } from '../probe/alertmanager.ts';
 import { PrometheusClient } from '../probe/prometheus.ts';
@@ -185,13 +186,16 @@ export class DrillContext {
    */
   async settle(timeoutMs: number): Promise<boolean> {
     // A restarted Alertmanager holds its notifications until its gossip settles (up to
-    // about 16 s), waits for its position, and only then sends what it has grouped,
-    // sometimes a notification the cluster already sent (see README, Failover drills).
+    // about 16 s), waits for its position, and only then sends what it has grouped:
+    // without a start delay, sometimes a notification the cluster already sent (see
+    // README, Failover drills).
     // A drill starts once every member has been up long enough for that to be over, so
     // that it never counts an earlier drill's restart.
+    // With a start delay (Alertmanager 0.30+) the first flush comes only after it.
     const waits = this.target.peerTimeout.times(this.spec.alertmanagers.members.length);
-    const quietAfterStart = Duration.seconds(20).ms + this.groupInterval.ms + waits.ms;
     const members = [...this.spec.alertmanagers.members, this.spec.alertmanagers.backup].map((m) => m.name);
+    const startDelays = members.map((m) => startDelayOf(this.node(m).processes.find((p) => p.name.endsWith('/alertmanager'))?.args ?? [])?.ms ?? 0);
+    const quietAfterStart = Math.max(20_000, ...startDelays) + this.groupInterval.ms + waits.ms;
     const upLongEnough = async () => {
       for (const m of members) {
         const started = parseMetrics(await this.alertmanager(m).metrics()).find((x) => x.name === 'process_start_time_seconds')?.value;

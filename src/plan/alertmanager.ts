@@ -1,7 +1,8 @@
 import { Address } from '../address.ts';
+import { Duration } from '../duration.ts';
 import type { AlertmanagerMemberSpec, TopologySpec } from '../topology/schema.ts';
 import type { Release } from '../release/release.ts';
-import { clusterLabel, DEFAULT_CLUSTER_PORT, peerTimeout } from './derived.ts';
+import { clusterLabel, DEFAULT_CLUSTER_PORT, dispatchStartDelay, peerTimeout } from './derived.ts';
 import type { Layout, NodeSpec } from './node-spec.ts';
 import { clusterTlsArgs, scheme, securityFiles, webConfigArgs, type SecurityMaterial } from './security.ts';
 import { yamlFile } from './yaml-file.ts';
@@ -47,6 +48,23 @@ export function peerName(spec: TopologySpec, member: AlertmanagerMemberSpec): st
   return `${String(all.indexOf(member) + 1).padStart(width, '0')}-${member.name}`;
 }
 
+const START_DELAY_FLAG = '--dispatch.start-delay=';
+
+/**
+ * Where Alertmanager has no start delay (before 0.30), a started member flushes the first
+ * alert of each group at once and sends that snapshot only once its gossip settled
+ * (about 10 s by default): measured, it then notified resolved alerts that had fired
+ * again meanwhile. Its peers' state arrives before that, with the join (a push/pull with
+ * every --cluster.peer), so the member does not wait for the settling.
+ */
+const SETTLE_TIMEOUT = '2s';
+
+/** The --dispatch.start-delay an Alertmanager's arguments set, if any: how long after its start it notifies nothing. */
+export function startDelayOf(args: readonly string[]): Duration | undefined {
+  const arg = args.find((a) => a.startsWith(START_DELAY_FLAG));
+  return arg === undefined ? undefined : Duration.tryParse(arg.slice(START_DELAY_FLAG.length));
+}
+
 export function planAlertmanagers(spec: TopologySpec, layout: Layout, release: Release, security?: SecurityMaterial): NodeSpec[] {
   const am = spec.alertmanagers;
   const all = [...am.members, am.backup];
@@ -68,6 +86,7 @@ export function planAlertmanagers(spec: TopologySpec, layout: Layout, release: R
       ...(cluster.isIp ? [`--cluster.advertise-address=${cluster}`] : []),
       ...all.filter((p) => p !== member).map((p) => `--cluster.peer=${clusterAddress(p)}`),
       `--cluster.peer-timeout=${timeout}`,
+      ...(release.dispatchStartDelay ? [`${START_DELAY_FLAG}${dispatchStartDelay(spec)}`] : [`--cluster.settle-timeout=${SETTLE_TIMEOUT}`]),
       ...(release.clusterLabel && label !== undefined ? [`--cluster.label=${label}`] : []),
       ...(release.clusterPeerName ? [`--cluster.peer-name=${peerName(spec, member)}`] : []),
       ...clusterTlsArgs(spec, configDir),

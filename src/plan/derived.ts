@@ -16,11 +16,21 @@ export function outOfOrderWindow(spec: TopologySpec): Duration {
   return Duration.max(Duration.seconds(30), spec.intervals.scrape.plus(spec.intervals.federate).times(2));
 }
 
-/** Alertmanager --cluster.peer-timeout: several evaluation intervals (DESIGN §3.7). */
+/**
+ * Alertmanager --cluster.peer-timeout: several evaluation intervals (DESIGN §3.7), and half
+ * an interval off their beat. Alerts reach the members when the federators evaluate, so
+ * the members' groups flush whole evaluation intervals apart; a member that waits a
+ * whole number of intervals can check the notification log at the very moment its peer
+ * sends, before the gossip brings the entry: measured, both then notified at every
+ * group_interval.
+ */
 export function peerTimeout(spec: TopologySpec): Duration {
   const t = spec.alertmanagers.peer_timeout;
-  return t === 'auto' ? spec.intervals.evaluate.times(3) : t;
+  return t === 'auto' ? spec.intervals.evaluate.times(AUTO_PEER_TIMEOUT_INTERVALS) : t;
 }
+
+/** `auto` peer_timeout, in evaluation intervals. */
+export const AUTO_PEER_TIMEOUT_INTERVALS = 3.5;
 
 export interface HistoryNeed {
   readonly need: Duration;
@@ -105,6 +115,20 @@ export function routeTiming(spec: TopologySpec): { readonly groupWait: Duration;
 /** The federators' --rules.alert.resend-delay. @default 1m, Prometheus' own */
 export function resendDelay(spec: TopologySpec): Duration {
   return spec.federators.resend_delay ?? Duration.minutes(1);
+}
+
+/**
+ * Alertmanager --dispatch.start-delay: how long a started member groups alerts before
+ * its first flush. Without it, the first alert of each group that arrives is flushed at
+ * once (it is older than group_wait), the flush waits for the gossip to settle (about
+ * 10 s) and the peers' waits, and then sends the alerts as they were when they arrived:
+ * measured, a restarted member notified resolved an alert that had fired again 7 s
+ * before, and repeated what its peer had sent. Its first flush must come after every
+ * federator resent every alert (one resend delay and an evaluation) and after the
+ * gossip settled (up to about 16 s while a killed incarnation still counts as a member).
+ */
+export function dispatchStartDelay(spec: TopologySpec): Duration {
+  return Duration.max(Duration.seconds(20), resendDelay(spec).plus(spec.intervals.evaluate.times(2)));
 }
 
 /**

@@ -31,6 +31,12 @@ export interface Release {
   /** Alertmanager has `--cluster.peer-name` (0.30+): the backup's position does not depend on start order. */
   readonly clusterPeerName: boolean;
   /**
+   * Alertmanager has `--dispatch.start-delay` (0.30+): a started member groups what the
+   * federators resend before it flushes anything, instead of flushing the first alert of
+   * each group at once and sending that snapshot after its gossip settled.
+   */
+  readonly dispatchStartDelay: boolean;
+  /**
    * Prometheus has `track_timestamps_staleness` (2.48+). promha sets it false on the
    * federate jobs: a dead scraper member's staleness markers would cut holes into the
    * series its partner still feeds (measured: test/federate-staleness.test.ts).
@@ -60,6 +66,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     },
     clusterLabel: false,
     clusterPeerName: false,
+    dispatchStartDelay: false,
     trackTimestampsStaleness: false,
     redactsSecrets: false,
     promql: PROMQL_2_42,
@@ -77,6 +84,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     },
     clusterLabel: true,
     clusterPeerName: false,
+    dispatchStartDelay: false,
     trackTimestampsStaleness: true,
     redactsSecrets: true,
     promql: PROMQL_2_53,
@@ -94,6 +102,7 @@ export const RELEASES: Readonly<Record<ReleaseName, Release>> = {
     },
     clusterLabel: true,
     clusterPeerName: true,
+    dispatchStartDelay: true,
     trackTimestampsStaleness: true,
     redactsSecrets: true,
     promql: PROMQL_3_5,

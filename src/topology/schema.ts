@@ -229,7 +229,7 @@ export const alertmanagerClusterSchema = z.strictObject({
   }),
   peer_timeout: autoOr(durationSchema)
     .default('auto')
-    .meta({ description: 'Alertmanager --cluster.peer-timeout. `auto` = 3 × the evaluation interval' }),
+    .meta({ description: 'Alertmanager --cluster.peer-timeout. `auto` = 3.5 × the evaluation interval: several intervals, off their beat' }),
   cluster_label: z
     .union([
       z.literal(false),

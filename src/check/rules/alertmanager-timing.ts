@@ -1,5 +1,5 @@
 import { Duration } from '../../duration.ts';
-import { peerTimeout } from '../../plan/derived.ts';
+import { AUTO_PEER_TIMEOUT_INTERVALS, peerTimeout } from '../../plan/derived.ts';
 import type { PropertyPath } from '../../topology/yaml-source.ts';
 import type { CheckRule } from '../finding.ts';
 
@@ -28,7 +28,7 @@ export function routes(route: Record<string, unknown>, path: PropertyPath, inher
 export const alertmanagerTiming: CheckRule = {
   code: 'PH502',
   name: 'alertmanager-timing',
-  description: 'Alertmanager timings allow exactly-once delivery: (members - 1) × peer_timeout < group_interval, peer_timeout ≥ 2 × evaluate.',
+  description: 'Alertmanager timings allow exactly-once delivery: (members - 1) × peer_timeout < group_interval, peer_timeout ≥ 2 × evaluate and off the evaluation beat.',
   *run({ topology }) {
     const { spec } = topology;
     const am = spec.alertmanagers;
@@ -52,7 +52,17 @@ export const alertmanagerTiming: CheckRule = {
         severity: 'error',
         message: `peer_timeout ${timeout} is less than 2 × the evaluation interval (${minimum}): the two federators' alerts arrive too far apart and duplicates slip through (measured: 4 of 20 episodes at 1 × evaluate)`,
         location: timeoutLocation,
-        hint: `use \`auto\` (3 × evaluate = ${spec.intervals.evaluate.times(3)})`,
+        hint: `use \`auto\` (3.5 × evaluate = ${spec.intervals.evaluate.times(AUTO_PEER_TIMEOUT_INTERVALS)})`,
+      };
+    const evaluate = spec.intervals.evaluate;
+    // Between active members only: the backup, last, never notifies.
+    const onBeat = [...Array(am.members.length - 1).keys()].map((k) => k + 1).find((k) => (timeout.ms * k) % evaluate.ms === 0);
+    if (onBeat !== undefined && !timeout.lt(minimum))
+      yield {
+        severity: 'warning',
+        message: `peer_timeout ${timeout}${onBeat > 1 ? ` × ${onBeat}` : ''} is a whole number of evaluation intervals (${evaluate}): alerts reach the members on the federators' beat, so their groups flush whole intervals apart, and a member can check the notification log at the very moment its peer sends, before the gossip brings the entry; both then notify, at every group_interval (measured)`,
+        location: timeoutLocation,
+        hint: `use \`auto\` (3.5 × evaluate = ${evaluate.times(AUTO_PEER_TIMEOUT_INTERVALS)}), or another value half an interval off the beat`,
       };
     for (const [path, m] of [
       ...am.members.map((m, j) => [['alertmanagers', 'members', j], m] as const),
