@@ -74,7 +74,7 @@ ${pair('federator1', 70, 9090, '    ')}
 # only joins the gossip cluster so silences and the notification log survive.
 alertmanagers:
   name: alertmanager1
-  peer_timeout: auto       # 3 x evaluate; (members - 1) x peer_timeout < group_interval
+  peer_timeout: auto       # 3.5 x evaluate; (members - 1) x peer_timeout < group_interval
   members:
 ${pair('alertmanager1', 80, 9093, '    ')}
   backup:
