@@ -14,6 +14,7 @@ import { resolveTarget } from '../doctor/target.ts';
 import { ExitError } from '../errors.ts';
 import { startDelayOf } from '../plan/alertmanager.ts';
 import type { NodeSpec } from '../plan/node-spec.ts';
+import { AlertmanagerClient } from '../probe/alertmanager.ts';
 import { memberUrl } from '../probe/client-security.ts';
 import { vipServedBy } from '../probe/pushgateway.ts';
 import { getText } from '../probe/http.ts';
@@ -277,10 +278,10 @@ const exitedOf = (record: NodeRecord) => {
 async function gateHolds(topology: Topology, stateDir: StateDir, release: Release, record: NodeRecord, s: RolloutStep, since: number, positionLater: boolean, rollback = false): Promise<Readiness> {
   const ready = await readiness(record.role === 'demo' ? 'demo' : record.role, record.localAddress);
   if (!ready.ready) return ready;
-  const delay = s.action === 'restart' && record.role === 'alertmanager' ? startDelayOf(record.processes.find((p) => p.name.endsWith('/alertmanager'))?.args ?? []) : undefined;
+  const delay = s.action === 'restart' && record.role === 'alertmanager' ? startDelayOf(record.processes) : undefined;
   if (delay) {
-    const started = sampleValue(parseMetrics(await getText(`${memberUrl(record.localAddress)}/metrics`).catch(() => '')), 'process_start_time_seconds');
-    if (started === undefined || Date.now() < (started * 1000) + delay.ms) return { ready: false, detail: `its start delay (${delay}) is not over: it notifies nothing yet` };
+    const started = await new AlertmanagerClient(memberUrl(record.localAddress)).startedAtMs().catch(() => undefined);
+    if (started === undefined || Date.now() < started + delay.ms) return { ready: false, detail: `its start delay (${delay}) is not over: it notifies nothing yet` };
   }
   if (s.action === 'reload')
     for (const name of s.processes) {

@@ -178,7 +178,7 @@ export function planRollout(changes: readonly MemberChange[], ctx: RolloutContex
   // A restarted Alertmanager with a start delay notifies nothing until it ends: the next
   // member may restart only then, or both active members would be silent at once.
   const restartGate = (role: Role, member: string) => {
-    const delay = role === 'alertmanager' ? startDelayOf(ctx.nodes.find((n) => n.name === member)?.processes[0]?.args ?? []) : undefined;
+    const delay = role === 'alertmanager' ? startDelayOf(ctx.nodes.find((n) => n.name === member)?.processes ?? []) : undefined;
     return delay ? `${GATES[role]}; its start delay (${delay}) over` : GATES[role];
   };
   const inOrder = (role: Role) => ctx.nodes.filter((n) => n.role === role && byMember.has(n.name)).map((n) => byMember.get(n.name) as MemberChange);

@@ -19,8 +19,6 @@ import type { PushgatewaySetSpec } from '../topology/schema.ts';
 import type { Topology } from '../topology/topology.ts';
 import { memberUrl } from '../probe/client-security.ts';
 import { RELEASES } from '../release/release.ts';
-import { getText } from '../probe/http.ts';
-import { parseMetrics } from '../probe/metrics-text.ts';
 
 /** A locally administered MAC no interface owns: frames sent to it are lost on the bridge. */
 const NOWHERE = '02:00:00:00:00:01';
@@ -194,12 +192,12 @@ export class DrillContext {
     // With a start delay (Alertmanager 0.30+) the first flush comes only after it.
     const waits = this.target.peerTimeout.times(this.spec.alertmanagers.members.length);
     const members = [...this.spec.alertmanagers.members, this.spec.alertmanagers.backup].map((m) => m.name);
-    const startDelays = members.map((m) => startDelayOf(this.node(m).processes.find((p) => p.name.endsWith('/alertmanager'))?.args ?? [])?.ms ?? 0);
+    const startDelays = members.map((m) => startDelayOf(this.node(m).processes)?.ms ?? 0);
     const quietAfterStart = Math.max(20_000, ...startDelays) + this.groupInterval.ms + waits.ms;
     const upLongEnough = async () => {
       for (const m of members) {
-        const started = parseMetrics(await this.alertmanager(m).metrics()).find((x) => x.name === 'process_start_time_seconds')?.value;
-        if (started === undefined || Date.now() - started * 1000 < quietAfterStart) return false;
+        const started = await this.alertmanager(m).startedAtMs();
+        if (started === undefined || Date.now() - started < quietAfterStart) return false;
       }
       return true;
     };

@@ -59,9 +59,12 @@ const START_DELAY_FLAG = '--dispatch.start-delay=';
  */
 const SETTLE_TIMEOUT = '2s';
 
-/** The --dispatch.start-delay an Alertmanager's arguments set, if any: how long after its start it notifies nothing. */
-export function startDelayOf(args: readonly string[]): Duration | undefined {
-  const arg = args.find((a) => a.startsWith(START_DELAY_FLAG));
+/**
+ * The --dispatch.start-delay a member's processes set, if any: how long after its start
+ * an Alertmanager notifies nothing. Takes a plan's processes or a running member's.
+ */
+export function startDelayOf(processes: ReadonlyArray<{ readonly args: readonly string[] }>): Duration | undefined {
+  const arg = processes.flatMap((p) => p.args).find((a) => a.startsWith(START_DELAY_FLAG));
   return arg === undefined ? undefined : Duration.tryParse(arg.slice(START_DELAY_FLAG.length));
 }
 

@@ -222,6 +222,12 @@ export class AlertmanagerClient extends ComponentClient {
   metrics(): Promise<string> {
     return getText(this.url('/metrics'), this.options);
   }
+
+  /** When the process started (ms since the epoch, `process_start_time_seconds`), if it says. */
+  async startedAtMs(): Promise<number | undefined> {
+    const seconds = parseMetrics(await this.metrics()).find((x) => x.name === 'process_start_time_seconds')?.value;
+    return seconds === undefined ? undefined : seconds * 1000;
+  }
 }
 
 function byName(a: string, b: string): number {
