@@ -59,17 +59,22 @@ function maskLegacyFunctions(expr: string): string {
  * Parsed trees by expression: several check rules read every rule expression, and a
  * lezer tree never changes once built. Bounded, so a long-lived process does not grow.
  */
-const trees = new Map<string, Tree>();
-const MAX_TREES = 20_000;
+const MAX_CACHED = 20_000;
 
-function parse(expr: string): Tree {
-  const known = trees.get(expr);
-  if (known) return known;
-  const tree = T.parser.parse(maskLegacyFunctions(expr));
-  if (trees.size >= MAX_TREES) trees.clear();
-  trees.set(expr, tree);
-  return tree;
+/** `compute` memoized by expression, in a cache of at most MAX_CACHED entries. */
+function perExpression<V>(compute: (expr: string) => V): (expr: string) => V {
+  const cache = new Map<string, V>();
+  return (expr) => {
+    const known = cache.get(expr);
+    if (known !== undefined) return known;
+    const value = compute(expr);
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(expr, value);
+    return value;
+  };
 }
+
+const parse = perExpression((expr): Tree => T.parser.parse(maskLegacyFunctions(expr)));
 
 /** The innermost bracket or quote left open at the end of `expr`, as the character that would close it. */
 function missingCloser(expr: string): string | undefined {
@@ -440,8 +445,13 @@ export interface SelectorUse {
   readonly rangeMs?: number;
 }
 
-/** Every series selector in `expr` with how it is read. */
-export function selectorUses(expr: string): SelectorUse[] {
+/**
+ * Every series selector in `expr` with how it is read. Several check rules ask for every
+ * rule expression, hence the memo (the answer is frozen: it is shared).
+ */
+export const selectorUses: (expr: string) => readonly SelectorUse[] = perExpression((expr) => Object.freeze(findSelectorUses(expr)));
+
+function findSelectorUses(expr: string): SelectorUse[] {
   const out: SelectorUse[] = [];
   parse(expr).iterate({
     enter(ref) {
