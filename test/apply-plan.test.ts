@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { clusterLabelSplit, memberChange, planRollout, secureModeSwitch, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, secureModeSwitch, setChanges, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
 import { formatRollout } from '../src/commands/apply.ts';
 import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { plan } from '../src/plan/plan.ts';
@@ -127,6 +127,51 @@ describe('apply: the rollout order', () => {
     assert.match(lines[1] ?? '', /^1 +federator1 +validate +rules\/demo\.yml changed +→ the release's promtool accepts every rule file$/);
     assert.match(lines[2] ?? '', /^2 +federator1-1 +reload +prometheus: rules\/demo\.yml changed +→ ready; its config loaded; every federation target up$/);
     assert.equal(formatRollout([]), 'every member runs what the topology renders: nothing to apply');
+  });
+});
+
+/** The fast topology with a third scraper set and its exporter group. */
+function withScraper3(): Topology {
+  const f = fastTopology();
+  return topology({
+    exporters: [...(f['exporters'] as object[]), { name: 'demo3', targets: ['127.0.0.103:9100'] }],
+    scrapers: [...(f['scrapers'] as object[]), { name: 'scraper3', exporters: ['demo3'], members: [1, 2].map((i) => ({ name: `scraper3-${i}`, address: `127.0.0.${30 + i}:9090` })) }],
+  });
+}
+const runningOf = (nodes: readonly NodeSpec[]) => nodes.map((n) => ({ name: n.name, role: n.role, set: n.set }));
+
+describe('apply: scraper sets that come and go', () => {
+  it('a new scraper set: started whole before anything else changes, and the federators reload after it', () => {
+    const b = plan(withScraper3());
+    const sets = setChanges(b, [...runningOf(base), { name: 'demo-workload', role: 'demo', set: 'workload' }]);
+    assert.deepEqual(sets, { addedSets: [{ set: 'scraper3', members: ['scraper3-1', 'scraper3-2'] }], removedSets: [] });
+    const steps = planRollout(changes(base, b.filter((n) => n.set !== 'scraper3')), { nodes: b, vipHolders: holders, peerNames: false, ...sets });
+    assert.deepEqual(summary(steps), ['start scraper3 (prometheus)', 'reload federator1-1 (prometheus)', 'reload federator1-2 (prometheus)']);
+    assert.deepEqual(steps[0]?.members, ['scraper3-1', 'scraper3-2']);
+  });
+
+  it('a scraper set gone: the federators forget it first, then it stops', () => {
+    const a = plan(withScraper3());
+    const sets = setChanges(base, runningOf(a));
+    assert.deepEqual(sets, { addedSets: [], removedSets: [{ set: 'scraper3', members: ['scraper3-1', 'scraper3-2'] }] });
+    const steps = planRollout(
+      base.flatMap((n) => memberChange(running(a.find((x) => x.name === n.name) as NodeSpec), n) ?? []),
+      { nodes: base, vipHolders: holders, peerNames: false, ...sets },
+    );
+    assert.deepEqual(summary(steps), ['reload federator1-1 (prometheus)', 'reload federator1-2 (prometheus)', 'stop scraper3 (prometheus)']);
+  });
+
+  it('anything else that comes or goes is refused, naming it', () => {
+    const t = fastTopology();
+    const am = t['alertmanagers'] as { members: Array<{ name: string }> };
+    const renamed = plan(topology({ alertmanagers: { ...am, members: am.members.map((m, i) => (i === 0 ? { ...m, name: 'alertmanager9-9' } : m)) } }));
+    const r = setChanges(renamed, runningOf(base));
+    assert.match(r.refused ?? '', /new: alertmanager9-9; gone: alertmanager1-1/);
+    assert.match(r.refused ?? '', /fix: `promha down` and `promha up`/);
+    // One member of a running scraper set renamed: the set is neither new nor gone.
+    const s1 = (t['scrapers'] as Array<{ name: string; members: Array<{ name: string }> }>)[0];
+    const half = plan(topology({ scrapers: [{ ...s1, members: s1?.members.map((m, i) => (i === 1 ? { ...m, name: 'scraper1-9' } : m)) }, (t['scrapers'] as object[])[1]] }));
+    assert.match(setChanges(half, runningOf(base)).refused ?? '', /new: scraper1-9; gone: scraper1-2/);
   });
 });
 

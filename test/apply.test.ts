@@ -1,5 +1,6 @@
-// `promha apply` on a live local stack (loopback, the real binaries): a rule change rolled
-// out member by member, a topology error and a step that fails at runtime rolled back.
+// `promha apply` on a live local stack (the real binaries): a rule change rolled out member
+// by member, a topology error and a step that fails at runtime rolled back, a scraper set
+// added and removed, a gateway change, an upgrade across releases.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -7,11 +8,22 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { execa } from 'execa';
 import type { RolloutStep } from '../src/apply/rollout.ts';
 import { PrometheusClient } from '../src/probe/prometheus.ts';
 import { underLoad } from './alert-load-helper.ts';
 import { FAST_RULES, fastTopology, promha, tempProject, until, stackSkip, laneUpArgs } from './helpers.ts';
+
+/** The fast topology with a third scraper set and its exporter group. */
+function withScraper3(): Record<string, unknown> {
+  const f = fastTopology();
+  return {
+    ...f,
+    exporters: [...(f['exporters'] as object[]), { name: 'demo3', targets: ['127.0.0.103:9100'] }],
+    scrapers: [...(f['scrapers'] as object[]), { name: 'scraper3', exporters: ['demo3'], members: [1, 2].map((i) => ({ name: `scraper3-${i}`, address: `127.0.0.${30 + i}:9090` })) }],
+  };
+}
 
 const rulesWith = (expr: string) => ({ groups: [{ name: 'demo', rules: FAST_RULES.groups[0]?.rules.map((r) => ('alert' in r && r.alert === 'DemoHigh' ? { ...r, expr } : r)) }] });
 
@@ -147,6 +159,48 @@ describe('promha apply on a live stack (loopback)', { skip: stackSkip('loopback'
     assert.equal(existsSync(path.join(stateDir, 'ca')), false, 'no CA was generated');
   });
 
+  it('a new scraper set with its exporter group, under a steady alert load: started whole, federated by both federators, then removed; nothing else moves, nothing lost', async (t) => {
+    const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
+    const addresses = async () => new Map((await stateOf()).nodes.filter((n) => n.localAddress !== '').map((n) => [n.name, n.localAddress]));
+    const before = await addresses();
+    const demo3On = async (federator: string) => {
+      const address = (await stateOf()).nodes.find((n) => n.name === federator)?.localAddress ?? '';
+      const r = await new PrometheusClient(`http://${address}`).query('count by (instance) (promha_demo_value{group="demo3"})');
+      return r.length > 0 ? r.length : undefined;
+    };
+    try {
+      await writeFile(path.join(project.dir, 'promha.yaml'), stringify(withScraper3()));
+      const plan = await run('apply', '--dry-run', '--json');
+      assert.equal(plan.exitCode, 0, plan.stdout + plan.stderr);
+      assert.deepEqual((JSON.parse(plan.stdout) as { steps: RolloutStep[] }).steps.map((s) => `${s.action} ${s.member}`), ['start scraper3', 'reload federator1-1', 'reload federator1-2']);
+      // The load drives the groups that run before the change.
+      await writeFile(path.join(project.dir, 'promha.yaml'), original);
+      const loaded = await underLoad(project.dir, stateDir, { seed: 17, healthyMs: 30_000 }, async () => {
+        await writeFile(path.join(project.dir, 'promha.yaml'), stringify(withScraper3()));
+        const r = await run('apply');
+        assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /workload: serves exporter-demo3 at 127\.0\.0\.\d+:9100[\s\S]* 1\/3 start +scraper3: new scraper set: scraper3-1, scraper3-2[\s\S]*every gate held/);
+        await sleep(30_000);
+      });
+      t.diagnostic(loaded.report);
+      assert.deepEqual([loaded.load.missed.length, loaded.load.duplicates.length, loaded.load.flaps.length, loaded.load.pushesLost], [0, 0, 0, 0], loaded.report);
+      // The new group's series reach both federators through both new scrapers (one instance: the group's exporter).
+      for (const f of ['federator1-1', 'federator1-2']) assert.equal(await until(`demo3 on ${f}`, () => demo3On(f)), 1);
+      const added = await addresses();
+      for (const [name, address] of before) assert.equal(added.get(name), address, `${name} kept its address`);
+      assert.deepEqual(await doctorFails(), []);
+    } finally {
+      await writeFile(path.join(project.dir, 'promha.yaml'), original);
+    }
+    const gone = await run('apply');
+    assert.equal(gone.exitCode, 0, gone.stdout + gone.stderr);
+    assert.match(gone.stdout, /reload +federator1-1[\s\S]*reload +federator1-2[\s\S]*stop +scraper3: scraper set gone from the topology[\s\S]*workload: no longer serves exporter-demo3/);
+    assert.deepEqual(await addresses(), before, 'the stack is as it was');
+    assert.ok(!existsSync(path.join(stateDir, 'nodes', 'scraper3-1')), 'the gone members\' bundles are removed');
+    assert.deepEqual(await doctorFails(), []);
+    assert.match((await run('apply', '--dry-run')).stdout, /nothing to apply/);
+  });
+
   it('an interval change under a steady alert load: every episode notified, none twice, no flap, no push lost', async (t) => {
     const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
     try {
@@ -224,6 +278,34 @@ describe('promha apply on a live stack (netns): a gateway change moves the VIP f
     const d = await run('doctor', '--json');
     const fails = (JSON.parse(d.stdout) as { results: Array<{ verdict: string; code: string; message: string }> }).results.filter((x) => x.verdict === 'fail');
     assert.deepEqual(fails, []);
+  });
+
+  it('adds a scraper set as two new hosts, and removes it with its hosts; doctor passes each time', async () => {
+    const file = path.join(project.dir, 'promha.yaml');
+    const original = await readFile(file, 'utf8');
+    const current = parse(original) as Record<string, unknown>;
+    const extra = withScraper3();
+    const namespaces = async () => (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n?.startsWith('promha-scraper3'));
+    const veths = async () => (await execa('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.split('\n').length;
+    const vethsBefore = await veths();
+    try {
+      await writeFile(file, stringify({ ...current, exporters: extra['exporters'], scrapers: extra['scrapers'] }));
+      const r = await run('apply');
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /start +scraper3[\s\S]*every gate held/);
+      assert.deepEqual((await namespaces()).sort(), ['promha-scraper3-1', 'promha-scraper3-2']);
+      const d = await run('doctor', '--json');
+      assert.deepEqual((JSON.parse(d.stdout) as { results: Array<{ verdict: string }> }).results.filter((x) => x.verdict === 'fail'), []);
+    } finally {
+      await writeFile(file, original);
+    }
+    const gone = await run('apply');
+    assert.equal(gone.exitCode, 0, gone.stdout + gone.stderr);
+    assert.match(gone.stdout, /stop +scraper3/);
+    assert.deepEqual(await namespaces(), []);
+    assert.equal(await veths(), vethsBefore, 'their veths are gone too');
+    const d = await run('doctor', '--json');
+    assert.deepEqual((JSON.parse(d.stdout) as { results: Array<{ verdict: string }> }).results.filter((x) => x.verdict === 'fail'), []);
   });
 });
 

@@ -443,6 +443,24 @@ describe('workload', () => {
     }
   });
 
+  test('reload: new servers start, gone ones close, the others keep running with their state', async () => {
+    const a = { listen: '127.0.0.68:19168', group: 'a' };
+    const b = { listen: '127.0.0.69:19168', group: 'b' };
+    const c = { listen: '127.0.0.70:19168', group: 'c' };
+    const workload = await startWorkload({ exporters: [a, b], pushers: [] }, noClient);
+    try {
+      await postJson('http://127.0.0.68:19168/-/fault', { value: 7 });
+      assert.deepEqual(await workload.reload({ exporters: [a, c], pushers: [] }), { started: 1, closed: 1 });
+      assert.equal(sample((await get('http://127.0.0.68:19168/metrics')).text, 'promha_demo_value{group="a"}'), 7, 'a kept its value: not restarted');
+      assert.equal(sample((await get('http://127.0.0.70:19168/metrics')).text, 'promha_demo_value{group="c"}'), 0);
+      await assert.rejects(fetch('http://127.0.0.69:19168/metrics'), 'b closed');
+      assert.deepEqual(await workload.reload({ exporters: [a, c], pushers: [] }), { started: 0, closed: 0 });
+    } finally {
+      await workload.close();
+    }
+    await assert.rejects(fetch('http://127.0.0.70:19168/metrics'), 'a server started by a reload closes with the workload');
+  });
+
   test('a spec file that is not a workload spec names the field', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-workload-'));
     try {
@@ -527,6 +545,30 @@ function demoCli(args: string[]) {
 }
 
 describe('promha demo (CLI)', () => {
+  test('workload: SIGHUP serves the rewritten spec; a bad one is logged and changes nothing', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-workload-'));
+    const spec = path.join(dir, 'spec.json');
+    const a = { listen: '127.0.0.71:19171', group: 'a' };
+    await writeFile(spec, JSON.stringify({ exporters: [a], pushers: [] }));
+    const run = demoCli(['workload', '--spec', spec]);
+    try {
+      await waitFor('ready', () => /^ready /m.exec(run.stdout()) ?? undefined, 15_000);
+      await writeFile(spec, JSON.stringify({ exporters: [a, { listen: '127.0.0.72:19171', group: 'b' }], pushers: [] }));
+      run.child.kill('SIGHUP');
+      await waitFor('reloaded', () => /^reloaded: 1 server\(s\) started, 0 closed$/m.exec(run.stdout()) ?? undefined, 15_000);
+      assert.equal(sample((await get('http://127.0.0.72:19171/metrics')).text, 'promha_demo_value{group="b"}'), 0);
+      await writeFile(spec, '{"exporters": "not a list"}');
+      run.child.kill('SIGHUP');
+      await waitFor('refused', () => /reload failed, still serving as before: .*spec\.json: not a demo workload spec/.exec(run.stderr()) ?? undefined, 15_000);
+      assert.equal((await get('http://127.0.0.72:19171/metrics')).status, 200);
+      run.child.kill('SIGTERM');
+      assert.equal(await run.exited, 0, run.stderr());
+    } finally {
+      run.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('exporter: prints ready, serves /metrics and exits 0 on SIGTERM', async () => {
     const run = demoCli(['exporter', '--listen', '127.0.0.51:19151', '--group', 'cli']);
     try {

@@ -27,13 +27,15 @@ import { hostBundle } from '../render/host-bundle.ts';
 import { markerFile, RENDER_MARKER } from '../render/render-marker.ts';
 import { checkReleaseVersions, findBinaries } from '../runtime/binaries.ts';
 import { bundleCommands } from '../runtime/bundle.ts';
-import { hasExited, isRunning, restartFromRecord, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
+import { hasExited, isRunning, restartFromRecord, startProcess, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
 import { readiness, waitFor, type Readiness } from '../runtime/readiness.ts';
-import type { NodeRecord, RunState, StateDir } from '../runtime/state.ts';
-import { localPlan, stateLayout } from '../runtime/up.ts';
+import { DEMO_WORKLOAD, type NodeRecord, type RunState, type StateDir } from '../runtime/state.ts';
+import { localPlan, stateLayout, workloadSpec } from '../runtime/up.ts';
+import type { LocalAddressing } from '../runtime/local-topology.ts';
+import { createHost, destroyHost, nextHostIndex, type NetworkRecord } from '../runtime/netns.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { clusterLabelSplit, memberChange, planRollout, RELOAD_SIGNAL, RULES_DIR, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, setChanges, RELOAD_SIGNAL, RULES_DIR, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { authOn, tlsOn } from '../plan/security.ts';
 
 export interface ApplyOptions {
@@ -68,29 +70,28 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
   // Before anything is prepared: turning TLS on would generate a CA in the state directory.
   const switched = secureModeSwitch(state.security ?? { tls: false, auth: false }, { tls: tlsOn(o.topology.spec), auth: authOn(o.topology.spec) });
   if (switched) throw new ExitError(1, switched);
-  const unsecured = localPlan(o.topology, o.stateDir, { mode: state.mode, subnet: state.network?.subnet, release });
+  const unsecured = localPlan(o.topology, o.stateDir, { mode: state.mode, subnet: state.network?.subnet, release, running: state });
   const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
-  const nodes = security ? localPlan(o.topology, o.stateDir, { mode: state.mode, subnet: state.network?.subnet, release, security }).nodes : unsecured.nodes;
+  const nodes = security ? localPlan(o.topology, o.stateDir, { mode: state.mode, subnet: state.network?.subnet, release, security, running: state }).nodes : unsecured.nodes;
 
   const records = new Map(state.nodes.filter((n) => n.role !== 'demo').map((n) => [n.name, n]));
-  const added = nodes.filter((n) => !records.has(n.name)).map((n) => n.name);
-  const removed = [...records.keys()].filter((name) => !nodes.some((n) => n.name === name));
-  if (added.length || removed.length)
-    throw new ExitError(
-      2,
-      `apply changes the members that run, not which members run: ${[...(added.length ? [`new: ${added.join(', ')}`] : []), ...(removed.length ? [`gone: ${removed.join(', ')}`] : [])].join('; ')}\n` +
-        '    fix: `promha down` and `promha up` the new topology (the federators and Alertmanagers keep their data)',
-    );
-  for (const n of nodes) {
+  const { addedSets, removedSets, refused } = setChanges(nodes, state.nodes);
+  if (refused) throw new ExitError(2, refused);
+  const adding = new Set(addedSets.flatMap((a) => a.members));
+  for (const n of nodes.filter((x) => records.has(x.name))) {
     const r = records.get(n.name) as NodeRecord;
     if (r.localAddress !== String(n.address))
       throw new ExitError(2, `${n.name} would move from ${r.localAddress} to ${n.address}: apply keeps every member at its address\n    fix: \`promha down\` and \`promha up\` the new topology`);
   }
+  // The demo exporters of exporter groups that come or go; pushers and the webhook follow pushgateway sets, which cannot.
+  const demoRecords = new Map(state.nodes.filter((n) => n.role === 'demo' && n.servedBy === DEMO_WORKLOAD).map((n) => [n.name, n]));
+  const exportersAdded = unsecured.addressing.demo.filter((d) => !demoRecords.has(d.name));
+  const exportersGone = [...demoRecords.values()].filter((r) => !unsecured.addressing.demo.some((d) => d.name === r.name));
 
   const releaseChange = from.name !== release.name ? { from: from.name, to: release.name } : undefined;
   const changes = [];
   const snapshots: MemberSnapshot[] = [];
-  for (const n of nodes) {
+  for (const n of nodes.filter((x) => records.has(x.name))) {
     const now = await snapshot(o.stateDir, records.get(n.name) as NodeRecord, n);
     snapshots.push(now);
     const c = memberChange(now, n, releaseChange);
@@ -104,7 +105,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
     const holder = await vipHolder(s.vip.address.toString(), s.members.map((m) => ({ name: m.name, address: String(m.address) })));
     if (holder) vipHolders.set(s.name, holder);
   }
-  const steps = planRollout(changes, { nodes, vipHolders, peerNames: release.clusterPeerName && from.clusterPeerName });
+  const steps = planRollout(changes, { nodes, vipHolders, peerNames: release.clusterPeerName && from.clusterPeerName, addedSets, removedSets });
   if (o.dryRun || steps.length === 0) return { steps, done: 0 };
 
   // Health before the rollout, judged against the release that runs now.
@@ -116,7 +117,10 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
       .filter((r) => r.verdict === 'pass' && r.member !== undefined)
       .map((r) => r.member),
   );
-  const before = evaluate(target, observed).filter((r) => r.verdict === 'fail' && r.code !== 'DR801' && !(r.code === 'DR102' && onNewRelease.has(r.member)));
+  // Members the rollout adds do not run yet: what doctor says about them is the rollout's to fix.
+  const before = evaluate(target, observed).filter(
+    (r) => r.verdict === 'fail' && r.code !== 'DR801' && !(r.code === 'DR102' && onNewRelease.has(r.member)) && !adding.has(r.member ?? '') && !adding.has(r.concerns ?? ''),
+  );
   if (before.length)
     throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the stack back to health first (\`promha doctor\`)`);
 
@@ -136,11 +140,41 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
 
   let done = 0;
   try {
+    if (exportersAdded.length > 0) {
+      await serveExporters(o.stateDir, state, o.topology, unsecured.addressing, security !== undefined, gateTimeoutMs);
+      for (const d of exportersAdded) say(`workload: serves ${d.name} at ${d.address}`);
+    }
     for (const [i, s] of steps.entries()) {
       const label = `${String(i + 1).padStart(2)}/${steps.length} ${s.action.padEnd(8)} ${s.member}`;
       say(`${label}: ${s.reason}`);
       if (s.action === 'validate') {
         await validateRules(nodes.filter((n) => n.role === 'federator'), release);
+      } else if (s.action === 'start') {
+        const members = nodes.filter((n) => s.members?.includes(n.name));
+        const since = Date.now() / 1000;
+        const started: NodeRecord[] = [];
+        try {
+          for (const n of members) started.push(await startMember(o.stateDir, state, n, String(unsecured.addressing.members.get(n.name)?.topology ?? ''), bins));
+          const gate = await waitFor(
+            async () => {
+              for (const r of started) {
+                const g = await gateHolds(o.topology, o.stateDir, release, r, s, since, backupRestartFollows(i));
+                if (!g.ready) return { ready: false, detail: `${r.name}: ${g.detail}` };
+              }
+              return { ready: true, detail: 'checks pass' };
+            },
+            { timeoutMs: gateTimeoutMs, failed: () => started.map(exitedOf).find(Boolean) },
+          );
+          if (!gate.ready) throw new GateError(gate.detail);
+        } catch (e) {
+          if (!(e instanceof GateError) && !(e instanceof ExitError)) throw e;
+          say(`${label}: ${e instanceof GateError ? 'gate failed' : 'failed'}: ${e.message}`, false);
+          say(`${label}: rolling back: the new members stop`, false);
+          for (const n of members) await stopMember(o.stateDir, state, n.name);
+          throw new ExitError(1, `step ${i + 1} (start ${s.member}) failed${e instanceof GateError ? ' its gate' : ''}: ${e.message}\n    ${s.member} was stopped again; ${i} step(s) done, ${steps.length - i - 1} not run`);
+        }
+      } else if (s.action === 'stop') {
+        for (const name of s.members ?? []) await stopMember(o.stateDir, state, name);
       } else if (s.action === 'move-vip') {
         await moveVip(o.stateDir, state, s.member, nodes, vips, gateTimeoutMs);
       } else {
@@ -173,6 +207,10 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
       done++;
       say(`${label}: gate holds`);
     }
+    if (exportersGone.length > 0) {
+      await serveExporters(o.stateDir, state, o.topology, unsecured.addressing, security !== undefined, gateTimeoutMs);
+      for (const d of exportersGone) say(`workload: no longer serves ${d.name}`);
+    }
     // Every member runs the new release now: status, doctor and the next apply judge by it.
     if (releaseChange) await o.stateDir.write({ ...state, release: release.name, versions: await checkReleaseVersions(bins, release) });
   } finally {
@@ -182,6 +220,77 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
 }
 
 class GateError extends Error {}
+
+/**
+ * Starts a member the stack did not run: its host (network namespaces), its bundle and
+ * directories, and its processes, each recorded in the state as it is made, so that a
+ * failure anywhere leaves nothing that `stopMember` or `down` would not find.
+ */
+async function startMember(dir: StateDir, state: RunState, node: NodeSpec, topologyAddress: string, bins: Record<string, string>): Promise<NodeRecord> {
+  let netns: string | undefined;
+  if (state.network) {
+    const net = state.network as NetworkRecord;
+    try {
+      netns = await createHost(net, node.name, nextHostIndex(net), `${node.address.host}/${net.subnet.split('/')[1]}`);
+    } finally {
+      await dir.write(state);
+    }
+  }
+  const record: NodeRecord = { name: node.name, role: node.role, set: node.set, backup: node.backup, topologyAddress, localAddress: String(node.address), ...(netns ? { netns } : {}), processes: [] };
+  state.nodes.push(record);
+  await dir.write(state);
+  await writeBundle(dir.nodeDir(node.name), node, dir);
+  await mkdir(dir.runDir(node.name), { recursive: true });
+  if (node.dataDir) await mkdir(node.dataDir, { recursive: true });
+  for (const command of await bundleCommands(dir.nodeDir(node.name), node)) {
+    record.processes.push(
+      startProcess({ name: `${node.name}/${command.name}`, binary: bins[command.binary] ?? command.binary, args: command.args, log: dir.logFile(node.name, command.name), stateRoot: dir.absoluteRoot, ...(netns ? { netns } : {}) }),
+    );
+    await dir.write(state);
+  }
+  return record;
+}
+
+/**
+ * Stops a member and forgets it: its processes, its host, its bundle, and, for a scraper,
+ * its data (throwaway, as on `down`). Everything removed is what `up` or `startMember` made.
+ */
+async function stopMember(dir: StateDir, state: RunState, name: string): Promise<void> {
+  const at = state.nodes.findIndex((n) => n.name === name);
+  const record = state.nodes[at];
+  for (const p of record?.processes ?? []) await stopProcess(p);
+  if (state.network) await destroyHost(state.network as NetworkRecord, name);
+  if (record) state.nodes.splice(at, 1);
+  await dir.write(state);
+  await rm(dir.nodeDir(name), { recursive: true, force: true });
+  await rm(dir.runDir(name), { recursive: true, force: true });
+  if (record?.role === 'scraper') await rm(dir.dataDir(name), { recursive: true, force: true });
+}
+
+/**
+ * Has the demo workload serve the exporters of `addressing` from now on (its spec
+ * rewritten, then SIGHUP), waits until each new one answers, and records the demo
+ * servers as the state lists them.
+ */
+async function serveExporters(dir: StateDir, state: RunState, topology: Topology, addressing: LocalAddressing, secure: boolean, timeoutMs: number): Promise<void> {
+  const workload = state.nodes.find((n) => n.name === DEMO_WORKLOAD)?.processes[0];
+  if (!workload || !isRunning(workload)) throw new ExitError(1, `the demo workload does not run: it would serve the new exporter groups\n    fix: \`promha down\` and \`promha up\``);
+  await writeFile(dir.workloadSpecFile, `${JSON.stringify(workloadSpec(topology, addressing, dir, secure), null, 2)}\n`);
+  process.kill(workload.pid, 'SIGHUP');
+  const known = new Set(state.nodes.map((n) => n.name));
+  for (const d of addressing.demo) {
+    const r = await waitFor(() => readiness('demo', String(d.address)), { timeoutMs });
+    if (!r.ready) throw new ExitError(1, `the demo workload does not serve ${d.name} at ${d.address}: ${r.detail}; its log: ${tail(workload.log)}`);
+  }
+  const served = new Set(addressing.demo.map((d) => d.name));
+  for (let i = state.nodes.length - 1; i >= 0; i--) {
+    const n = state.nodes[i] as NodeRecord;
+    if (n.servedBy === DEMO_WORKLOAD && !served.has(n.name)) state.nodes.splice(i, 1);
+  }
+  for (const d of addressing.demo)
+    if (!known.has(d.name)) state.nodes.push({ name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address), servedBy: DEMO_WORKLOAD, processes: [] });
+  await dir.write(state);
+}
 
 /** What a member runs now: the files of its bundle, the command lines of its processes. */
 async function snapshot(dir: StateDir, record: NodeRecord, next: NodeSpec): Promise<MemberSnapshot> {

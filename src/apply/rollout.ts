@@ -125,11 +125,14 @@ export function secureModeSwitch(running: SecureMode, next: SecureMode): string 
   );
 }
 
-export type StepAction = 'validate' | 'reload' | 'restart' | 'move-vip';
+export type StepAction = 'validate' | 'reload' | 'restart' | 'move-vip' | 'start' | 'stop';
 
 /** One step of a rollout; the next starts only once its gate holds. */
 export interface RolloutStep {
+  /** The member, or the set of a step on a whole set (validate, start, stop). */
   readonly member: string;
+  /** The members a whole-set step starts or stops. */
+  readonly members?: readonly string[];
   readonly role: Role;
   readonly action: StepAction;
   /** The processes the step reloads or restarts. */
@@ -146,6 +149,16 @@ export interface RolloutContext {
   readonly vipHolders: ReadonlyMap<string, string>;
   /** The release's Alertmanager takes --cluster.peer-name: positions survive restarts. */
   readonly peerNames: boolean;
+  /** Scraper sets the topology adds: started before the federators learn of them. @default none */
+  readonly addedSets?: readonly SetChange[];
+  /** Scraper sets the topology drops: stopped once no federator federates them. @default none */
+  readonly removedSets?: readonly SetChange[];
+}
+
+/** A whole set that comes or goes. */
+export interface SetChange {
+  readonly set: string;
+  readonly members: readonly string[];
 }
 
 const GATES: Readonly<Record<Role, string>> = {
@@ -157,11 +170,13 @@ const GATES: Readonly<Record<Role, string>> = {
 };
 
 /**
- * The order of the changes: rules validated first; then scrapers, pushgateways,
+ * The order of the changes: rules validated first; new scraper sets started (both
+ * members at once: they serve nothing yet); then scrapers, pushgateways,
  * Alertmanagers and federators, one member at a time; a gateway holding its VIP after
  * its standby, with the VIP moved off it first; the backup Alertmanager after the active
  * members, and restarted again when an active one restarted and the release has no peer
- * names, so that it keeps the last position.
+ * names, so that it keeps the last position; scraper sets gone from the topology stopped
+ * last, once the federators no longer federate them.
  */
 export function planRollout(changes: readonly MemberChange[], ctx: RolloutContext): RolloutStep[] {
   const steps: RolloutStep[] = [];
@@ -187,6 +202,8 @@ export function planRollout(changes: readonly MemberChange[], ctx: RolloutContex
   const federators = inOrder('federator')[0]?.set;
   if (federators && rules.length > 0)
     steps.push({ member: federators, role: 'federator', action: 'validate', processes: [], reason: `${rules.join(', ')} changed`, gate: "the release's promtool accepts every rule file" });
+  for (const a of ctx.addedSets ?? [])
+    steps.push({ member: a.set, members: a.members, role: 'scraper', action: 'start', processes: ['prometheus'], reason: `new scraper set: ${a.members.join(', ')}`, gate: 'both members ready; their exporter targets up' });
   for (const c of inOrder('scraper')) steps.push(step(c));
   for (const set of new Set(ctx.nodes.filter((n) => n.role === 'pushgateway').map((n) => n.set))) {
     const changed = inOrder('pushgateway').filter((c) => c.set === set);
@@ -225,5 +242,45 @@ export function planRollout(changes: readonly MemberChange[], ctx: RolloutContex
       });
   }
   for (const c of inOrder('federator')) steps.push(step(c));
+  for (const r of ctx.removedSets ?? [])
+    steps.push({ member: r.set, members: r.members, role: 'scraper', action: 'stop', processes: ['prometheus'], reason: `scraper set gone from the topology: ${r.members.join(', ')}`, gate: 'its members stopped' });
   return steps;
+}
+
+/** A member that runs now, as the stack's state records it. */
+export interface RunningMember {
+  readonly name: string;
+  readonly role: Role | 'demo';
+  readonly set: string;
+}
+
+/**
+ * The scraper sets a topology adds to or drops from what runs, or why apply cannot: a
+ * new scraper set serves nothing until the federators learn of it, and a dropped one
+ * nothing once they forgot it, so either can come and go while everything else runs.
+ * Any other member that comes or goes changes what the rest is configured with
+ * (gateway VIPs, cluster peers and positions, alerting targets) beyond one member at a
+ * time.
+ */
+export function setChanges(nodes: readonly NodeSpec[], running: readonly RunningMember[]): { addedSets: SetChange[]; removedSets: SetChange[]; refused?: string } {
+  const members = running.filter((r) => r.role !== 'demo');
+  const runs = new Set(members.map((r) => r.name));
+  const planned = new Set(nodes.map((n) => n.name));
+  const added = nodes.filter((n) => !runs.has(n.name));
+  const removed = members.filter((r) => !planned.has(r.name));
+  // A whole set: every member of it comes (none of its set runs) or goes (none is planned).
+  const bad = [
+    ...added.filter((n) => n.role !== 'scraper' || members.some((r) => r.set === n.set)).map((n) => `new: ${n.name}`),
+    ...removed.filter((r) => r.role !== 'scraper' || nodes.some((n) => n.set === r.set)).map((r) => `gone: ${r.name}`),
+  ];
+  const bySet = (list: ReadonlyArray<{ name: string; set: string }>): SetChange[] =>
+    [...new Set(list.map((m) => m.set))].map((set) => ({ set, members: list.filter((m) => m.set === set).map((m) => m.name) }));
+  if (bad.length === 0) return { addedSets: bySet(added), removedSets: bySet(removed) };
+  return {
+    addedSets: [],
+    removedSets: [],
+    refused:
+      `apply adds and removes whole scraper sets, and changes the other members in place, but does not add or remove them (${bad.join('; ')})\n` +
+      '    fix: `promha down` and `promha up` the new topology (the federators and Alertmanagers keep their data)',
+  };
 }

@@ -16,8 +16,12 @@ function integer(text: string): number {
  * running until SIGTERM or SIGINT, after which it closes and the command returns (exit 0).
  * A failed start (the address in use or not on this host) becomes one line and exit 1.
  */
-export async function serveUntilSignal(label: string, start: () => Promise<DemoServer>, io: CliIo = processIo): Promise<void> {
-  let server: DemoServer;
+/**
+ * Runs a demo server until SIGTERM or SIGINT. `reload`, when given, answers SIGHUP; its
+ * failure is logged and the server goes on as it was.
+ */
+export async function serveUntilSignal<S extends DemoServer>(label: string, start: () => Promise<S>, io: CliIo = processIo, reload?: (server: S) => Promise<string>): Promise<void> {
+  let server: S;
   try {
     server = await start();
   } catch (e) {
@@ -27,10 +31,23 @@ export async function serveUntilSignal(label: string, start: () => Promise<DemoS
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
   const stopped = new Promise<NodeJS.Signals>((resolve) => (onSignal = resolve));
   process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+  // One reload at a time: a second SIGHUP waits for the first.
+  let reloading = Promise.resolve();
+  const onHangup = () => {
+    if (!reload) return;
+    reloading = reloading.then(() =>
+      reload(server).then(
+        (what) => io.stdout(`reloaded: ${what}\n`),
+        (e: unknown) => io.stderr(`${label}: reload failed, still serving as before: ${e instanceof Error ? e.message : String(e)}\n`),
+      ),
+    );
+  };
+  if (reload) process.on('SIGHUP', onHangup);
   io.stdout(`ready ${server.url}\n`);
   const signal = await stopped;
   // Our handlers go, so that a second signal while closing ends the process the default way.
-  process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal).off('SIGINT', onSignal).off('SIGHUP', onHangup);
+  await reloading;
   io.stderr(`${label}: ${signal}, closing\n`);
   await server.close();
 }
@@ -79,6 +96,12 @@ export function registerDemoCommand(cli: Command, io: CliIo = processIo): void {
           return startWorkload(await readWorkloadSpec(o.spec), readClientFiles);
         },
         io,
+        // `promha apply` rewrites the spec and sends SIGHUP when exporter groups come or go.
+        async (workload) => {
+          const { readWorkloadSpec } = await import('../demo/workload.ts');
+          const r = await workload.reload(await readWorkloadSpec(o.spec));
+          return `${r.started} server(s) started, ${r.closed} closed`;
+        },
       ),
     );
 

@@ -19,7 +19,7 @@ export async function resolveTarget(topology: Topology, stateDir: StateDir, rele
   if (state) {
     // The stack runs the release `up` chose (stacks from before releases ran Debian 12's), unless the caller expects another.
     const running = release ?? RELEASES[state.release ?? 'bookworm'];
-    const { local, nodes } = localPlan(topology, stateDir, { mode: state.mode, subnet: state.network?.subnet, release: running });
+    const { local, nodes } = localPlan(topology, stateDir, { mode: state.mode, subnet: state.network?.subnet, release: running, running: state });
     const recorded = new Map(state.nodes.map((n) => [n.name, n]));
     const members: DoctorMember[] = nodes
       .filter((n) => n.role !== 'vip')

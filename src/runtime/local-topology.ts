@@ -74,24 +74,34 @@ function members(spec: TopologySpec): Array<{ name: string; address: Address }> 
   ];
 }
 
-/**
- * Gives every member, VIP and demo process its own local IP with the member's own
- * port: 127.0.0.x in loopback mode, an address of the bridge subnet in netns mode
- * (where the first address belongs to the machine's own namespace).
- */
 /** The job a set's demo pusher pushes as: the set's first declared job, else one named after the set. */
 export function demoPushJob(set: PushgatewaySetSpec): string {
   return set.jobs[0]?.name ?? `promha-demo-${set.name}`;
 }
 
-export function localAddressing(spec: TopologySpec, mode: NetworkMode, subnet = '10.213.0.0/24'): LocalAddressing {
+/**
+ * Gives every member, VIP and demo process its own local IP with the member's own
+ * port: 127.0.0.x in loopback mode, an address of the bridge subnet in netns mode
+ * (where the first address belongs to the machine's own namespace).
+ *
+ * `kept`: the local address of everything already running (name → host:port), which
+ * keeps it: a member or exporter group added to a running stack takes an address no one
+ * holds, instead of shifting every address after it. Ports follow the topology.
+ */
+export function localAddressing(spec: TopologySpec, mode: NetworkMode, subnet = '10.213.0.0/24', kept: ReadonlyMap<string, string> = new Map()): LocalAddressing {
+  const keptHost = (name: string) => {
+    const a = kept.get(name);
+    return a ? a.slice(0, a.lastIndexOf(':')) : undefined;
+  };
+  const taken = new Set([...kept.values()].map((a) => a.slice(0, a.lastIndexOf(':'))));
   let next: () => string;
   let gateway: string | undefined;
   let prefixLength: number | undefined;
   if (mode === 'loopback') {
     let host = 10;
     next = () => {
-      host += 1;
+      do host += 1;
+      while (taken.has(`127.0.0.${host}`));
       if (host > 254) throw new RangeError('the topology has more members than 127.0.0.11-254 can hold');
       return `127.0.0.${host}`;
     };
@@ -101,29 +111,40 @@ export function localAddressing(spec: TopologySpec, mode: NetworkMode, subnet = 
     prefixLength = prefix;
     let host = 1;
     next = () => {
-      host += 1;
+      do host += 1;
+      while (taken.has(intToIpv4(network + host)));
       if (host >= size - 1) throw new RangeError(`the topology has more members than ${subnet} can hold`);
       return intToIpv4(network + host);
     };
   }
   const map = new Map<string, { topology: Address; local: Address }>();
-  for (const m of members(spec)) map.set(m.name, { topology: m.address, local: Address.parse(`${next()}:${m.address.port}`) });
+  for (const m of members(spec)) map.set(m.name, { topology: m.address, local: Address.parse(`${keptHost(m.name) ?? next()}:${m.address.port}`) });
   const demo: DemoSpec[] = [];
-  // Demo processes run in the machine's own namespace: in netns mode on the bridge address.
-  const demoAddress = (port: number) => Address.parse(`${mode === 'netns' ? gateway : next()}:${port}`);
-  spec.exporters.forEach((g, i) => demo.push({ name: `exporter-${g.name}`, kind: 'exporter', address: demoAddress(mode === 'netns' ? 9100 + i : 9100), target: g.name }));
-  spec.pushgateways.forEach((s, i) => {
+  // Demo processes run in the machine's own namespace: in netns mode on the bridge
+  // address, each on a port of its own from `base` on.
+  const keptPorts = new Set([...kept.values()].filter((a) => gateway !== undefined && a.startsWith(`${gateway}:`)).map((a) => Number(a.slice(a.lastIndexOf(':') + 1))));
+  const demoAddress = (name: string, base: number) => {
+    const known = kept.get(name);
+    if (known) return Address.parse(known);
+    if (mode !== 'netns') return Address.parse(`${next()}:${base}`);
+    let port = base;
+    while (keptPorts.has(port)) port++;
+    keptPorts.add(port);
+    return Address.parse(`${gateway}:${port}`);
+  };
+  for (const g of spec.exporters) demo.push({ name: `exporter-${g.name}`, kind: 'exporter', address: demoAddress(`exporter-${g.name}`, 9100), target: g.name });
+  for (const s of spec.pushgateways) {
     const vip = map.get(`${s.name}-vip`)?.local;
     demo.push({
       name: `pusher-${s.name}`,
       kind: 'pusher',
-      address: demoAddress(mode === 'netns' ? 9300 + i : 9300),
+      address: demoAddress(`pusher-${s.name}`, 9300),
       target: s.name,
       job: demoPushJob(s),
       pushUrl: `${spec.security?.tls ? 'https' : 'http'}://${vip}`,
     });
-  });
-  demo.push({ name: 'webhook', kind: 'webhook', address: demoAddress(5001) });
+  }
+  demo.push({ name: 'webhook', kind: 'webhook', address: demoAddress('webhook', 5001) });
   return { mode, members: map, demo, ...(gateway ? { gateway } : {}), ...(prefixLength ? { prefixLength } : {}) };
 }
 

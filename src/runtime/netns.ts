@@ -72,6 +72,40 @@ export async function createHost(record: NetworkRecord, member: string, index: n
   return ns;
 }
 
+/** The index of the next host's bridge-side veth (`phvN`): one past the highest in use. */
+export function nextHostIndex(record: NetworkRecord): number {
+  return Math.max(-1, ...(record.links ?? []).map((l) => Number(/^phv(\d+)$/.exec(l)?.[1] ?? -1))) + 1;
+}
+
+/**
+ * Removes one host that `createHost` made for `member` (killing anything left inside) and
+ * forgets it in `record`; a namespace the record does not hold is not ours and stays.
+ */
+export async function destroyHost(record: NetworkRecord, member: string): Promise<void> {
+  const ns = namespaceOf(member);
+  const at = record.namespaces.indexOf(ns);
+  if (at < 0) return;
+  const link = (await execa('ip', ['-n', ns, '-o', 'link', 'show', 'dev', 'eth0'], { reject: false })).stdout;
+  // eth0's peer index names the bridge-side veth: `eth0@if17` is the 17th link here.
+  const peer = /eth0@if(\d+)/.exec(link)?.[1];
+  if (peer) {
+    const ours = (await execa('ip', ['-o', 'link', 'show'], { reject: false })).stdout.split('\n').find((l) => l.startsWith(`${peer}: `));
+    const name = ours ? /^\d+: ([^@:]+)/.exec(ours)?.[1] : undefined;
+    if (name && record.links?.includes(name)) {
+      await execa('ip', ['link', 'delete', name], { reject: false });
+      record.links.splice(record.links.indexOf(name), 1);
+    }
+  }
+  for (const pid of await pidsIn(ns))
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  await execa('ip', ['netns', 'delete', ns], { reject: false });
+  record.namespaces.splice(at, 1);
+}
+
 /** Every pid still running inside a namespace (so nothing outlives it). */
 export async function pidsIn(ns: string): Promise<number[]> {
   const r = await execa('ip', ['netns', 'pids', ns], { reject: false });

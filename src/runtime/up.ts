@@ -66,9 +66,16 @@ export function stateLayout(dir: StateDir): Layout {
 export function localPlan(
   topology: Topology,
   stateDir: StateDir,
-  o: { readonly mode: NetworkMode; readonly release: Release; readonly subnet?: string | undefined; readonly security?: SecurityMaterial | undefined },
+  o: {
+    readonly mode: NetworkMode;
+    readonly release: Release;
+    readonly subnet?: string | undefined;
+    readonly security?: SecurityMaterial | undefined;
+    /** The running stack, whose members and demo servers keep their addresses. */
+    readonly running?: RunState | undefined;
+  },
 ) {
-  const addressing = localAddressing(topology.spec, o.mode, o.subnet);
+  const addressing = localAddressing(topology.spec, o.mode, o.subnet, o.running ? keptAddresses(o.running) : undefined);
   const local = localTopology(topology, addressing, demoRules(topology.spec));
   const nodes = plan(local, {
     layout: stateLayout(stateDir),
@@ -78,6 +85,29 @@ export function localPlan(
     ...(o.security ? { security: o.security } : {}),
   });
   return { addressing, local, nodes };
+}
+
+/** What the demo workload process serves for a stack: every exporter, pusher and the webhook. */
+export function workloadSpec(topology: Topology, addressing: LocalAddressing, stateDir: StateDir, secure: boolean): WorkloadSpec {
+  const ofKind = (kind: DemoSpec['kind']) => addressing.demo.filter((d) => d.kind === kind);
+  const webhook = ofKind('webhook')[0];
+  return {
+    exporters: ofKind('exporter').map((d) => ({ listen: String(d.address), group: d.target ?? d.name })),
+    pushers: ofKind('pusher').map((d) => ({
+      listen: String(d.address),
+      pushUrl: d.pushUrl ?? '',
+      job: d.job ?? d.name,
+      intervalMs: topology.spec.intervals.push.ms,
+      retryForMs: pushRetryWindow(topology.spec).ms,
+      ...(secure ? { clientDir: stateDir.clientDir } : {}),
+    })),
+    ...(webhook ? { webhook: { listen: String(webhook.address), file: stateDir.notificationsFile } } : {}),
+  };
+}
+
+/** The local address of every member and demo server of a running stack, by name. */
+export function keptAddresses(state: RunState): Map<string, string> {
+  return new Map(state.nodes.filter((n) => n.localAddress !== '').map((n) => [n.name, n.localAddress]));
 }
 
 /** Fails with a clear message when any address this stack binds is taken. */
@@ -212,20 +242,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
      */
     const startWorkloadProcess = async () => {
       step();
-      const ofKind = (kind: DemoSpec['kind']) => addressing.demo.filter((d) => d.kind === kind);
-      const webhook = ofKind('webhook')[0];
-      const spec: WorkloadSpec = {
-        exporters: ofKind('exporter').map((d) => ({ listen: String(d.address), group: d.target ?? d.name })),
-        pushers: ofKind('pusher').map((d) => ({
-          listen: String(d.address),
-          pushUrl: d.pushUrl ?? '',
-          job: d.job ?? d.name,
-          intervalMs: topology.spec.intervals.push.ms,
-          retryForMs: pushRetryWindow(topology.spec).ms,
-          ...(security ? { clientDir: o.stateDir.clientDir } : {}),
-        })),
-        ...(webhook ? { webhook: { listen: String(webhook.address), file: o.stateDir.notificationsFile } } : {}),
-      };
+      const spec = workloadSpec(topology, addressing, o.stateDir, security !== undefined);
       await writeFile(o.stateDir.workloadSpecFile, `${JSON.stringify(spec, null, 2)}\n`);
       const args = ['demo', 'workload', '--spec', o.stateDir.workloadSpecFile];
       const p = startProcess({ name: DEMO_WORKLOAD, binary: demoCmd[0] as string, args: [...demoCmd.slice(1), ...args], log: o.stateDir.logFile(DEMO_WORKLOAD, 'workload'), stateRoot: o.stateDir.absoluteRoot });

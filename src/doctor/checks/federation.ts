@@ -25,7 +25,7 @@ export const federationDirect: DoctorCheck = {
         const target = federation.find((x) => hostPort(x.scrapeUrl) === m.address);
         if (!target) {
           ok = false;
-          yield { verdict: 'fail', member: f.name, message: `${f.name} does not scrape ${m.name} (${m.address})` };
+          yield { verdict: 'fail', member: f.name, concerns: m.name, message: `${f.name} does not scrape ${m.name} (${m.address})` };
         } else if (target.health !== 'up') {
           ok = false;
           yield { verdict: 'fail', member: f.name, concerns: m.name, message: `${f.name}: target ${m.name} (${m.address}) is ${target.health}: ${target.lastError || 'no error text'}` };
