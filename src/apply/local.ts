@@ -106,7 +106,8 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
     if (holder) vipHolders.set(s.name, holder);
   }
   const steps = planRollout(changes, { nodes, vipHolders, peerNames: release.clusterPeerName && from.clusterPeerName, addedSets, removedSets });
-  if (o.dryRun || steps.length === 0) return { steps, done: 0 };
+  // Exporters alone differ after a rollout that stopped at a new set's start: served or dropped, nothing else.
+  if (o.dryRun || steps.length + exportersAdded.length + exportersGone.length === 0) return { steps, done: 0 };
 
   // Health before the rollout, judged against the release that runs now.
   const target = await resolveTarget(o.topology, o.stateDir, from);
@@ -158,7 +159,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
           const gate = await waitFor(
             async () => {
               for (const r of started) {
-                const g = await gateHolds(o.topology, o.stateDir, release, r, s, since, backupRestartFollows(i));
+                const g = await gateHolds(o.topology, o.stateDir, release, r, s, since, { positionLater: backupRestartFollows(i), adding });
                 if (!g.ready) return { ready: false, detail: `${r.name}: ${g.detail}` };
               }
               return { ready: true, detail: 'checks pass' };
@@ -187,7 +188,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
         try {
           await writeBundle(o.stateDir.nodeDir(s.member), node, o.stateDir);
           await change(o.stateDir, state, record, node, s, bins);
-          const gate = await waitFor(() => gateHolds(o.topology, o.stateDir, release, record, s, since, backupRestartFollows(i)), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
+          const gate = await waitFor(() => gateHolds(o.topology, o.stateDir, release, record, s, since, { positionLater: backupRestartFollows(i), adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
           if (!gate.ready) throw new GateError(gate.detail);
         } catch (e) {
           if (!(e instanceof GateError)) throw e;
@@ -196,7 +197,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
           await rm(o.stateDir.nodeDir(s.member), { recursive: true, force: true });
           await cp(saved, o.stateDir.nodeDir(s.member), { recursive: true });
           await restore(o.stateDir, state, record, savedProcesses, s);
-          const back = await waitFor(() => gateHolds(o.topology, o.stateDir, from, record, { ...s, action: 'restart' }, since, true, true), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
+          const back = await waitFor(() => gateHolds(o.topology, o.stateDir, from, record, { ...s, action: 'restart' }, since, { positionLater: true, rollback: true, adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
           throw new ExitError(
             1,
             `step ${i + 1} (${s.action} ${s.member}) failed its gate: ${e.message}\n` +
@@ -381,10 +382,20 @@ const exitedOf = (record: NodeRecord) => {
  * The gate of a step: the member ready, its reloads taken, a federator's rule groups
  * evaluated since the change, and no doctor check about the member or its set failing
  * (the drift and versions of members not changed yet aside; the backup's position aside
- * while its restart is still to come). A rollback's gate skips drift and versions: the
- * member is back on what it ran, not on the topology.
+ * while its restart is still to come; members the rollout adds aside where another
+ * member, not changed yet, is to federate them). A rollback's gate skips drift and
+ * versions, and the added members: the member is back on what it ran, not on the topology.
  */
-async function gateHolds(topology: Topology, stateDir: StateDir, release: Release, record: NodeRecord, s: RolloutStep, since: number, positionLater: boolean, rollback = false): Promise<Readiness> {
+async function gateHolds(
+  topology: Topology,
+  stateDir: StateDir,
+  release: Release,
+  record: NodeRecord,
+  s: RolloutStep,
+  since: number,
+  o: { readonly positionLater: boolean; readonly rollback?: boolean; readonly adding: ReadonlySet<string> },
+): Promise<Readiness> {
+  const rollback = o.rollback ?? false;
   const ready = await readiness(record.role === 'demo' ? 'demo' : record.role, record.localAddress);
   if (!ready.ready) return ready;
   const delay = s.action === 'restart' && record.role === 'alertmanager' ? startDelayOf(record.processes) : undefined;
@@ -415,9 +426,10 @@ async function gateHolds(topology: Topology, stateDir: StateDir, release: Releas
     (r: DoctorResult) =>
       r.verdict === 'fail' &&
       (r.member === record.name || r.concerns === record.name || (r.member !== undefined && setMates.has(r.member))) &&
+      !(r.concerns !== undefined && o.adding.has(r.concerns) && (rollback || r.member !== record.name)) &&
       // Drift (DR801) and versions (DR102) of members not changed yet are what the rollout is about to fix.
       !((r.code === 'DR801' || r.code === 'DR102') && (rollback || r.member !== record.name)) &&
-      !(r.code === 'DR504' && positionLater),
+      !(r.code === 'DR504' && o.positionLater),
   );
   return failing.length ? { ready: false, detail: failing.map((r) => `${r.code} ${r.message}`).join('; ') } : { ready: true, detail: 'checks pass' };
 }
