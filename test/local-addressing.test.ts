@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { localAddressing, type LocalAddressing, type NetworkMode } from '../src/runtime/local-topology.ts';
+import { nextHostIndex } from '../src/runtime/netns.ts';
 import { parseTopology } from '../src/topology/load.ts';
 import { seedTopology } from '../src/topology/seed.ts';
 import type { TopologySpec } from '../src/topology/schema.ts';
@@ -48,5 +49,16 @@ describe('local addressing of a running stack', () => {
       ['exporter-exporters1', 'exporter-exporters4', 'pusher-pushgateway2', 'webhook'].map((n) => netns.get(n)),
       ['10.213.0.1:9100', '10.213.0.1:9103', '10.213.0.1:9301', '10.213.0.1:5001'],
     );
+  });
+});
+
+describe('netns hosts added to a running stack', () => {
+  it("a new host's bridge-side veth takes the index after the highest in use, whatever was removed before", () => {
+    const record = (links?: string[], namespaces: string[] = []) => ({ bridge: 'promha0', subnet: '10.213.0.0/24', namespaces, ...(links ? { links } : {}) });
+    assert.equal(nextHostIndex(record([])), 0);
+    assert.equal(nextHostIndex(record(['phv0', 'phv1', 'phv2'])), 3);
+    assert.equal(nextHostIndex(record(['phv0', 'phv7', 'phv3'])), 8);
+    // A state written before links were recorded: one veth per namespace, in order.
+    assert.equal(nextHostIndex(record(undefined, ['promha-a', 'promha-b'])), 2);
   });
 });

@@ -72,9 +72,13 @@ export async function createHost(record: NetworkRecord, member: string, index: n
   return ns;
 }
 
-/** The index of the next host's bridge-side veth (`phvN`): one past the highest in use. */
+/**
+ * The index of the next host's bridge-side veth (`phvN`): one past the highest in use. A
+ * state written before links were recorded had one per namespace, numbered in order.
+ */
 export function nextHostIndex(record: NetworkRecord): number {
-  return Math.max(-1, ...(record.links ?? []).map((l) => Number(/^phv(\d+)$/.exec(l)?.[1] ?? -1))) + 1;
+  if (!record.links) return record.namespaces.length;
+  return Math.max(-1, ...record.links.map((l) => Number(/^phv(\d+)$/.exec(l)?.[1] ?? -1))) + 1;
 }
 
 /**
