@@ -249,6 +249,34 @@ describe('promha apply on a live stack (netns): a gateway change moves the VIP f
     await project.cleanup();
   });
 
+  it('adds a scraper set as two new hosts, and removes it with its hosts; doctor passes each time', async () => {
+    const file = path.join(project.dir, 'promha.yaml');
+    const original = await readFile(file, 'utf8');
+    const current = parse(original) as Record<string, unknown>;
+    const extra = withScraper3();
+    const namespaces = async () => (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n?.startsWith('promha-scraper3'));
+    const veths = async () => (await execa('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.split('\n').length;
+    const vethsBefore = await veths();
+    const doctorFails = async () => (JSON.parse((await run('doctor', '--json')).stdout) as { results: Array<{ verdict: string; code: string; message: string }> }).results.filter((x) => x.verdict === 'fail');
+    await until('doctor passes', async () => ((await doctorFails()).length === 0 ? true : undefined));
+    try {
+      await writeFile(file, stringify({ ...current, exporters: extra['exporters'], scrapers: extra['scrapers'] }));
+      const r = await run('apply');
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /start +scraper3[\s\S]*every gate held/);
+      assert.deepEqual((await namespaces()).sort(), ['promha-scraper3-1', 'promha-scraper3-2']);
+      assert.deepEqual(await doctorFails(), []);
+    } finally {
+      await writeFile(file, original);
+    }
+    const gone = await run('apply');
+    assert.equal(gone.exitCode, 0, gone.stdout + gone.stderr);
+    assert.match(gone.stdout, /stop +scraper3/);
+    assert.deepEqual(await namespaces(), []);
+    assert.equal(await veths(), vethsBefore, 'their veths are gone too');
+    assert.deepEqual(await doctorFails(), []);
+  });
+
   it('changes the standby first, moves the VIP off the holder, then changes it; no push lost, doctor passes', async () => {
     const active = await until('a VIP holder', holder);
     const standby = active === 'pushgateway1-1' ? 'pushgateway1-2' : 'pushgateway1-1';
@@ -278,34 +306,6 @@ describe('promha apply on a live stack (netns): a gateway change moves the VIP f
     const d = await run('doctor', '--json');
     const fails = (JSON.parse(d.stdout) as { results: Array<{ verdict: string; code: string; message: string }> }).results.filter((x) => x.verdict === 'fail');
     assert.deepEqual(fails, []);
-  });
-
-  it('adds a scraper set as two new hosts, and removes it with its hosts; doctor passes each time', async () => {
-    const file = path.join(project.dir, 'promha.yaml');
-    const original = await readFile(file, 'utf8');
-    const current = parse(original) as Record<string, unknown>;
-    const extra = withScraper3();
-    const namespaces = async () => (await execa('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n?.startsWith('promha-scraper3'));
-    const veths = async () => (await execa('ip', ['-o', 'link', 'show', 'type', 'veth'])).stdout.split('\n').length;
-    const vethsBefore = await veths();
-    try {
-      await writeFile(file, stringify({ ...current, exporters: extra['exporters'], scrapers: extra['scrapers'] }));
-      const r = await run('apply');
-      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /start +scraper3[\s\S]*every gate held/);
-      assert.deepEqual((await namespaces()).sort(), ['promha-scraper3-1', 'promha-scraper3-2']);
-      const d = await run('doctor', '--json');
-      assert.deepEqual((JSON.parse(d.stdout) as { results: Array<{ verdict: string }> }).results.filter((x) => x.verdict === 'fail'), []);
-    } finally {
-      await writeFile(file, original);
-    }
-    const gone = await run('apply');
-    assert.equal(gone.exitCode, 0, gone.stdout + gone.stderr);
-    assert.match(gone.stdout, /stop +scraper3/);
-    assert.deepEqual(await namespaces(), []);
-    assert.equal(await veths(), vethsBefore, 'their veths are gone too');
-    const d = await run('doctor', '--json');
-    assert.deepEqual((JSON.parse(d.stdout) as { results: Array<{ verdict: string }> }).results.filter((x) => x.verdict === 'fail'), []);
   });
 });
 

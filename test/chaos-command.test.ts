@@ -95,6 +95,12 @@ describe('shrinkCampaign', () => {
     assert.deepEqual(runs[0], [2, 3, 5]);
     assert.ok(runs.length <= 4, JSON.stringify(runs));
   });
+  it('down to no fault at all when the violation occurs without any', async () => {
+    const schedule = [1, 2].map((id) => fault(id, id * 10_000));
+    const always = async () => report([], [{ kind: 'flap', at: 5_000, detail: 'x', faults: [] }]);
+    const best = await shrinkCampaign(report(schedule, [{ kind: 'flap', at: 5_000, detail: 'x', faults: [] }]), always, () => {});
+    assert.deepEqual(best.schedule, []);
+  });
   it('keeps the schedule when nothing can go', async () => {
     const schedule = [3, 5].map((id) => fault(id, id * 10_000));
     const best = await shrinkCampaign(report(schedule, [{ kind: 'missed', at: 50_000, detail: 'x', faults: [3, 5] }]), fakeRun([]), () => {});

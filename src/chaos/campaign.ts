@@ -11,7 +11,7 @@ import { resolveTarget } from '../doctor/target.ts';
 import { AlertLoad, type LoadResult } from '../drills/alert-load.ts';
 import { DrillContext, missingIntervals } from '../drills/context.ts';
 import type { AlertEpisode } from '../drills/episodes.ts';
-import { alertValidity, peerTimeout, vipFailoverTime } from '../plan/derived.ts';
+import { alertValidity, peerTimeout, scraperScrapeTimeout, vipFailoverTime } from '../plan/derived.ts';
 import type { NetworkMode } from '../runtime/local-topology.ts';
 import type { TopologySpec } from '../topology/schema.ts';
 import { RELEASES } from '../release/release.ts';
@@ -319,8 +319,9 @@ async function inject(ctx: DrillContext, f: ChaosFault): Promise<() => Promise<v
       };
     }
     case 'exporter-slow': {
-      // Slower than usual but within the scrape timeout: nothing may change downstream.
-      await ctx.fault('exporter', f.target, { mode: 'slow', delayMs: Math.round(ctx.spec.intervals.scrape.ms / 3) });
+      // Slower than usual but within the scrape timeout, nothing may change downstream. A
+      // third of the interval was 10 s at the seed's 30 s: the whole default timeout.
+      await ctx.fault('exporter', f.target, { mode: 'slow', delayMs: Math.round(scraperScrapeTimeout(ctx.spec).ms / 3) });
       return async () => {
         await ctx.fault('exporter', f.target, { mode: 'ok', delayMs: 0 });
       };

@@ -140,6 +140,14 @@ export function alertValidity(spec: TopologySpec): Duration {
 }
 
 /**
+ * The scrapers' scrape timeout: they set none, so Prometheus' global default applies,
+ * 10 s, or the scrape interval when that is shorter.
+ */
+export function scraperScrapeTimeout(spec: TopologySpec): Duration {
+  return spec.intervals.scrape.ms < 10_000 ? spec.intervals.scrape : Duration.seconds(10);
+}
+
+/**
  * The federators' send timeout to the Alertmanagers. Prometheus sends each batch of
  * alerts to every Alertmanager and waits for all of them (notifier sendAll), so one that
  * hangs (paused, its host unreachable) holds every later batch back for the whole

@@ -51,6 +51,12 @@ export interface RunState {
   readonly dashboardUrl?: string;
   /** Secure mode: the members speak TLS and/or want basic auth; the client identity is in `client/`. */
   readonly security?: { readonly tls: boolean; readonly auth: boolean };
+  /**
+   * The local address `up` gave every member and VIP, by name: what runs keeps it when
+   * `apply` adds a set (a VIP of network namespaces has no record of its own). Absent in
+   * stacks of older promha, whose addresses are planned afresh.
+   */
+  readonly addresses?: Readonly<Record<string, string>>;
 }
 
 /** Where one stack keeps its files: configs, data, logs and the state file. */

@@ -105,9 +105,13 @@ export function workloadSpec(topology: Topology, addressing: LocalAddressing, st
   };
 }
 
-/** The local address of every member and demo server of a running stack, by name. */
-export function keptAddresses(state: RunState): Map<string, string> {
-  return new Map(state.nodes.filter((n) => n.localAddress !== '').map((n) => [n.name, n.localAddress]));
+/**
+ * The local address of every member, VIP and demo server of a running stack, by name;
+ * undefined for a stack of an older promha, which recorded no VIP addresses.
+ */
+export function keptAddresses(state: RunState): Map<string, string> | undefined {
+  if (!state.addresses) return undefined;
+  return new Map([...Object.entries(state.addresses), ...state.nodes.filter((n) => n.localAddress !== '').map((n) => [n.name, n.localAddress] as const)]);
 }
 
 /** Fails with a clear message when any address this stack binds is taken. */
@@ -176,6 +180,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     startedAt: new Date().toISOString(),
     ...(o.mode === 'netns' ? { network: { bridge: BRIDGE, subnet: o.subnet ?? '10.213.0.0/24', namespaces: [], links: [] } } : {}),
     nodes: [],
+    addresses: Object.fromEntries([...addressing.members].map(([name, m]) => [name, String(m.local)])),
     webhookUrl: `http://${addressing.demo.find((d) => d.kind === 'webhook')?.address}/notifications`,
     ...(o.dashboard ? { dashboardUrl: `http://${o.dashboard}/` } : {}),
     ...(security ? { security: { tls: security.tls !== undefined, auth: security.auth !== undefined } } : {}),
