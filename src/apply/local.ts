@@ -31,6 +31,7 @@ import { hasExited, isRunning, restartFromRecord, startProcess, stopProcess, tai
 import { readiness, waitFor, type Readiness } from '../runtime/readiness.ts';
 import { DEMO_WORKLOAD, type NodeRecord, type RunState, type StateDir } from '../runtime/state.ts';
 import { localPlan, stateLayout, workloadSpec } from '../runtime/up.ts';
+import { readWorkloadSpec } from '../demo/workload.ts';
 import type { LocalAddressing } from '../runtime/local-topology.ts';
 import { createHost, destroyHost, nextHostIndex, type NetworkRecord } from '../runtime/netns.ts';
 import { prepareSecurity } from '../security/material.ts';
@@ -83,10 +84,11 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
     if (r.localAddress !== String(n.address))
       throw new ExitError(2, `${n.name} would move from ${r.localAddress} to ${n.address}: apply keeps every member at its address\n    fix: \`promha down\` and \`promha up\` the new topology`);
   }
-  // The demo exporters of exporter groups that come or go; pushers and the webhook follow pushgateway sets, which cannot.
-  const demoRecords = new Map(state.nodes.filter((n) => n.role === 'demo' && n.servedBy === DEMO_WORKLOAD).map((n) => [n.name, n]));
-  const exportersAdded = unsecured.addressing.demo.filter((d) => !demoRecords.has(d.name));
-  const exportersGone = [...demoRecords.values()].filter((r) => !unsecured.addressing.demo.some((d) => d.name === r.name));
+  // The demo exporters of exporter groups that come or go (pushers follow pushgateway sets, which cannot).
+  const exporterRecords = new Map(state.nodes.filter((n) => n.servedBy === DEMO_WORKLOAD && n.set === 'exporter').map((n) => [n.name, n]));
+  const exporters = unsecured.addressing.demo.filter((d) => d.kind === 'exporter');
+  const exportersAdded = exporters.filter((d) => !exporterRecords.has(d.name));
+  const exportersGone = [...exporterRecords.values()].filter((r) => !exporters.some((d) => d.name === r.name));
 
   const releaseChange = from.name !== release.name ? { from: from.name, to: release.name } : undefined;
   const changes = [];
@@ -271,24 +273,27 @@ async function stopMember(dir: StateDir, state: RunState, name: string): Promise
 /**
  * Has the demo workload serve the exporters of `addressing` from now on (its spec
  * rewritten, then SIGHUP), waits until each new one answers, and records the demo
- * servers as the state lists them.
+ * servers as the state lists them. The pushers and the webhook stay as they run: a
+ * pusher whose entry changed would restart paused, and stop pushing.
  */
 async function serveExporters(dir: StateDir, state: RunState, topology: Topology, addressing: LocalAddressing, secure: boolean, timeoutMs: number): Promise<void> {
   const workload = state.nodes.find((n) => n.name === DEMO_WORKLOAD)?.processes[0];
   if (!workload || !isRunning(workload)) throw new ExitError(1, `the demo workload does not run: it would serve the new exporter groups\n    fix: \`promha down\` and \`promha up\``);
-  await writeFile(dir.workloadSpecFile, `${JSON.stringify(workloadSpec(topology, addressing, dir, secure), null, 2)}\n`);
+  const running = await readWorkloadSpec(dir.workloadSpecFile);
+  const spec = { ...running, exporters: workloadSpec(topology, addressing, dir, secure).exporters };
+  await writeFile(dir.workloadSpecFile, `${JSON.stringify(spec, null, 2)}\n`);
   process.kill(workload.pid, 'SIGHUP');
   const known = new Set(state.nodes.map((n) => n.name));
-  for (const d of addressing.demo) {
+  for (const d of addressing.demo.filter((x) => x.kind === 'exporter')) {
     const r = await waitFor(() => readiness('demo', String(d.address)), { timeoutMs });
     if (!r.ready) throw new ExitError(1, `the demo workload does not serve ${d.name} at ${d.address}: ${r.detail}; its log: ${tail(workload.log)}`);
   }
-  const served = new Set(addressing.demo.map((d) => d.name));
+  const served = new Set(addressing.demo.filter((x) => x.kind === 'exporter').map((d) => d.name));
   for (let i = state.nodes.length - 1; i >= 0; i--) {
     const n = state.nodes[i] as NodeRecord;
-    if (n.servedBy === DEMO_WORKLOAD && !served.has(n.name)) state.nodes.splice(i, 1);
+    if (n.servedBy === DEMO_WORKLOAD && n.set === 'exporter' && !served.has(n.name)) state.nodes.splice(i, 1);
   }
-  for (const d of addressing.demo)
+  for (const d of addressing.demo.filter((x) => x.kind === 'exporter'))
     if (!known.has(d.name)) state.nodes.push({ name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address), servedBy: DEMO_WORKLOAD, processes: [] });
   await dir.write(state);
 }
