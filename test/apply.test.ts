@@ -12,6 +12,10 @@ import { parse, stringify } from 'yaml';
 import { execa } from 'execa';
 import type { RolloutStep } from '../src/apply/rollout.ts';
 import { PrometheusClient } from '../src/probe/prometheus.ts';
+import { RELEASES } from '../src/release/release.ts';
+import { StateDir } from '../src/runtime/state.ts';
+import { localPlan } from '../src/runtime/up.ts';
+import { parseTopology } from '../src/topology/load.ts';
 import { underLoad } from './alert-load-helper.ts';
 import { FAST_RULES, fastTopology, promha, tempProject, until, stackSkip, laneUpArgs } from './helpers.ts';
 
@@ -199,6 +203,36 @@ describe('promha apply on a live stack (loopback)', { skip: stackSkip('loopback'
     assert.ok(!existsSync(path.join(stateDir, 'nodes', 'scraper3-1')), 'the gone members\' bundles are removed');
     assert.deepEqual(await doctorFails(), []);
     assert.match((await run('apply', '--dry-run')).stdout, /nothing to apply/);
+  });
+
+  it('a new scraper set whose member cannot start: the set is stopped again, nothing of it is left, the next apply drops its exporter', async () => {
+    const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
+    const state = await new StateDir(stateDir).read();
+    assert.ok(state);
+    const planned = localPlan({ ...parseTopology('promha.yaml', stringify(withScraper3())), ruleFiles: [] }, new StateDir(stateDir), { mode: 'loopback', release: RELEASES.bookworm, running: state });
+    const address = String(planned.nodes.find((n) => n.name === 'scraper3-2')?.address);
+    const [host, port] = address.split(':');
+    // scraper3-2's port is taken: its Prometheus exits at once.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(port), host, resolve));
+    try {
+      await writeFile(path.join(project.dir, 'promha.yaml'), stringify(withScraper3()));
+      const r = await run('apply', '--gate-timeout', '30');
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /step 1 \(start scraper3\) failed its gate: [^\n]*scraper3-2\/prometheus exited[\s\S]*scraper3 was stopped again; 0 step\(s\) done, 2 not run/);
+    } finally {
+      blocker.close();
+      await writeFile(path.join(project.dir, 'promha.yaml'), original);
+    }
+    const after = await stateOf();
+    assert.deepEqual(after.nodes.filter((n) => n.name.startsWith('scraper3')), [], 'no record of the set is left');
+    assert.ok(!existsSync(path.join(stateDir, 'nodes', 'scraper3-1')) && !existsSync(path.join(stateDir, 'data', 'scraper3-1')), 'nor its files');
+    assert.ok(after.nodes.some((n) => n.name === 'exporter-demo3'), 'its exporter group is still served');
+    const back = await run('apply');
+    assert.equal(back.exitCode, 0, back.stdout + back.stderr);
+    assert.match(back.stdout, /workload: no longer serves exporter-demo3/);
+    assert.ok(!(await stateOf()).nodes.some((n) => n.name === 'exporter-demo3'));
+    assert.deepEqual(await doctorFails(), []);
   });
 
   it('an interval change under a steady alert load: every episode notified, none twice, no flap, no push lost', async (t) => {
