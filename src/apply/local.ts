@@ -27,10 +27,10 @@ import { hostBundle } from '../render/host-bundle.ts';
 import { markerFile, RENDER_MARKER } from '../render/render-marker.ts';
 import { checkReleaseVersions, findBinaries } from '../runtime/binaries.ts';
 import { bundleCommands } from '../runtime/bundle.ts';
-import { hasExited, isRunning, restartFromRecord, startProcess, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
+import { hasExited, isRunning, restartFromRecord, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
 import { readiness, waitFor, type Readiness } from '../runtime/readiness.ts';
 import { DEMO_WORKLOAD, type NodeRecord, type RunState, type StateDir } from '../runtime/state.ts';
-import { localPlan, stateLayout, workloadSpec } from '../runtime/up.ts';
+import { demoRecord, localPlan, startMemberProcesses, stateLayout, workloadSpec } from '../runtime/up.ts';
 import { readWorkloadSpec } from '../demo/workload.ts';
 import type { LocalAddressing } from '../runtime/local-topology.ts';
 import { createHost, destroyHost, nextHostIndex, type NetworkRecord } from '../runtime/netns.ts';
@@ -245,12 +245,8 @@ async function startMember(dir: StateDir, state: RunState, node: NodeSpec, topol
   await writeBundle(dir.nodeDir(node.name), node, dir);
   await mkdir(dir.runDir(node.name), { recursive: true });
   if (node.dataDir) await mkdir(node.dataDir, { recursive: true });
-  for (const command of await bundleCommands(dir.nodeDir(node.name), node)) {
-    record.processes.push(
-      startProcess({ name: `${node.name}/${command.name}`, binary: bins[command.binary] ?? command.binary, args: command.args, log: dir.logFile(node.name, command.name), stateRoot: dir.absoluteRoot, ...(netns ? { netns } : {}) }),
-    );
-    await dir.write(state);
-  }
+  record.processes.push(...(await startMemberProcesses(dir, node, bins, netns)));
+  await dir.write(state);
   return record;
 }
 
@@ -284,17 +280,17 @@ async function serveExporters(dir: StateDir, state: RunState, topology: Topology
   await writeFile(dir.workloadSpecFile, `${JSON.stringify(spec, null, 2)}\n`);
   process.kill(workload.pid, 'SIGHUP');
   const known = new Set(state.nodes.map((n) => n.name));
-  for (const d of addressing.demo.filter((x) => x.kind === 'exporter')) {
+  const exporters = addressing.demo.filter((x) => x.kind === 'exporter');
+  for (const d of exporters) {
     const r = await waitFor(() => readiness('demo', String(d.address)), { timeoutMs });
     if (!r.ready) throw new ExitError(1, `the demo workload does not serve ${d.name} at ${d.address}: ${r.detail}; its log: ${tail(workload.log)}`);
   }
-  const served = new Set(addressing.demo.filter((x) => x.kind === 'exporter').map((d) => d.name));
+  const served = new Set(exporters.map((d) => d.name));
   for (let i = state.nodes.length - 1; i >= 0; i--) {
     const n = state.nodes[i] as NodeRecord;
     if (n.servedBy === DEMO_WORKLOAD && n.set === 'exporter' && !served.has(n.name)) state.nodes.splice(i, 1);
   }
-  for (const d of addressing.demo.filter((x) => x.kind === 'exporter'))
-    if (!known.has(d.name)) state.nodes.push({ name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address), servedBy: DEMO_WORKLOAD, processes: [] });
+  for (const d of exporters) if (!known.has(d.name)) state.nodes.push(demoRecord(d));
   await dir.write(state);
 }
 

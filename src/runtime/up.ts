@@ -105,6 +105,18 @@ export function workloadSpec(topology: Topology, addressing: LocalAddressing, st
   };
 }
 
+/** Each member runs from its host bundle: the config files there and the ExecStart of its units. */
+export async function startMemberProcesses(dir: StateDir, n: NodeSpec, bins: Readonly<Record<string, string>>, netns?: string): Promise<ProcessRecord[]> {
+  return (await bundleCommands(dir.nodeDir(n.name), n)).map((p) =>
+    startProcess({ name: `${n.name}/${p.name}`, binary: bins[p.binary] ?? p.binary, args: p.args, log: dir.logFile(n.name, p.name), stateRoot: dir.absoluteRoot, ...(netns ? { netns } : {}) }),
+  );
+}
+
+/** The state's record of a demo server, which the workload process serves. */
+export function demoRecord(d: DemoSpec): NodeRecord {
+  return { name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address), servedBy: DEMO_WORKLOAD, processes: [] };
+}
+
 /**
  * The local address of every member, VIP and demo server of a running stack, by name;
  * undefined for a stack of an older promha, which recorded no VIP addresses.
@@ -252,7 +264,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
       const args = ['demo', 'workload', '--spec', o.stateDir.workloadSpecFile];
       const p = startProcess({ name: DEMO_WORKLOAD, binary: demoCmd[0] as string, args: [...demoCmd.slice(1), ...args], log: o.stateDir.logFile(DEMO_WORKLOAD, 'workload'), stateRoot: o.stateDir.absoluteRoot });
       await record({ name: DEMO_WORKLOAD, role: 'demo', set: 'workload', backup: false, topologyAddress: '', localAddress: '' }, [p]);
-      for (const d of addressing.demo) await record({ name: d.name, role: 'demo', set: d.kind, backup: false, topologyAddress: '', localAddress: String(d.address), servedBy: DEMO_WORKLOAD }, []);
+      for (const d of addressing.demo) await record(demoRecord(d), []);
       await settled(
         addressing.demo.map(async (d) => {
           const r = await waitFor(() => readiness('demo', String(d.address)), { timeoutMs, failed: exited });
@@ -278,18 +290,7 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
     };
     const startNode = async (n: NodeSpec) => {
       step();
-      // Each member runs from its host bundle: the config files there and the ExecStart of its units.
-      const commands = await bundleCommands(o.stateDir.nodeDir(n.name), n);
-      const procs = commands.map((p) =>
-        startProcess({
-          name: `${n.name}/${p.name}`,
-          binary: bins[p.binary],
-          args: p.args,
-          log: o.stateDir.logFile(n.name, p.name),
-          stateRoot: o.stateDir.absoluteRoot,
-          ...(netnsOf.has(n.name) ? { netns: netnsOf.get(n.name) as string } : {}),
-        }),
-      );
+      const procs = await startMemberProcesses(o.stateDir, n, bins, netnsOf.get(n.name));
       const topo = addressing.members.get(n.name)?.topology;
       await record(
         { name: n.name, role: n.role, set: n.set, backup: n.backup, topologyAddress: String(topo ?? ''), localAddress: String(n.address), ...(netnsOf.has(n.name) ? { netns: netnsOf.get(n.name) as string } : {}) },
