@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # systemd: systemd-analyze verifies the rendered units. chromium: the dashboard's browser
-# tests. openssl: secure mode's certificates.
-packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2 systemd chromium openssl)
+# tests. openssl: secure mode's certificates. openssh-client: `apply` over SSH; libwrap0:
+# the one library of Debian 12's sshd (fetched below, not installed) that the client lacks.
+packages=(prometheus prometheus-alertmanager prometheus-pushgateway keepalived haproxy iproute2 systemd chromium openssl openssh-client libwrap0)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -37,3 +38,6 @@ fi
 for release in trixie sid; do
   node bin/promha.js setup --release "$release" >/dev/null
 done
+
+# sshd for the SSH tests of `apply`, extracted, never installed as a service.
+bash scripts/fetch-sshd.sh

@@ -1,34 +1,24 @@
 // `promha apply` on the local stack: each member changed in place from its new bundle,
 // one step at a time, each step gated by the doctor checks about the member; a failed
 // gate puts the member back on what it ran before and stops the rollout.
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { check, CHECK_RULES } from '../check/check.ts';
 import { memberVersions } from '../doctor/checks/members.ts';
 import { evaluate } from '../doctor/doctor.ts';
 import { observe } from '../doctor/observe.ts';
-import type { DoctorResult } from '../doctor/result.ts';
 import { resolveTarget } from '../doctor/target.ts';
 import { ExitError } from '../errors.ts';
-import { startDelayOf } from '../plan/alertmanager.ts';
-import type { NodeSpec } from '../plan/node-spec.ts';
-import { AlertmanagerClient } from '../probe/alertmanager.ts';
-import { memberUrl } from '../probe/client-security.ts';
-import { vipServedBy } from '../probe/pushgateway.ts';
-import { getText } from '../probe/http.ts';
-import { parseMetrics, sampleValue } from '../probe/metrics-text.ts';
+import type { NodeSpec, Role } from '../plan/node-spec.ts';
 import { chooseRelease } from '../release/choose.ts';
 import { releaseSource } from '../release/fetch.ts';
-import { releasePromtool } from '../release/promtool.ts';
 import { RELEASES, type Release, type ReleaseName } from '../release/release.ts';
 import { hostBundle } from '../render/host-bundle.ts';
 import { markerFile, RENDER_MARKER } from '../render/render-marker.ts';
 import { checkReleaseVersions, findBinaries } from '../runtime/binaries.ts';
 import { bundleCommands } from '../runtime/bundle.ts';
 import { hasExited, isRunning, restartFromRecord, stopProcess, tail, type ProcessRecord } from '../runtime/process.ts';
-import { readiness, waitFor, type Readiness } from '../runtime/readiness.ts';
+import { readiness, waitFor } from '../runtime/readiness.ts';
 import { DEMO_WORKLOAD, type NodeRecord, type RunState, type StateDir } from '../runtime/state.ts';
 import { demoRecord, localPlan, startMemberProcesses, stateLayout, workloadSpec } from '../runtime/up.ts';
 import { readWorkloadSpec } from '../demo/workload.ts';
@@ -36,7 +26,8 @@ import type { LocalAddressing } from '../runtime/local-topology.ts';
 import { createHost, destroyHost, nextHostIndex, type NetworkRecord } from '../runtime/netns.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { clusterLabelSplit, memberChange, planRollout, setChanges, RELOAD_SIGNAL, RULES_DIR, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { gateHolds, validateRules, vipHolder, type GateMember } from './gate.ts';
+import { clusterLabelSplit, memberChange, planRollout, setChanges, RELOAD_SIGNAL, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { authOn, tlsOn } from '../plan/security.ts';
 
 export interface ApplyOptions {
@@ -56,9 +47,6 @@ export interface ApplyResult {
   /** Steps done and gated. */
   readonly done: number;
 }
-
-/** Metric families that say whether the latest reload took. */
-const RELOAD_METRIC: Readonly<Record<string, string>> = { prometheus: 'prometheus_config_last_reload_success', alertmanager: 'alertmanager_config_last_reload_success' };
 
 export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
   const say = (line: string, ok = true) => o.progress?.(line, ok);
@@ -161,7 +149,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
           const gate = await waitFor(
             async () => {
               for (const r of started) {
-                const g = await gateHolds(o.topology, o.stateDir, release, r, s, since, { positionLater: backupRestartFollows(i), adding });
+                const g = await gateHolds(gateMember(r), () => resolveTarget(o.topology, o.stateDir, release), s, since, { positionLater: backupRestartFollows(i), adding });
                 if (!g.ready) return { ready: false, detail: `${r.name}: ${g.detail}` };
               }
               return { ready: true, detail: 'checks pass' };
@@ -190,7 +178,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
         try {
           await writeBundle(o.stateDir.nodeDir(s.member), node, o.stateDir);
           await change(o.stateDir, state, record, node, s, bins);
-          const gate = await waitFor(() => gateHolds(o.topology, o.stateDir, release, record, s, since, { positionLater: backupRestartFollows(i), adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
+          const gate = await waitFor(() => gateHolds(gateMember(record), () => resolveTarget(o.topology, o.stateDir, release), s, since, { positionLater: backupRestartFollows(i), adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
           if (!gate.ready) throw new GateError(gate.detail);
         } catch (e) {
           if (!(e instanceof GateError)) throw e;
@@ -199,7 +187,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
           await rm(o.stateDir.nodeDir(s.member), { recursive: true, force: true });
           await cp(saved, o.stateDir.nodeDir(s.member), { recursive: true });
           await restore(o.stateDir, state, record, savedProcesses, s);
-          const back = await waitFor(() => gateHolds(o.topology, o.stateDir, from, record, { ...s, action: 'restart' }, since, { positionLater: true, rollback: true, adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
+          const back = await waitFor(() => gateHolds(gateMember(record), () => resolveTarget(o.topology, o.stateDir, from), { ...s, action: 'restart' }, since, { positionLater: true, rollback: true, adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
           throw new ExitError(
             1,
             `step ${i + 1} (${s.action} ${s.member}) failed its gate: ${e.message}\n` +
@@ -304,11 +292,6 @@ async function snapshot(dir: StateDir, record: NodeRecord, next: NodeSpec): Prom
   return { name: record.name, files, processes: record.processes.map((p) => ({ name: p.name.slice(record.name.length + 1), args: p.args })) };
 }
 
-/** The member serving a VIP, undefined while it answers from none or not at all. */
-async function vipHolder(vip: string, members: ReadonlyArray<{ name: string; address: string }>): Promise<string | undefined> {
-  return (await vipServedBy(vip, members, { timeoutMs: 1000 }).catch(() => ({ member: undefined }))).member;
-}
-
 /** Writes a member's new bundle over its old one: the files its processes read, its units and command lines. */
 async function writeBundle(dir: string, node: NodeSpec, stateDir: StateDir): Promise<void> {
   for (const f of hostBundle(node, stateLayout(stateDir))) {
@@ -374,66 +357,20 @@ async function restore(dir: StateDir, state: RunState, record: NodeRecord, saved
   await dir.write(state);
 }
 
+/** A member of the local stack, for its gate: at its local address, with its logs. */
+const gateMember = (r: NodeRecord): GateMember => ({
+  name: r.name,
+  role: r.role as Role,
+  set: r.set,
+  address: r.localAddress,
+  processes: r.processes,
+  logOf: (name) => tail(r.processes.find((p) => p.name.endsWith(`/${name}`))?.log ?? ''),
+});
+
 const exitedOf = (record: NodeRecord) => {
   const dead = record.processes.find(hasExited);
   return dead ? `${dead.name} exited; last log lines:\n${tail(dead.log)}` : undefined;
 };
-
-/**
- * The gate of a step: the member ready, its reloads taken, a federator's rule groups
- * evaluated since the change, and no doctor check about the member or its set failing
- * (the drift and versions of members not changed yet aside; the backup's position aside
- * while its restart is still to come; members the rollout adds aside where another
- * member, not changed yet, is to federate them). A rollback's gate skips drift and
- * versions, and the added members: the member is back on what it ran, not on the topology.
- */
-async function gateHolds(
-  topology: Topology,
-  stateDir: StateDir,
-  release: Release,
-  record: NodeRecord,
-  s: RolloutStep,
-  since: number,
-  o: { readonly positionLater: boolean; readonly rollback?: boolean; readonly adding: ReadonlySet<string> },
-): Promise<Readiness> {
-  const rollback = o.rollback ?? false;
-  const ready = await readiness(record.role === 'demo' ? 'demo' : record.role, record.localAddress);
-  if (!ready.ready) return ready;
-  const delay = s.action === 'restart' && record.role === 'alertmanager' ? startDelayOf(record.processes) : undefined;
-  if (delay) {
-    const started = await new AlertmanagerClient(memberUrl(record.localAddress)).startedAtMs().catch(() => undefined);
-    if (started === undefined || Date.now() < started + delay.ms) return { ready: false, detail: `its start delay (${delay}) is not over: it notifies nothing yet` };
-  }
-  if (s.action === 'reload')
-    for (const name of s.processes) {
-      const family = RELOAD_METRIC[name];
-      if (!family) continue;
-      const samples = parseMetrics(await getText(`${memberUrl(record.localAddress)}/metrics`).catch(() => ''));
-      const ok = sampleValue(samples, `${family}ful`);
-      const at = sampleValue(samples, `${family}_timestamp_seconds`) ?? 0;
-      if (ok === 0) return { ready: false, detail: `${name} refused the new config (${family}ful 0); its log: ${tail(record.processes.find((p) => p.name.endsWith(`/${name}`))?.log ?? '')}` };
-      if (at < Math.floor(since)) return { ready: false, detail: `${name} has not reloaded yet` };
-    }
-  const target = await resolveTarget(topology, stateDir, release);
-  const observed = await observe(target);
-  // A rule can fail only when it meets the live series (DR704): judge it once every group has run since the change.
-  if (record.role === 'federator') {
-    const groups = observed.prometheus.get(record.name)?.rules;
-    const behind = groups?.filter((g) => (g.lastEvaluation?.getTime() ?? 0) / 1000 < since).map((g) => g.name);
-    if (!groups || (behind?.length ?? 0) > 0) return { ready: false, detail: groups ? `rule group(s) ${behind?.join(', ')} not evaluated since the change` : 'its rules cannot be read yet' };
-  }
-  const setMates = new Set(target.members.filter((m) => m.set === record.set).map((m) => m.name));
-  const failing = evaluate(target, observed).filter(
-    (r: DoctorResult) =>
-      r.verdict === 'fail' &&
-      (r.member === record.name || r.concerns === record.name || (r.member !== undefined && setMates.has(r.member))) &&
-      !(r.concerns !== undefined && o.adding.has(r.concerns) && (rollback || r.member !== record.name)) &&
-      // Drift (DR801) and versions (DR102) of members not changed yet are what the rollout is about to fix.
-      !((r.code === 'DR801' || r.code === 'DR102') && (rollback || r.member !== record.name)) &&
-      !(r.code === 'DR504' && o.positionLater),
-  );
-  return failing.length ? { ready: false, detail: failing.map((r) => `${r.code} ${r.message}`).join('; ') } : { ready: true, detail: 'checks pass' };
-}
 
 /**
  * Moves a set's VIP off the member holding it: in network namespaces its keepalived
@@ -461,26 +398,5 @@ async function moveVip(dir: StateDir, state: RunState, holder: string, nodes: re
     record.processes[index] = restartFromRecord(p, dir.absoluteRoot);
     await dir.write(state);
     throw new ExitError(1, `the VIP of ${node.set} did not move to ${standby.name}: ${moved.detail}; ${holder} was not changed`);
-  }
-}
-
-/** The rule files every federator will load, through the release's own promtool. */
-async function validateRules(federators: readonly NodeSpec[], release: Release): Promise<void> {
-  const promtool = (await releasePromtool(release)).path;
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'promha-apply-rules-'));
-  try {
-    const files: string[] = [];
-    for (const f of new Map(federators.flatMap((n) => n.files.filter((x) => x.path.startsWith(`${RULES_DIR}/`)).map((x) => [x.path, x.content] as const)))) {
-      const file = path.join(tmp, f[0]);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, f[1]);
-      files.push(file);
-    }
-    if (files.length === 0) return;
-    const r = await execa(promtool, ['check', 'rules', ...files], { reject: false });
-    if (r.exitCode !== 0)
-      throw new ExitError(1, `${release.name}'s promtool refuses the new rule files; no member was changed:\n${`${r.stdout}\n${r.stderr}`.trim().replaceAll(tmp + path.sep, '')}`);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
   }
 }

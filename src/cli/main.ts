@@ -35,6 +35,19 @@ function packageVersion(): string {
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
+interface ApplyCommandOptions {
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+  readonly gateTimeout?: number;
+  readonly stateDir: string;
+  readonly release?: ReleaseName;
+  readonly hosts?: boolean;
+  readonly sshConfig?: string;
+  readonly sshUser?: string;
+  readonly configRoot: string;
+  readonly dataRoot: string;
+}
+
 function program(io: CliIo): Command {
   const out = lines(io);
   const cli = new Command('promha')
@@ -182,10 +195,16 @@ function program(io: CliIo): Command {
     .option('--json', 'print the plan (and what was done) as JSON')
     .option('--gate-timeout <seconds>', 'how long each step may take to pass its checks (default: max(60, 4 × the federate interval))', positiveSeconds)
     .option(...stateOption)
+    .option('--hosts', "change the deployment at the topology's addresses over SSH (each member's bundle and install.sh), not the local stack")
+    .option('--ssh-config <file>', "--hosts: the ssh client configuration (ssh -F); default: ssh's own")
+    .option('--ssh-user <user>', '--hosts: the remote user; default: what the ssh configuration says')
+    .option('--config-root <dir>', '--hosts: where the configs live on the hosts, as rendered', '/etc/promha')
+    .option('--data-root <dir>', '--hosts: where data lives on the hosts, as rendered', '/var/lib/promha')
     .addOption(releaseOption("the topology's `release`, else the running stack's; another one upgrades member by member"))
-    .description('change the running stack to what the topology renders now, one member at a time, each step gated by its doctor checks; a failed gate rolls that member back (exit 1)')
-    .action(async (file: string, o: { dryRun?: boolean; json?: boolean; gateTimeout?: number; stateDir: string; release?: ReleaseName }) => {
+    .description('change the running stack (or, with --hosts, the deployment) to what the topology renders now, one member at a time, each step gated by its doctor checks; a failed gate rolls that member back (exit 1)')
+    .action(async (file: string, o: ApplyCommandOptions) => {
       const { applyLocal } = await import('../apply/local.ts');
+      const { applyHosts } = await import('../apply/hosts.ts');
       const { formatRollout } = await import('../commands/apply.ts');
       const { loadTopology } = await import('../topology/load.ts');
       const { StateDir } = await import('../runtime/state.ts');
@@ -193,14 +212,21 @@ function program(io: CliIo): Command {
       const progress = (line: string, ok = true) => {
         if (!o.json) out(ok ? line : io.paint.red(line));
       };
-      const r = await applyLocal({
+      const common = {
         topology,
-        stateDir: new StateDir(o.stateDir),
         ...(o.release ? { release: o.release } : {}),
         dryRun: o.dryRun ?? false,
         ...(o.gateTimeout ? { gateTimeoutMs: o.gateTimeout * 1000 } : {}),
         progress,
-      });
+      };
+      const r = o.hosts
+        ? await applyHosts({
+            ...common,
+            ssh: { ...(o.sshConfig ? { configFile: o.sshConfig } : {}), ...(o.sshUser ? { user: o.sshUser } : {}) },
+            configRoot: o.configRoot,
+            dataRoot: o.dataRoot,
+          })
+        : await applyLocal({ ...common, stateDir: new StateDir(o.stateDir) });
       if (o.json) out(JSON.stringify({ dryRun: o.dryRun ?? false, steps: r.steps, done: r.done }, null, 2));
       else if (o.dryRun || r.steps.length === 0) out(formatRollout(r.steps, io.paint));
       else out(io.paint.green(`applied: ${r.done} step(s), every gate held`));

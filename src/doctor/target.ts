@@ -48,6 +48,11 @@ export async function resolveTarget(topology: Topology, stateDir: StateDir, rele
       release: running,
     };
   }
+  return deploymentTarget(topology, release);
+}
+
+/** A real deployment: the members at the topology's own addresses, running its plan. */
+export async function deploymentTarget(topology: Topology, release?: Release): Promise<DoctorTarget> {
   // A real deployment in secure mode: the topology's CA and password, as the members expect them.
   const security = await deploymentClientSecurity(topology);
   if (security) useClientSecurity(security);

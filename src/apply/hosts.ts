@@ -1,0 +1,272 @@
+// `promha apply --hosts`: the rollout of the local stack, on real hosts. The plan and the
+// gates are the same; each member is changed over SSH by its host bundle's own
+// install.sh (which reloads or restarts through systemctl what changed), and a member
+// whose gate fails gets back, byte for byte, the files and units it had before.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { check, CHECK_RULES } from '../check/check.ts';
+import { assertHostRoots, layoutFor } from '../commands/render.ts';
+import { evaluate } from '../doctor/doctor.ts';
+import { observe } from '../doctor/observe.ts';
+import { deploymentTarget } from '../doctor/target.ts';
+import { ExitError } from '../errors.ts';
+import type { Layout, NodeSpec, ProcessSpec } from '../plan/node-spec.ts';
+import { plan } from '../plan/plan.ts';
+import { chooseRelease } from '../release/choose.ts';
+import type { ReleaseName } from '../release/release.ts';
+import { shellQuote } from '../render/command-line.ts';
+import { hostBundle } from '../render/host-bundle.ts';
+import { INSTALL_SCRIPT, SYSTEMD_DIR } from '../render/install-script.ts';
+import { execStartOf, unitName } from '../render/systemd.ts';
+import { waitFor } from '../runtime/readiness.ts';
+import { prepareSecurity } from '../security/material.ts';
+import type { Topology } from '../topology/topology.ts';
+import { gateHolds, validateRules, vipHolder, type GateMember } from './gate.ts';
+import type { ApplyResult } from './local.ts';
+import { clusterLabelSplit, memberChange, planRollout, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { runOnHost, type SshOptions } from './ssh.ts';
+
+export interface HostsApplyOptions {
+  readonly topology: Topology;
+  readonly ssh: SshOptions;
+  /** @default the topology's `release`, else this machine's, else bookworm (as `render`) */
+  readonly release?: ReleaseName;
+  /** As `render --config-root`. @default /etc/promha */
+  readonly configRoot?: string;
+  /** As `render --data-root`. @default /var/lib/promha */
+  readonly dataRoot?: string;
+  /** Plan only. */
+  readonly dryRun?: boolean;
+  /** How long a gate may take. @default max(60 s, 4 × the federate interval) */
+  readonly gateTimeoutMs?: number;
+  readonly progress?: (line: string, ok?: boolean) => void;
+}
+
+/** Where apply keeps, on a member's host, its new bundle and what the bundle replaced. */
+export const STAGE_ROOT = '/var/lib/promha-apply';
+
+/** The processes a member may run: the units a snapshot looks for. */
+const PROCESS_NAMES = ['prometheus', 'alertmanager', 'pushgateway', 'keepalived', 'haproxy'];
+
+const q = shellQuote;
+/** A path as tar keeps it, relative to `/`. */
+const rel = (p: string) => p.replace(/^\/+/, '');
+const hostOf = (n: NodeSpec) => n.address.host;
+const unitPath = (member: string, process: string) => `${SYSTEMD_DIR}/promha-${member}-${process}.service`;
+
+export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
+  const say = (line: string, ok = true) => o.progress?.(line, ok);
+  assertHostRoots(o);
+  const release = await chooseRelease(o.release, o.topology.spec.release);
+  const errors = check(o.topology, CHECK_RULES, release).filter((f) => f.severity === 'error');
+  if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s) for ${release.name}; nothing was changed\n    fix: \`promha check --release ${release.name}\` shows them`);
+  const layout = layoutFor(o);
+  const security = await prepareSecurity(o.topology);
+  // The VIP is keepalived's, on the gateways' hosts (as doctor expects): no HAProxy stand-in host.
+  const nodes = plan(o.topology, { layout, release, vipStandIns: false, ...(security ? { security } : {}) });
+
+  const snapshots = new Map<string, MemberSnapshot>();
+  const missing: string[] = [];
+  for (const n of nodes) {
+    const s = await readInstalled(n, o.ssh);
+    if (s) snapshots.set(n.name, s);
+    else missing.push(`${n.name} (${hostOf(n)})`);
+  }
+  if (missing.length)
+    throw new ExitError(
+      2,
+      `no promha bundle is installed on ${missing.join(', ')}: apply over SSH changes members that run; nothing was changed\n    fix: \`promha render --target hosts\` and run each new member's install.sh on its host first`,
+    );
+  const split = clusterLabelSplit([...snapshots.values()], nodes);
+  if (split) throw new ExitError(1, split);
+  const changes = nodes.flatMap((n) => memberChange(snapshots.get(n.name) as MemberSnapshot, n) ?? []);
+  const vipHolders = new Map<string, string>();
+  const vips = new Map(o.topology.spec.pushgateways.map((s) => [s.name, String(s.vip.address)]));
+  for (const s of o.topology.spec.pushgateways) {
+    const holder = await vipHolder(vips.get(s.name) as string, s.members.map((m) => ({ name: m.name, address: String(m.address) })));
+    if (holder) vipHolders.set(s.name, holder);
+  }
+  const steps = planRollout(changes, { nodes, vipHolders, peerNames: release.clusterPeerName });
+  if (o.dryRun || steps.length === 0) return { steps, done: 0 };
+
+  // Health before the rollout. The hosts' packages are theirs: a host on another release fails DR102 here.
+  const target = await deploymentTarget(o.topology, release);
+  const before = evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail' && r.code !== 'DR801');
+  if (before.length)
+    throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the deployment back to health first (\`promha doctor\`)`);
+
+  const gateTimeoutMs = o.gateTimeoutMs ?? Math.max(60_000, 4 * o.topology.spec.intervals.federate.ms);
+  const backupRestartFollows = (i: number) => steps.slice(i + 1).some((s) => s.role === 'alertmanager' && s.action === 'restart' && nodes.find((n) => n.name === s.member)?.backup);
+  const adding = new Set<string>();
+  let done = 0;
+  for (const [i, s] of steps.entries()) {
+    const label = `${String(i + 1).padStart(2)}/${steps.length} ${s.action.padEnd(8)} ${s.member}`;
+    say(`${label}: ${s.reason}`);
+    if (s.action === 'validate') {
+      await validateRules(
+        nodes.filter((n) => n.role === 'federator'),
+        release,
+      );
+    } else if (s.action === 'move-vip') {
+      await moveVip(nodes, s.member, vips, o.ssh, gateTimeoutMs);
+    } else if (s.action === 'reload' || s.action === 'restart') {
+      const node = nodes.find((n) => n.name === s.member) as NodeSpec;
+      const was = snapshots.get(s.member) as MemberSnapshot;
+      const since = Date.now() / 1000;
+      const member = (processes: MemberSnapshot['processes']): GateMember => ({ name: node.name, role: node.role, set: node.set, address: String(node.address), processes });
+      const installed = await runOnHost(hostOf(node), stepScript(node, layout), o.ssh, await bundleTar(node, layout, release));
+      const gate =
+        installed.exitCode !== 0
+          ? { ready: false, detail: `its install.sh failed (exit ${installed.exitCode}): ${lastLines(`${installed.stdout.toString('utf8')}\n${installed.stderr}`)}` }
+          : await waitFor(() => gateHolds(member(node.processes), async () => target, s, since, { positionLater: backupRestartFollows(i), adding }), { timeoutMs: gateTimeoutMs });
+      if (!gate.ready) {
+        say(`${label}: gate failed: ${gate.detail}`, false);
+        say(`${label}: rolling back to what it ran before`, false);
+        const undone = await runOnHost(hostOf(node), rollbackScript(node, s), o.ssh);
+        const back =
+          undone.exitCode !== 0
+            ? { ready: false, detail: `the rollback failed (exit ${undone.exitCode}): ${lastLines(undone.stderr)}` }
+            : await waitFor(() => gateHolds(member(was.processes), async () => target, { ...s, action: 'restart' }, since, { positionLater: true, rollback: true, adding }), { timeoutMs: gateTimeoutMs });
+        throw new ExitError(
+          1,
+          `step ${i + 1} (${s.action} ${s.member}) failed its gate: ${gate.detail}\n` +
+            `    ${s.member} runs what it ran before${back.ready ? ' and passes its checks again' : `, but does not pass its checks yet: ${back.detail}`}; ${i} step(s) done, ${steps.length - i - 1} not run`,
+        );
+      }
+    } else {
+      throw new ExitError(2, `apply over SSH does not ${s.action} members yet (${s.member}); nothing more was changed`);
+    }
+    done++;
+    say(`${label}: gate holds`);
+  }
+  return { steps, done };
+}
+
+const lastLines = (text: string) => text.trim().split('\n').slice(-5).join(' | ');
+
+/**
+ * What a member's host has installed: its config files and the command lines of its
+ * units, read over SSH (tar of the config directory and the units). Undefined when the
+ * host has no config directory for it: nothing of promha is installed there.
+ */
+async function readInstalled(node: NodeSpec, ssh: SshOptions): Promise<MemberSnapshot | undefined> {
+  const units = PROCESS_NAMES.map((p) => rel(unitPath(node.name, p)));
+  const script = [
+    'set -eu',
+    'cd /',
+    `[ -d ${q(node.configDir)} ] || exit 3`,
+    `set -- ${q(rel(node.configDir))}`,
+    `for u in ${units.map(q).join(' ')}; do if [ -f "$u" ]; then set -- "$@" "$u"; fi; done`,
+    'tar -cf - -- "$@"',
+  ].join('\n');
+  const r = await runOnHost(hostOf(node), script, ssh);
+  if (r.exitCode === 3) return undefined;
+  if (r.exitCode !== 0) throw new ExitError(1, `cannot read what ${node.name} runs on ${hostOf(node)} (ssh exit ${r.exitCode}): ${r.stderr || 'no message'}\n    fix: \`ssh ${hostOf(node)} true\` must work without a prompt (keys, known hosts, --ssh-config, --ssh-user)`);
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'promha-apply-installed-'));
+  try {
+    await execa('tar', ['-x', '-C', tmp], { input: r.stdout });
+    const files = new Map<string, string>();
+    for (const f of node.files) {
+      const text = await readFile(path.join(tmp, rel(node.configDir), f.path), 'utf8').catch(() => undefined);
+      if (text !== undefined) files.set(f.path, text);
+    }
+    const processes = [];
+    for (const name of PROCESS_NAMES) {
+      const unit = await readFile(path.join(tmp, rel(unitPath(node.name, name))), 'utf8').catch(() => undefined);
+      const words = unit === undefined ? undefined : execStartOf(unit);
+      if (words) processes.push({ name, args: words.slice(1) });
+    }
+    return { name: node.name, files, processes };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The member's host bundle as a tar stream. */
+async function bundleTar(node: NodeSpec, layout: Layout, release: Parameters<typeof hostBundle>[2]): Promise<Buffer> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'promha-apply-bundle-'));
+  try {
+    for (const f of hostBundle(node, layout, release)) {
+      const file = path.join(tmp, f.path);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, f.content, { mode: f.mode ?? 0o644 });
+    }
+    return Buffer.from((await execa('tar', ['-c', '-C', tmp, '.'], { encoding: 'buffer' })).stdout);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+const stageOf = (member: string) => `${STAGE_ROOT}/${member}`;
+
+/**
+ * One step on the host: the new bundle unpacked beside what is installed, what is
+ * installed kept in a tar (the rollback's), then the bundle's install.sh, which reloads
+ * or restarts what changed.
+ */
+export function stepScript(node: NodeSpec, layout: Layout): string {
+  const kept = [rel(layout.configDir(node.name)), ...PROCESS_NAMES.map((p) => rel(unitPath(node.name, p)))];
+  return [
+    'set -euo pipefail',
+    `stage=${q(stageOf(node.name))}`,
+    'mkdir -p -m 700 -- "$stage"',
+    'rm -rf -- "$stage/next" "$stage/previous.tar" "$stage/previous.list"',
+    'mkdir -m 700 -- "$stage/next"',
+    'tar -x -C "$stage/next"',
+    'cd /',
+    'kept=()',
+    `for p in ${kept.map(q).join(' ')}; do if [[ -e $p ]]; then kept+=("$p"); fi; done`,
+    'tar -cf "$stage/previous.tar" -- "${kept[@]}"',
+    'tar -tf "$stage/previous.tar" >"$stage/previous.list"',
+    `bash "$stage/next/${INSTALL_SCRIPT}"`,
+  ].join('\n');
+}
+
+/**
+ * Undoes a step on the host: the files and units the new bundle added go, what the
+ * step replaced comes back from its tar, and the step's units restart (or reload) on it.
+ */
+export function rollbackScript(node: NodeSpec, s: RolloutStep): string {
+  const added = [...node.files.map((f) => rel(`${node.configDir}/${f.path}`)), ...node.processes.map((p) => rel(`${SYSTEMD_DIR}/${unitName(node, p)}`))];
+  const units = node.processes.filter((p: ProcessSpec) => s.processes.includes(p.name)).map((p) => unitName(node, p));
+  return [
+    'set -euo pipefail',
+    `stage=${q(stageOf(node.name))}`,
+    'cd /',
+    `for p in ${added.map(q).join(' ')}; do grep -qxF -- "$p" "$stage/previous.list" || rm -f -- "$p"; done`,
+    'tar -xpf "$stage/previous.tar"',
+    'systemctl daemon-reload',
+    `for unit in ${units.map(q).join(' ')}; do systemctl ${s.action === 'reload' ? 'reload-or-restart' : 'restart'} "$unit"; done`,
+    `systemctl start ${units.map(q).join(' ')}`,
+  ].join('\n');
+}
+
+/**
+ * Moves a set's VIP off the member holding it: its keepalived stops (its notify_stop
+ * wipes the gateway, as on demotion) and the standby takes the VIP. The step that
+ * follows installs the member's new bundle, whose install.sh starts keepalived again.
+ */
+async function moveVip(nodes: readonly NodeSpec[], holder: string, vips: ReadonlyMap<string, string>, ssh: SshOptions, timeoutMs: number): Promise<void> {
+  const node = nodes.find((n) => n.name === holder) as NodeSpec;
+  const standby = nodes.find((n) => n.role === 'pushgateway' && n.set === node.set && n.name !== holder) as NodeSpec;
+  const keepalived = node.processes.find((p) => p.name === 'keepalived');
+  if (!keepalived) throw new ExitError(1, `${holder} runs no keepalived: its VIP cannot be moved by apply over SSH`);
+  const unit = q(unitName(node, keepalived));
+  const stopped = await runOnHost(hostOf(node), `systemctl stop ${unit}`, ssh);
+  if (stopped.exitCode !== 0) throw new ExitError(1, `cannot stop keepalived on ${holder}: ${stopped.stderr}`);
+  const members = [node, standby].map((n) => ({ name: n.name, address: String(n.address) }));
+  const vipAddress = vips.get(node.set) ?? '';
+  const moved = await waitFor(
+    async () => {
+      const now = await vipHolder(vipAddress, members);
+      return { ready: now === standby.name, detail: `the VIP answers from ${now ?? 'nobody'}` };
+    },
+    { timeoutMs },
+  );
+  if (!moved.ready) {
+    await runOnHost(hostOf(node), `systemctl start ${unit}`, ssh);
+    throw new ExitError(1, `the VIP of ${node.set} did not move to ${standby.name}: ${moved.detail}; ${holder} was not changed`);
+  }
+}

@@ -1,0 +1,156 @@
+// `promha apply --hosts` against real sshd: one network namespace per member, each with
+// Debian 12's sshd, installed from its host bundle over SSH as an operator would, then
+// changed by apply over SSH (test/hosts/ssh-hosts.ts: what the hosts are and what in
+// them is not real: systemctl). The real Prometheus, Alertmanager, Pushgateway and
+// keepalived run on them.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { stringify } from 'yaml';
+import type { RolloutStep } from '../src/apply/rollout.ts';
+import { runOnHost } from '../src/apply/ssh.ts';
+import { runRender } from '../src/commands/render.ts';
+import type { DemoServer } from '../src/demo/http.ts';
+import { startExporter } from '../src/demo/exporter.ts';
+import { startWebhook } from '../src/demo/webhook.ts';
+import { PrometheusClient } from '../src/probe/prometheus.ts';
+import { startSshHosts, type SshHosts } from './hosts/ssh-hosts.ts';
+import { FAST_RULES, fastTopology, promha, stackSkip, tempProject, until } from './helpers.ts';
+
+const NET = '10.213.0';
+const at = (host: number, port: number) => `${NET}.${host}:${port}`;
+
+/** The fast topology at host addresses on the netns lane's subnet; the demo servers on this machine's bridge address. */
+function hostsTopology(): Record<string, unknown> {
+  const pair = (set: string, base: number, port: number) => [1, 2].map((i) => ({ name: `${set}-${i}`, address: at(base + i, port) }));
+  const f = fastTopology();
+  const am = f['alertmanagers'] as Record<string, unknown>;
+  return {
+    ...f,
+    exporters: [
+      { name: 'demo1', targets: [at(1, 9101)] },
+      { name: 'demo2', targets: [at(1, 9102)] },
+    ],
+    scrapers: [
+      { name: 'scraper1', exporters: ['demo1'], members: pair('scraper1', 10, 9090) },
+      { name: 'scraper2', exporters: ['demo2'], members: pair('scraper2', 20, 9090) },
+    ],
+    pushgateways: [{ name: 'pushgateway1', vip: { address: at(100, 9091) }, jobs: [{ name: 'batch', metrics: ['pushed_value'] }], members: pair('pushgateway1', 50, 9091) }],
+    federators: { ...(f['federators'] as object), members: pair('federator1', 70, 9090) },
+    alertmanagers: {
+      ...am,
+      members: pair('alertmanager1', 80, 9093),
+      backup: { name: 'alertmanager1-3', address: at(83, 9093) },
+      receivers: [{ name: 'webhook', webhook_configs: [{ url: `http://${at(1, 5001)}/` }] }],
+    },
+  };
+}
+
+const rulesWith = (expr: string) => ({ groups: [{ name: 'demo', rules: FAST_RULES.groups[0]?.rules.map((r) => ('alert' in r && r.alert === 'DemoHigh' ? { ...r, expr } : r)) }] });
+
+describe('promha apply --hosts over SSH (real sshd in network namespaces)', { skip: stackSkip('netns') }, () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  let hosts: SshHosts;
+  let work: string;
+  const demo: DemoServer[] = [];
+  const members = () => {
+    const t = hostsTopology();
+    const sets = [...(t['scrapers'] as Array<{ members: object[] }>), ...(t['pushgateways'] as Array<{ members: object[] }>)];
+    const am = t['alertmanagers'] as { members: object[]; backup: object };
+    return [...sets.flatMap((s) => s.members), ...(t['federators'] as { members: object[] }).members, ...am.members, am.backup].map((m) => {
+      const { name, address } = m as { name: string; address: string };
+      return { name, address: address.split(':')[0] as string };
+    });
+  };
+  const apply = (...args: string[]) => promha(['apply', '--hosts', '--ssh-config', hosts.sshConfig, '--gate-timeout', '40', ...args], project.dir);
+  const unitPid = async (member: string, process: string) => (await hosts.ssh(member, `cat /run/promha-units/promha-${member}-${process}.service.pid`)).stdout.trim();
+  const ruleNames = async (federator: string) => {
+    const address = members().find((m) => m.name === federator)?.address;
+    return (await new PrometheusClient(`http://${address}:9090`).rules()).flatMap((g) => g.rules.map((r) => r.name));
+  };
+  const demoHighOn = async (federator: string) => {
+    const address = members().find((m) => m.name === federator)?.address;
+    return (await new PrometheusClient(`http://${address}:9090`).rules()).flatMap((g) => g.rules).find((r) => r.name === 'DemoHigh')?.query;
+  };
+  const doctorFails = async () => {
+    const r = await promha(['doctor', '--json'], project.dir);
+    return (JSON.parse(r.stdout) as { results: Array<{ verdict: string; code: string; message: string }> }).results.filter((x) => x.verdict === 'fail').map((x) => `${x.code} ${x.message}`);
+  };
+
+  before(async () => {
+    project = await tempProject({ 'promha.yaml': hostsTopology(), 'rules/demo.yml': FAST_RULES });
+    work = await mkdtemp(path.join(os.tmpdir(), 'promha-apply-ssh-'));
+    hosts = await startSshHosts(members(), { subnet: `${NET}.0/24`, gatewayCidr: `${NET}.1/24` });
+    demo.push(await startExporter({ listen: at(1, 9101), group: 'demo1' }), await startExporter({ listen: at(1, 9102), group: 'demo2' }));
+    demo.push(await startWebhook({ listen: at(1, 5001), file: path.join(work, 'notifications.jsonl') }));
+    // As an operator installs hosts: render, copy each bundle, run its install.sh (the backup Alertmanager last).
+    const out = path.join(work, 'bundles');
+    await runRender(path.join(project.dir, 'promha.yaml'), { out });
+    for (const m of members()) {
+      const tar = await execa('tar', ['-c', '-C', path.join(out, m.name), '.'], { encoding: 'buffer' });
+      const r = await runOnHost(m.address, 'set -e; mkdir -p /root/bundle; tar -x -C /root/bundle; bash /root/bundle/install.sh', { configFile: hosts.sshConfig }, Buffer.from(tar.stdout));
+      assert.equal(r.exitCode, 0, `${m.name}: ${r.stdout.toString()}\n${r.stderr}`);
+    }
+    await until('doctor passes on the installed hosts', async () => ((await doctorFails()).length === 0 ? true : undefined), 90_000);
+  });
+  after(async () => {
+    for (const d of demo) await d.close();
+    await hosts?.close();
+    await rm(work, { recursive: true, force: true });
+    await project.cleanup();
+  });
+
+  it('reads what every host runs over SSH: nothing to apply', async () => {
+    const r = await apply('--dry-run');
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout.trim(), 'every member runs what the topology renders: nothing to apply');
+  });
+
+  it('rolls a rule change out over SSH: validated, then each federator reloads through its install.sh; nothing restarts', async () => {
+    const pids = { f1: await unitPid('federator1-1', 'prometheus'), f2: await unitPid('federator1-2', 'prometheus') };
+    await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rulesWith('demo_value > 2')));
+    const plan = await apply('--dry-run', '--json');
+    assert.equal(plan.exitCode, 0, plan.stderr);
+    assert.deepEqual(
+      (JSON.parse(plan.stdout) as { steps: RolloutStep[] }).steps.map((s) => `${s.action} ${s.member}`),
+      ['validate federator1', 'reload federator1-1', 'reload federator1-2'],
+    );
+    const r = await apply();
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /applied: 3 step\(s\), every gate held/);
+    for (const f of ['federator1-1', 'federator1-2']) {
+      assert.equal(await demoHighOn(f), 'demo_value > 2');
+      const host = hosts.hosts.find((h) => h.member === f);
+      assert.match(await readFile(path.join(host?.etc ?? '', 'promha', f, 'rules', 'demo.yml'), 'utf8'), /demo_value > 2/);
+    }
+    assert.deepEqual({ f1: await unitPid('federator1-1', 'prometheus'), f2: await unitPid('federator1-2', 'prometheus') }, pids, 'reloaded, not restarted');
+    assert.match((await apply('--dry-run')).stdout, /nothing to apply/);
+    assert.deepEqual(await doctorFails(), []);
+  });
+
+  it('a rule that fails on the live series: the first federator gets its old files back over SSH, the second is never touched', async () => {
+    const rules = rulesWith('demo_value > 2');
+    const group = rules.groups[0];
+    assert.ok(group?.rules);
+    const broken = { groups: [{ ...group, rules: [...group.rules, { record: 'promha_test_many_to_many', expr: 'up * on() up' }] }] };
+    const f2 = await unitPid('federator1-2', 'prometheus');
+    await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(broken));
+    try {
+      const r = await apply();
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /step 2 \(reload federator1-1\) failed its gate: [^\n]*DR704 federator1-1: rule promha_test_many_to_many/);
+      assert.match(r.stderr, /federator1-1 runs what it ran before and passes its checks again; 1 step\(s\) done, 1 not run/);
+      for (const f of ['federator1-1', 'federator1-2']) assert.ok(!(await ruleNames(f)).includes('promha_test_many_to_many'), `${f} runs the broken rule`);
+      const host = hosts.hosts.find((h) => h.member === 'federator1-1');
+      assert.doesNotMatch(await readFile(path.join(host?.etc ?? '', 'promha', 'federator1-1', 'rules', 'demo.yml'), 'utf8'), /many_to_many/);
+      assert.equal(await unitPid('federator1-2', 'prometheus'), f2);
+    } finally {
+      await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rules));
+    }
+    assert.match((await apply('--dry-run')).stdout, /nothing to apply/);
+    assert.deepEqual(await doctorFails(), []);
+  });
+});
