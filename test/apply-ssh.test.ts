@@ -17,6 +17,7 @@ import type { DemoServer } from '../src/demo/http.ts';
 import { startExporter } from '../src/demo/exporter.ts';
 import { startWebhook } from '../src/demo/webhook.ts';
 import { PrometheusClient } from '../src/probe/prometheus.ts';
+import { vipServedBy } from '../src/probe/pushgateway.ts';
 import { startSshHosts, type SshHosts } from './hosts/ssh-hosts.ts';
 import { FAST_RULES, fastTopology, promha, stackSkip, tempProject, until } from './helpers.ts';
 
@@ -139,7 +140,7 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
     const f2 = await unitPid('federator1-2', 'prometheus');
     await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(broken));
     try {
-      const r = await apply();
+      const r = await apply('--gate-timeout', '10');
       assert.equal(r.exitCode, 1, r.stdout + r.stderr);
       assert.match(r.stderr, /step 2 \(reload federator1-1\) failed its gate: [^\n]*DR704 federator1-1: rule promha_test_many_to_many/);
       assert.match(r.stderr, /federator1-1 runs what it ran before and passes its checks again; 1 step\(s\) done, 1 not run/);
@@ -151,6 +152,62 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
       await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rules));
     }
     assert.match((await apply('--dry-run')).stdout, /nothing to apply/);
+    assert.deepEqual(await doctorFails(), []);
+  });
+
+  it('a port taken on the host: the restarted Alertmanager gets its old unit back and restarts on it; the others are not touched', async () => {
+    const original = await readFile(path.join(project.dir, 'promha.yaml'), 'utf8');
+    // The new gossip port of alertmanager1-1 is taken on its host.
+    const blocker = execa('ip', ['netns', 'exec', 'promha-alertmanager1-1', process.execPath, '-e', `require('net').createServer().listen(9095, '${at(81, 0).split(':')[0]}', () => console.log('listening'))`]);
+    await until('the blocker listens', async () => ((await hosts.ssh('alertmanager1-1', 'ss -Hltn sport = :9095')).stdout.includes('9095') ? true : undefined), 10_000);
+    const unit = path.join(hosts.hosts.find((h) => h.member === 'alertmanager1-1')?.etc ?? '', 'systemd/system/promha-alertmanager1-1-alertmanager.service');
+    const unitBefore = await readFile(unit, 'utf8');
+    try {
+      const topology = hostsTopology();
+      const am = topology['alertmanagers'] as { members: Array<Record<string, string>> };
+      const members = am.members.map((m) => (m['name'] === 'alertmanager1-1' ? { ...m, cluster_address: at(81, 9095) } : m));
+      await writeFile(path.join(project.dir, 'promha.yaml'), stringify({ ...topology, alertmanagers: { ...am, members } }));
+      const others = await unitPid('alertmanager1-2', 'alertmanager');
+      const r = await apply('--gate-timeout', '20');
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /step 1 \(restart alertmanager1-1\) failed its gate: /);
+      assert.match(r.stderr, /alertmanager1-1 runs what it ran before and passes its checks again; 0 step\(s\) done, 2 not run/);
+      assert.equal(await readFile(unit, 'utf8'), unitBefore, 'the unit file is the one it had');
+      assert.equal(await unitPid('alertmanager1-2', 'alertmanager'), others, 'the next member was not touched');
+    } finally {
+      blocker.kill();
+      await blocker.catch(() => undefined);
+      await writeFile(path.join(project.dir, 'promha.yaml'), original);
+    }
+    assert.match((await apply('--dry-run')).stdout, /nothing to apply/);
+    assert.deepEqual(await doctorFails(), []);
+  });
+
+  it('a gateway change: the standby first, the VIP moved off the holder over SSH (keepalived stopped), then the holder', async () => {
+    const topology = hostsTopology();
+    const gateways = topology['pushgateways'] as Array<{ name: string; vip: Record<string, string>; members: Array<{ name: string; address: string }> }>;
+    const set = gateways[0];
+    assert.ok(set);
+    const holder = async () => (await vipServedBy(set.vip['address'] as string, set.members, { timeoutMs: 1000 })).member;
+    const active = await until('a VIP holder', holder);
+    const standby = active === 'pushgateway1-1' ? 'pushgateway1-2' : 'pushgateway1-1';
+    await writeFile(path.join(project.dir, 'promha.yaml'), stringify({ ...topology, pushgateways: gateways.map((g) => ({ ...g, vip: { ...g.vip, advert_int: '2s' } })) }));
+    // A slower VRRP advertisement means a longer failover: the pushed alert keeps firing longer too (PH601).
+    await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify({ groups: [{ name: 'demo', rules: rulesWith('demo_value > 2').groups[0]?.rules?.map((r) => ('alert' in r && r.alert === 'PushedHigh' ? { ...r, keep_firing_for: '15s' } : r)) }] }));
+    // The last test: the hosts keep the change.
+    const plan = await apply('--dry-run', '--json');
+    assert.equal(plan.exitCode, 0, plan.stdout + plan.stderr);
+    assert.deepEqual(
+      (JSON.parse(plan.stdout) as { steps: RolloutStep[] }).steps.map((s) => `${s.action} ${s.member} ${s.processes.join(',')}`.trim()),
+      ['validate federator1', `reload ${standby} keepalived`, `move-vip ${active}`, `reload ${active} keepalived`, 'reload federator1-1 prometheus', 'reload federator1-2 prometheus'],
+    );
+    const gatewayPid = await unitPid(active, 'pushgateway');
+    const r = await apply();
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    assert.equal(await holder(), standby, 'the VIP stays where it moved: no failback');
+    const host = hosts.hosts.find((h) => h.member === active);
+    assert.match(await readFile(path.join(host?.etc ?? '', 'promha', active, 'keepalived.conf'), 'utf8'), /advert_int 2\b/);
+    assert.equal(await unitPid(active, 'pushgateway'), gatewayPid, "the holder's gateway was not restarted");
     assert.deepEqual(await doctorFails(), []);
   });
 });
