@@ -2,7 +2,7 @@
 // episodes into those before the step (the healthy baseline) and those during and after.
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AlertLoad, describeLoad, type LoadResult } from '../src/drills/alert-load.ts';
+import { AlertLoad, describeLoad, type LoadContext, type LoadResult } from '../src/drills/alert-load.ts';
 import { DrillContext } from '../src/drills/context.ts';
 import { latencySummary } from '../src/drills/episodes.ts';
 import { StateDir } from '../src/runtime/state.ts';
@@ -20,7 +20,11 @@ export interface LoadedRun<T> {
 
 /** Starts the load, lets it run `healthyMs` on the healthy stack, runs `step`, then judges. */
 export async function underLoad<T>(projectDir: string, stateDir: string, o: { seed: number; healthyMs: number }, step: () => Promise<T>): Promise<LoadedRun<T>> {
-  const ctx = await DrillContext.open(await loadTopology(path.join(projectDir, 'promha.yaml')), new StateDir(stateDir));
+  return underLoadOn(await DrillContext.open(await loadTopology(path.join(projectDir, 'promha.yaml')), new StateDir(stateDir)), o, step);
+}
+
+/** {@link underLoad} on any deployment whose demo servers `ctx` reaches. */
+export async function underLoadOn<T>(ctx: LoadContext, o: { seed: number; healthyMs: number }, step: () => Promise<T>): Promise<LoadedRun<T>> {
   const load = await AlertLoad.start(ctx, { seed: o.seed });
   let began = Date.now();
   let outcome: { value: T } | { error: unknown };

@@ -11,7 +11,7 @@ import { ExitError } from '../src/errors.ts';
 import { HOST_LAYOUT } from '../src/plan/node-spec.ts';
 import { plan } from '../src/plan/plan.ts';
 import { parseTopology } from '../src/topology/load.ts';
-import { fastTopology } from './helpers.ts';
+import { FAST_RULES, fastTopology, inProcess, tempProject } from './helpers.ts';
 
 const nodes = plan({ ...parseTopology('promha.yaml', stringify(fastTopology())), ruleFiles: [] }, { vipStandIns: false });
 
@@ -56,3 +56,22 @@ describe('apply over SSH: the scripts a host runs', () => {
       for (const script of [step, rollback]) assert.equal((await execa('bash', ['-n', '-c', script], { reject: false })).exitCode, 0, script);
     });
 });
+
+describe('apply --hosts: bad input', () => {
+  for (const [what, args, message] of [
+    ['a user with shell syntax', ['--ssh-user', 'root;id'], /^--ssh-user "root;id" is not a user name\n\s+fix: lower-case letters/m],
+    ['a config root that is not a plain absolute path', ['--config-root', 'etc/promha'], /^--config-root .*\n\s+fix: give an absolute, normalised path/m],
+  ] as const)
+    it(`${what}: exit 2 with the fix, before any host is reached`, async () => {
+      const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+      try {
+        const r = await inProcess(['apply', '--hosts', ...args], project.dir);
+        assert.equal(r.exitCode, 2, r.stdout + r.stderr);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      } finally {
+        await project.cleanup();
+      }
+    });
+});
+

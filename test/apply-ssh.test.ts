@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
@@ -15,9 +16,17 @@ import { runOnHost } from '../src/apply/ssh.ts';
 import { runRender } from '../src/commands/render.ts';
 import type { DemoServer } from '../src/demo/http.ts';
 import { startExporter } from '../src/demo/exporter.ts';
+import type { NotificationRecord } from '../src/demo/notifications.ts';
+import { startPusher } from '../src/demo/pusher.ts';
 import { startWebhook } from '../src/demo/webhook.ts';
+import type { LoadContext } from '../src/drills/alert-load.ts';
+import { pushRetryWindow } from '../src/plan/derived.ts';
+import { demoRules } from '../src/runtime/demo-rules.ts';
+import { demoPushJob } from '../src/runtime/local-topology.ts';
+import { parseTopology } from '../src/topology/load.ts';
 import { PrometheusClient } from '../src/probe/prometheus.ts';
 import { vipServedBy } from '../src/probe/pushgateway.ts';
+import { underLoadOn } from './alert-load-helper.ts';
 import { startSshHosts, type SshHosts } from './hosts/ssh-hosts.ts';
 import { FAST_RULES, fastTopology, promha, stackSkip, tempProject, until } from './helpers.ts';
 
@@ -45,8 +54,24 @@ function hostsTopology(): Record<string, unknown> {
       ...am,
       members: pair('alertmanager1', 80, 9093),
       backup: { name: 'alertmanager1-3', address: at(83, 9093) },
-      receivers: [{ name: 'webhook', webhook_configs: [{ url: `http://${at(1, 5001)}/` }] }],
+      receivers: [{ name: 'webhook', webhook_configs: [{ url: `http://${DEMO['webhook']}/` }] }],
     },
+  };
+}
+
+/** The demo servers on this machine's bridge address, by the names the alert load uses. */
+const DEMO: Readonly<Record<string, string>> = { 'exporter-demo1': at(1, 9101), 'exporter-demo2': at(1, 9102), 'pusher-pushgateway1': at(1, 9201), webhook: at(1, 5001) };
+
+/** The steady alert load's view of the hosts' deployment: the demo servers this test runs. */
+function loadContext(): LoadContext {
+  return {
+    spec: parseTopology('promha.yaml', stringify(hostsTopology())).spec,
+    address: (name) => DEMO[name] ?? '',
+    fault: async (kind, target, body) => {
+      const r = await fetch(`http://${DEMO[`${kind}-${target}`]}/-/fault`, { method: 'POST', body: JSON.stringify(body) });
+      if (!r.ok) throw new Error(`fault ${kind} ${target}: ${r.status}`);
+    },
+    notifications: async () => (await (await fetch(`http://${DEMO['webhook']}/notifications`)).json()) as NotificationRecord[],
   };
 }
 
@@ -85,8 +110,16 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
     project = await tempProject({ 'promha.yaml': hostsTopology(), 'rules/demo.yml': FAST_RULES });
     work = await mkdtemp(path.join(os.tmpdir(), 'promha-apply-ssh-'));
     hosts = await startSshHosts(members(), { subnet: `${NET}.0/24`, gatewayCidr: `${NET}.1/24` });
-    demo.push(await startExporter({ listen: at(1, 9101), group: 'demo1' }), await startExporter({ listen: at(1, 9102), group: 'demo2' }));
-    demo.push(await startWebhook({ listen: at(1, 5001), file: path.join(work, 'notifications.jsonl') }));
+    // The demo servers of the local stack, and its demo rules: the steady alert load drives them.
+    const spec = parseTopology('promha.yaml', stringify(hostsTopology())).spec;
+    await writeFile(path.join(project.dir, 'rules/promha-demo.yml'), demoRules(spec).text);
+    const gateways = spec.pushgateways[0];
+    assert.ok(gateways);
+    demo.push(await startExporter({ listen: DEMO['exporter-demo1'] as string, group: 'demo1' }), await startExporter({ listen: DEMO['exporter-demo2'] as string, group: 'demo2' }));
+    demo.push(await startWebhook({ listen: DEMO['webhook'] as string, file: path.join(work, 'notifications.jsonl') }));
+    demo.push(
+      await startPusher({ listen: DEMO['pusher-pushgateway1'] as string, pushUrl: `http://${gateways.vip.address}`, job: demoPushJob(gateways), intervalMs: spec.intervals.push.ms, retryForMs: pushRetryWindow(spec).ms }),
+    );
     // As an operator installs hosts: render, copy each bundle, run its install.sh (the backup Alertmanager last).
     const out = path.join(work, 'bundles');
     await runRender(path.join(project.dir, 'promha.yaml'), { out });
@@ -110,31 +143,8 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
     assert.equal(r.stdout.trim(), 'every member runs what the topology renders: nothing to apply');
   });
 
-  it('rolls a rule change out over SSH: validated, then each federator reloads through its install.sh; nothing restarts', async () => {
-    const pids = { f1: await unitPid('federator1-1', 'prometheus'), f2: await unitPid('federator1-2', 'prometheus') };
-    await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rulesWith('demo_value > 2')));
-    const plan = await apply('--dry-run', '--json');
-    assert.equal(plan.exitCode, 0, plan.stderr);
-    assert.deepEqual(
-      (JSON.parse(plan.stdout) as { steps: RolloutStep[] }).steps.map((s) => `${s.action} ${s.member}`),
-      ['validate federator1', 'reload federator1-1', 'reload federator1-2'],
-    );
-    const r = await apply();
-    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /applied: 3 step\(s\), every gate held/);
-    for (const f of ['federator1-1', 'federator1-2']) {
-      assert.equal(await demoHighOn(f), 'demo_value > 2');
-      const host = hosts.hosts.find((h) => h.member === f);
-      assert.match(await readFile(path.join(host?.etc ?? '', 'promha', f, 'rules', 'demo.yml'), 'utf8'), /demo_value > 2/);
-    }
-    assert.deepEqual({ f1: await unitPid('federator1-1', 'prometheus'), f2: await unitPid('federator1-2', 'prometheus') }, pids, 'reloaded, not restarted');
-    assert.match((await apply('--dry-run')).stdout, /nothing to apply/);
-    assert.deepEqual(await doctorFails(), []);
-  });
-
   it('a rule that fails on the live series: the first federator gets its old files back over SSH, the second is never touched', async () => {
-    const rules = rulesWith('demo_value > 2');
-    const group = rules.groups[0];
+    const group = FAST_RULES.groups[0];
     assert.ok(group?.rules);
     const broken = { groups: [{ ...group, rules: [...group.rules, { record: 'promha_test_many_to_many', expr: 'up * on() up' }] }] };
     const f2 = await unitPid('federator1-2', 'prometheus');
@@ -149,7 +159,7 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
       assert.doesNotMatch(await readFile(path.join(host?.etc ?? '', 'promha', 'federator1-1', 'rules', 'demo.yml'), 'utf8'), /many_to_many/);
       assert.equal(await unitPid('federator1-2', 'prometheus'), f2);
     } finally {
-      await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(rules));
+      await writeFile(path.join(project.dir, 'rules/demo.yml'), stringify(FAST_RULES));
     }
     assert.match((await apply('--dry-run')).stdout, /nothing to apply/);
     assert.deepEqual(await doctorFails(), []);
@@ -183,7 +193,7 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
     assert.deepEqual(await doctorFails(), []);
   });
 
-  it('a gateway change: the standby first, the VIP moved off the holder over SSH (keepalived stopped), then the holder', async () => {
+  it('the rollout drill over SSH, under the steady alert load: rules validated; the standby gateway, the VIP moved off the holder (keepalived stopped), the holder; each federator reloaded through its install.sh; nothing missed, duplicated, flapping or lost', async (t) => {
     const topology = hostsTopology();
     const gateways = topology['pushgateways'] as Array<{ name: string; vip: Record<string, string>; members: Array<{ name: string; address: string }> }>;
     const set = gateways[0];
@@ -202,12 +212,26 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
       ['validate federator1', `reload ${standby} keepalived`, `move-vip ${active}`, `reload ${active} keepalived`, 'reload federator1-1 prometheus', 'reload federator1-2 prometheus'],
     );
     const gatewayPid = await unitPid(active, 'pushgateway');
-    const r = await apply();
-    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const federatorPids = [await unitPid('federator1-1', 'prometheus'), await unitPid('federator1-2', 'prometheus')];
+    // The rollout drill over SSH: the steady alert load on both exporter groups and the pusher throughout.
+    const loaded = await underLoadOn(loadContext(), { seed: 23, healthyMs: 20_000 }, async () => {
+      const r = await apply();
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      await sleep(10_000);
+    });
+    t.diagnostic(loaded.report);
+    assert.deepEqual([loaded.load.missed.length, loaded.load.duplicates.length, loaded.load.flaps.length, loaded.load.pushesLost], [0, 0, 0, 0], loaded.report);
     assert.equal(await holder(), standby, 'the VIP stays where it moved: no failback');
     const host = hosts.hosts.find((h) => h.member === active);
     assert.match(await readFile(path.join(host?.etc ?? '', 'promha', active, 'keepalived.conf'), 'utf8'), /advert_int 2\b/);
     assert.equal(await unitPid(active, 'pushgateway'), gatewayPid, "the holder's gateway was not restarted");
+    assert.deepEqual([await unitPid('federator1-1', 'prometheus'), await unitPid('federator1-2', 'prometheus')], federatorPids, 'the federators reloaded, not restarted');
+    for (const f of ['federator1-1', 'federator1-2']) {
+      assert.equal(await demoHighOn(f), 'demo_value > 2');
+      const fHost = hosts.hosts.find((h) => h.member === f);
+      assert.match(await readFile(path.join(fHost?.etc ?? '', 'promha', f, 'rules', 'demo.yml'), 'utf8'), /demo_value > 2/);
+    }
+    assert.match((await apply('--dry-run')).stdout, /nothing to apply/);
     assert.deepEqual(await doctorFails(), []);
   });
 });

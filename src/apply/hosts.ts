@@ -105,10 +105,7 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
     const label = `${String(i + 1).padStart(2)}/${steps.length} ${s.action.padEnd(8)} ${s.member}`;
     say(`${label}: ${s.reason}`);
     if (s.action === 'validate') {
-      await validateRules(
-        nodes.filter((n) => n.role === 'federator'),
-        release,
-      );
+      await validateRules(nodes.filter((n) => n.role === 'federator'), release);
     } else if (s.action === 'move-vip') {
       await moveVip(nodes, s.member, vips, o.ssh, gateTimeoutMs);
     } else if (s.action === 'reload' || s.action === 'restart') {

@@ -9,7 +9,7 @@ import { peerTimeout, routeTiming } from '../plan/derived.ts';
 import { demoPushedKeepFiringFor } from '../runtime/demo-rules.ts';
 import { demoPushJob } from '../runtime/local-topology.ts';
 import type { TopologySpec } from '../topology/schema.ts';
-import type { DrillContext } from './context.ts';
+import type { NotificationRecord } from '../demo/notifications.ts';
 import { judgeEpisodes, latencySummary, type AlertEpisode, type EpisodeJudgement } from './episodes.ts';
 import { seededRandom } from './random.ts';
 
@@ -75,9 +75,21 @@ export interface LoadResult extends EpisodeJudgement {
   readonly endedAt: number;
 }
 
+/**
+ * What the load needs of a deployment: its topology, the demo servers' faults (the value
+ * an exporter group or pusher reports), the receiver's records, and each demo server's
+ * address (`exporter-<group>`, `pusher-<set>`). The local stack's DrillContext is one.
+ */
+export interface LoadContext {
+  readonly spec: TopologySpec;
+  fault(kind: 'exporter' | 'pusher', target: string, body: Record<string, unknown>): Promise<void>;
+  notifications(): Promise<NotificationRecord[]>;
+  address(name: string): string;
+}
+
 export class AlertLoad {
   /** Starts an episode loop per source; the first episodes begin at random within one cycle. */
-  static async start(ctx: DrillContext, o: { readonly seed: number; readonly timing?: LoadTiming }): Promise<AlertLoad> {
+  static async start(ctx: LoadContext, o: { readonly seed: number; readonly timing?: LoadTiming }): Promise<AlertLoad> {
     const load = new AlertLoad(ctx, o.timing ?? loadTiming(ctx.spec), seededRandom(o.seed), await pushStats(ctx));
     load.loops = loadSources(ctx.spec).map((s) => load.run(s));
     return load;
@@ -90,7 +102,7 @@ export class AlertLoad {
   private readonly startedAt = Date.now();
 
   private constructor(
-    private readonly ctx: DrillContext,
+    private readonly ctx: LoadContext,
     readonly timing: LoadTiming,
     private readonly random: () => number,
     private readonly pushedBefore: number,
@@ -145,7 +157,7 @@ export class AlertLoad {
 }
 
 /** Failed pushes over every pusher so far. */
-async function pushStats(ctx: DrillContext): Promise<number> {
+async function pushStats(ctx: LoadContext): Promise<number> {
   let failed = 0;
   for (const s of ctx.spec.pushgateways) failed += ((await (await fetch(`http://${ctx.address(`pusher-${s.name}`)}/-/stats`)).json()) as PusherStats).failed;
   return failed;

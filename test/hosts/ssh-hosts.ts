@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { shellQuote } from '../../src/render/command-line.ts';
-import { BRIDGE, createBridge, createHost, destroyNetwork, pidsIn, type NetworkRecord } from '../../src/runtime/netns.ts';
+import { BRIDGE, createBridge, createHost, destroyNetwork, type NetworkRecord } from '../../src/runtime/netns.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SSHD = path.join(ROOT, '.test-cache/openssh-server/usr/sbin/sshd');
@@ -116,6 +116,3 @@ export async function startSshHosts(members: ReadonlyArray<{ readonly name: stri
     throw e;
   }
 }
-
-/** Every pid running on a host (its sshd and what its units started). */
-export const hostPids = (host: SshHost) => pidsIn(host.netns);
