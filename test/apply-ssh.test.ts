@@ -214,13 +214,14 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
     const gatewayPid = await unitPid(active, 'pushgateway');
     const federatorPids = [await unitPid('federator1-1', 'prometheus'), await unitPid('federator1-2', 'prometheus')];
     // The rollout drill over SSH: the steady alert load on both exporter groups and the pusher throughout.
-    const loaded = await underLoadOn(loadContext(), { seed: 23, healthyMs: 20_000 }, async () => {
+    const loaded = await underLoadOn(loadContext(), { seed: 23, healthyMs: 15_000 }, async () => {
       const r = await apply();
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-      await sleep(10_000);
+      await sleep(15_000);
     });
     t.diagnostic(loaded.report);
     assert.deepEqual([loaded.load.missed.length, loaded.load.duplicates.length, loaded.load.flaps.length, loaded.load.pushesLost], [0, 0, 0, 0], loaded.report);
+    assert.ok(loaded.during.count > 0, `no episode was notified during or after the rollout: the drill measured nothing\n${loaded.report}`);
     assert.equal(await holder(), standby, 'the VIP stays where it moved: no failback');
     const host = hosts.hosts.find((h) => h.member === active);
     assert.match(await readFile(path.join(host?.etc ?? '', 'promha', active, 'keepalived.conf'), 'utf8'), /advert_int 2\b/);
