@@ -8,7 +8,6 @@ import { stringify } from 'yaml';
 import { rollbackScript, stepScript } from '../src/apply/hosts.ts';
 import { sshArgs } from '../src/apply/ssh.ts';
 import { ExitError } from '../src/errors.ts';
-import { HOST_LAYOUT } from '../src/plan/node-spec.ts';
 import { plan } from '../src/plan/plan.ts';
 import { parseTopology } from '../src/topology/load.ts';
 import { FAST_RULES, fastTopology, inProcess, tempProject } from './helpers.ts';
@@ -47,7 +46,7 @@ describe('apply over SSH: the ssh command line', () => {
 describe('apply over SSH: the scripts a host runs', () => {
   for (const node of nodes.filter((n) => ['federator1-1', 'pushgateway1-1', 'alertmanager1-3'].includes(n.name)))
     it(`${node.name}: the step and its rollback parse, keep the config directory and units, and restart only the step's units`, async () => {
-      const step = stepScript(node, HOST_LAYOUT);
+      const step = stepScript(node);
       assert.match(step, new RegExp(`for p in etc/promha/${node.name} etc/systemd/system/promha-${node.name}-prometheus.service `));
       assert.match(step, /bash "\$stage\/next\/install\.sh"$/);
       const processes = node.processes.map((p) => p.name);

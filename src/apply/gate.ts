@@ -10,6 +10,7 @@ import type { DoctorResult, DoctorTarget } from '../doctor/result.ts';
 import { ExitError } from '../errors.ts';
 import { startDelayOf } from '../plan/alertmanager.ts';
 import type { NodeSpec, Role } from '../plan/node-spec.ts';
+import type { TopologySpec } from '../topology/schema.ts';
 import { AlertmanagerClient } from '../probe/alertmanager.ts';
 import { memberUrl } from '../probe/client-security.ts';
 import { getText } from '../probe/http.ts';
@@ -22,6 +23,25 @@ import { RULES_DIR, type RolloutStep } from './rollout.ts';
 
 /** Metric families that say whether the latest reload took. */
 const RELOAD_METRIC: Readonly<Record<string, string>> = { prometheus: 'prometheus_config_last_reload_success', alertmanager: 'alertmanager_config_last_reload_success' };
+
+/** How long a gate may take: the caller's, else max(60 s, 4 × the federate interval). */
+export const gateTimeout = (spec: TopologySpec, given?: number): number => given ?? Math.max(60_000, 4 * spec.intervals.federate.ms);
+
+/** The backup Alertmanager restarts after step `i`: its position is not judged before. */
+export const backupRestartFollows = (steps: readonly RolloutStep[], i: number, nodes: readonly NodeSpec[]): boolean =>
+  steps.slice(i + 1).some((s) => s.role === 'alertmanager' && s.action === 'restart' && nodes.find((n) => n.name === s.member)?.backup);
+
+/** A step's line in the progress: `' 2/6 reload   federator1-1'`. */
+export const stepLabel = (steps: readonly RolloutStep[], i: number): string => `${String(i + 1).padStart(2)}/${steps.length} ${steps[i]?.action.padEnd(8)} ${steps[i]?.member}`;
+
+/** Why the rollout stopped at step `i`, and how the member stands after its rollback. */
+export function rolledBackMessage(steps: readonly RolloutStep[], i: number, detail: string, back: Readiness): string {
+  const s = steps[i] as RolloutStep;
+  return (
+    `step ${i + 1} (${s.action} ${s.member}) failed its gate: ${detail}\n` +
+    `    ${s.member} runs what it ran before${back.ready ? ' and passes its checks again' : `, but does not pass its checks yet: ${back.detail}`}; ${i} step(s) done, ${steps.length - i - 1} not run`
+  );
+}
 
 /** The member a gate is about, as it runs now. */
 export interface GateMember {

@@ -23,7 +23,7 @@ import { execStartOf, unitName } from '../render/systemd.ts';
 import { waitFor } from '../runtime/readiness.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { gateHolds, validateRules, vipHolder, type GateMember } from './gate.ts';
+import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
 import type { ApplyResult } from './local.ts';
 import { clusterLabelSplit, memberChange, planRollout, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { runOnHost, type SshOptions } from './ssh.ts';
@@ -97,12 +97,11 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
   if (before.length)
     throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the deployment back to health first (\`promha doctor\`)`);
 
-  const gateTimeoutMs = o.gateTimeoutMs ?? Math.max(60_000, 4 * o.topology.spec.intervals.federate.ms);
-  const backupRestartFollows = (i: number) => steps.slice(i + 1).some((s) => s.role === 'alertmanager' && s.action === 'restart' && nodes.find((n) => n.name === s.member)?.backup);
+  const gateTimeoutMs = gateTimeout(o.topology.spec, o.gateTimeoutMs);
   const adding = new Set<string>();
   let done = 0;
   for (const [i, s] of steps.entries()) {
-    const label = `${String(i + 1).padStart(2)}/${steps.length} ${s.action.padEnd(8)} ${s.member}`;
+    const label = stepLabel(steps, i);
     say(`${label}: ${s.reason}`);
     if (s.action === 'validate') {
       await validateRules(nodes.filter((n) => n.role === 'federator'), release);
@@ -113,11 +112,11 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
       const was = snapshots.get(s.member) as MemberSnapshot;
       const since = Date.now() / 1000;
       const member = (processes: MemberSnapshot['processes']): GateMember => ({ name: node.name, role: node.role, set: node.set, address: String(node.address), processes });
-      const installed = await runOnHost(hostOf(node), stepScript(node, layout), o.ssh, await bundleTar(node, layout, release));
+      const installed = await runOnHost(hostOf(node), stepScript(node), o.ssh, await bundleTar(node, layout, release));
       const gate =
         installed.exitCode !== 0
           ? { ready: false, detail: `its install.sh failed (exit ${installed.exitCode}): ${lastLines(`${installed.stdout.toString('utf8')}\n${installed.stderr}`)}` }
-          : await waitFor(() => gateHolds(member(node.processes), async () => target, s, since, { positionLater: backupRestartFollows(i), adding }), { timeoutMs: gateTimeoutMs });
+          : await waitFor(() => gateHolds(member(node.processes), async () => target, s, since, { positionLater: backupRestartFollows(steps, i, nodes), adding }), { timeoutMs: gateTimeoutMs });
       if (!gate.ready) {
         say(`${label}: gate failed: ${gate.detail}`, false);
         say(`${label}: rolling back to what it ran before`, false);
@@ -126,11 +125,7 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
           undone.exitCode !== 0
             ? { ready: false, detail: `the rollback failed (exit ${undone.exitCode}): ${lastLines(undone.stderr)}` }
             : await waitFor(() => gateHolds(member(was.processes), async () => target, { ...s, action: 'restart' }, since, { positionLater: true, rollback: true, adding }), { timeoutMs: gateTimeoutMs });
-        throw new ExitError(
-          1,
-          `step ${i + 1} (${s.action} ${s.member}) failed its gate: ${gate.detail}\n` +
-            `    ${s.member} runs what it ran before${back.ready ? ' and passes its checks again' : `, but does not pass its checks yet: ${back.detail}`}; ${i} step(s) done, ${steps.length - i - 1} not run`,
-        );
+        throw new ExitError(1, rolledBackMessage(steps, i, gate.detail, back));
       }
     } else {
       throw new ExitError(2, `apply over SSH does not ${s.action} members yet (${s.member}); nothing more was changed`);
@@ -203,8 +198,8 @@ const stageOf = (member: string) => `${STAGE_ROOT}/${member}`;
  * installed kept in a tar (the rollback's), then the bundle's install.sh, which reloads
  * or restarts what changed.
  */
-export function stepScript(node: NodeSpec, layout: Layout): string {
-  const kept = [rel(layout.configDir(node.name)), ...PROCESS_NAMES.map((p) => rel(unitPath(node.name, p)))];
+export function stepScript(node: NodeSpec): string {
+  const kept = [rel(node.configDir), ...PROCESS_NAMES.map((p) => rel(unitPath(node.name, p)))];
   return [
     'set -euo pipefail',
     `stage=${q(stageOf(node.name))}`,

@@ -26,7 +26,7 @@ import type { LocalAddressing } from '../runtime/local-topology.ts';
 import { createHost, destroyHost, nextHostIndex, type NetworkRecord } from '../runtime/netns.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { gateHolds, validateRules, vipHolder, type GateMember } from './gate.ts';
+import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
 import { clusterLabelSplit, memberChange, planRollout, setChanges, RELOAD_SIGNAL, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { authOn, tlsOn } from '../plan/security.ts';
 
@@ -122,9 +122,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
     process.env,
     fetched,
   );
-  const federateMs = o.topology.spec.intervals.federate.ms;
-  const gateTimeoutMs = o.gateTimeoutMs ?? Math.max(60_000, 4 * federateMs);
-  const backupRestartFollows = (i: number) => steps.slice(i + 1).some((s) => s.role === 'alertmanager' && s.action === 'restart' && nodes.find((n) => n.name === s.member)?.backup);
+  const gateTimeoutMs = gateTimeout(o.topology.spec, o.gateTimeoutMs);
   const previousRoot = path.join(o.stateDir.root, 'apply', 'previous');
   await rm(previousRoot, { recursive: true, force: true });
   await mkdir(previousRoot, { recursive: true });
@@ -136,7 +134,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
       for (const d of exportersAdded) say(`workload: serves ${d.name} at ${d.address}`);
     }
     for (const [i, s] of steps.entries()) {
-      const label = `${String(i + 1).padStart(2)}/${steps.length} ${s.action.padEnd(8)} ${s.member}`;
+      const label = stepLabel(steps, i);
       say(`${label}: ${s.reason}`);
       if (s.action === 'validate') {
         await validateRules(nodes.filter((n) => n.role === 'federator'), release);
@@ -149,7 +147,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
           const gate = await waitFor(
             async () => {
               for (const r of started) {
-                const g = await gateHolds(gateMember(r), () => resolveTarget(o.topology, o.stateDir, release), s, since, { positionLater: backupRestartFollows(i), adding });
+                const g = await gateHolds(gateMember(r), () => resolveTarget(o.topology, o.stateDir, release), s, since, { positionLater: backupRestartFollows(steps, i, nodes), adding });
                 if (!g.ready) return { ready: false, detail: `${r.name}: ${g.detail}` };
               }
               return { ready: true, detail: 'checks pass' };
@@ -178,7 +176,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
         try {
           await writeBundle(o.stateDir.nodeDir(s.member), node, o.stateDir);
           await change(o.stateDir, state, record, node, s, bins);
-          const gate = await waitFor(() => gateHolds(gateMember(record), () => resolveTarget(o.topology, o.stateDir, release), s, since, { positionLater: backupRestartFollows(i), adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
+          const gate = await waitFor(() => gateHolds(gateMember(record), () => resolveTarget(o.topology, o.stateDir, release), s, since, { positionLater: backupRestartFollows(steps, i, nodes), adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
           if (!gate.ready) throw new GateError(gate.detail);
         } catch (e) {
           if (!(e instanceof GateError)) throw e;
@@ -188,11 +186,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
           await cp(saved, o.stateDir.nodeDir(s.member), { recursive: true });
           await restore(o.stateDir, state, record, savedProcesses, s);
           const back = await waitFor(() => gateHolds(gateMember(record), () => resolveTarget(o.topology, o.stateDir, from), { ...s, action: 'restart' }, since, { positionLater: true, rollback: true, adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
-          throw new ExitError(
-            1,
-            `step ${i + 1} (${s.action} ${s.member}) failed its gate: ${e.message}\n` +
-              `    ${s.member} runs what it ran before${back.ready ? ' and passes its checks again' : `, but does not pass its checks yet: ${back.detail}`}; ${i} step(s) done, ${steps.length - i - 1} not run`,
-          );
+          throw new ExitError(1, rolledBackMessage(steps, i, e.message, back));
         }
       }
       done++;
