@@ -3,7 +3,8 @@
 // and binaries; stack tests start whole stacks. Unit and tools files run one at a time.
 // Stack files run in two lanes at once that share no address and no port (see `Lane` in
 // test/helpers.ts): every suite of a stack file belongs to one lane and skips itself in
-// the other; within a lane one file runs at a time. A lane's output is printed when it
+// the other; within a lane one file runs at a time. `all` runs the unit and tools files
+// first in the loopback lane, beside the netns lane. A lane's output is printed when it
 // ends, so the two never interleave; the last lines add up every runner's counts in the
 // form node's test runner closes with.
 import { spawn } from 'node:child_process';
@@ -47,18 +48,23 @@ function counts(out) {
 }
 
 const t0 = performance.now();
-const results = [];
-const serial = tier === 'all' ? filesOf('unit', 'tools') : tier === 'stack' ? [] : filesOf(tier);
-if (serial.length > 0) results.push(await runner(serial));
-if (tier === 'all' || tier === 'stack') {
-  const stack = filesOf('stack');
-  const lanes = ['loopback', 'netns'].map((lane) =>
-    runner(stack, { env: { PROMHA_TEST_LANE: lane }, buffered: true }).then((r) => {
-      process.stdout.write(`\n# ---- stack tests, ${lane} lane (exit ${r.code}) ----\n${r.out}`);
-      return r;
-    }),
-  );
-  results.push(...(await Promise.all(lanes)));
+/** One stack lane: its runner, output kept until it ends. */
+const lane = (name) =>
+  runner(filesOf('stack'), { env: { PROMHA_TEST_LANE: name }, buffered: true }).then((r) => {
+    process.stdout.write(`\n# ---- stack tests, ${name} lane (exit ${r.code}) ----\n${r.out}`);
+    return r;
+  });
+let results;
+if (tier === 'all') {
+  // The unit and tools files share no address with the netns lane, and that lane is the
+  // longer one: they run beside it, before the loopback lane (whose 127.0.0.x they share).
+  results = (
+    await Promise.all([runner(filesOf('unit', 'tools')).then(async (serial) => [serial, await lane('loopback')]), lane('netns').then((r) => [r])])
+  ).flat();
+} else if (tier === 'stack') {
+  results = await Promise.all(['loopback', 'netns'].map(lane));
+} else {
+  results = [await runner(filesOf(tier))];
 }
 if (results.length > 1) {
   const sum = Object.fromEntries(COUNTS.map((k) => [k, results.reduce((n, r) => n + counts(r.out)[k], 0)]));

@@ -155,7 +155,7 @@ describe('labels: Prometheus label names', () => {
 });
 
 describe('VIPs: what keepalived 2.2.7 takes (keepalived -t in a namespace of our own)', () => {
-  const ns = `promha-rt-${process.pid}`;
+  const ns = `keepalived-check-${process.pid}`; // not promha-*: the netns lane may run beside this file and counts those
   before(async () => {
     await execa('ip', ['netns', 'add', ns]);
     await execa('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1']);

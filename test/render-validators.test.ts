@@ -30,7 +30,7 @@ async function validate(tool: string, args: string[]): Promise<void> {
  * own that has it, so the host's interface names do not matter.
  */
 async function keepalivedCheck(configs: readonly string[], iface = 'eth0'): Promise<void> {
-  const ns = `promha-test-${process.pid}`;
+  const ns = `keepalived-check-${process.pid}`; // not promha-*: the netns lane may run beside this file and counts those
   await execa('ip', ['netns', 'add', ns]);
   try {
     await execa('ip', ['-n', ns, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', 'peer0']);
