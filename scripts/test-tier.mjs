@@ -1,12 +1,14 @@
 // `npm test` (all tiers) and `npm run test:unit|test:tools|test:stack`: the tiers of
 // test/tiers.json. Unit tests are pure and in-process; tools tests run real validators
 // and binaries; stack tests start whole stacks. Unit and tools files run one at a time.
-// Stack files run in two lanes at once that share no address and no port (see `Lane` in
-// test/helpers.ts): every suite of a stack file belongs to one lane and skips itself in
-// the other; within a lane one file runs at a time. `all` runs the unit and tools files
-// first in the loopback lane, beside the netns lane. A lane's output is printed when it
-// ends, so the two never interleave; the last lines add up every runner's counts in the
-// form node's test runner closes with.
+// Every suite of a stack file belongs to a lane (see `Lane` in test/helpers.ts) and skips
+// itself in the other: `loopback` (127.0.0.0/8) or `netns` (the promha0 bridge and
+// namespaces named promha-*). Runners that share no address and no port run side by
+// side, one file at a time each: for `stack`, one per lane; for `all`, three (RUNNERS),
+// one of them in network and mount namespaces of its own, whose loopback, bridge and
+// named namespaces no other runner sees. A runner's output is printed when it ends, so
+// none interleave; the last lines add up every runner's counts in the form node's test
+// runner closes with.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,10 +23,18 @@ if (tier !== 'all' && !tiers[tier]) {
 const filesOf = (...names) => names.flatMap((n) => tiers[n]).map((name) => `test/${name}.test.ts`);
 const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 
-/** Runs node's test runner over `files`; streams its output, or keeps it until the end when `buffered`. */
-function runner(files, { env = {}, buffered = false } = {}) {
+/**
+ * Runs node's test runner over `files`; streams its output, or keeps it until the end
+ * when `buffered`. `isolated` runs it in a network namespace of its own (its own
+ * loopback, bridges and veths) and a mount namespace whose /run/netns is its own (its
+ * own named namespaces): root only.
+ */
+function runner(files, { env = {}, buffered = false, isolated = false } = {}) {
+  const node = [process.execPath, '--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', ...files];
+  const isolate = ['unshare', '--mount', '--net', '--propagation', 'private', 'bash', '-c', 'mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns && ip link set lo up && exec "$@"', 'isolated'];
+  const [command, ...args] = isolated ? [...isolate, ...node] : node;
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-concurrency=1', ...files], {
+    const child = spawn(command, args, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,22 +57,44 @@ function counts(out) {
   return c;
 }
 
-const t0 = performance.now();
-/** One stack lane: its runner, output kept until it ends. */
-const lane = (name) =>
-  runner(filesOf('stack'), { env: { PROMHA_TEST_LANE: name }, buffered: true }).then((r) => {
-    process.stdout.write(`\n# ---- stack tests, ${name} lane (exit ${r.code}) ----\n${r.out}`);
-    return r;
+/**
+ * The runners of `all`, balanced by what their files took (README, Tests): each a
+ * sequence of parts, a part a tier or a lane over some stack files (`only`, else all
+ * but `except`). Every stack file's suites run once in each lane.
+ */
+const ISOLATED_LOOPBACK = ['chaos'];
+const ROOT_NETNS = ['chaos', 'drill'];
+const RUNNERS = [
+  { parts: [{ tiers: ['unit', 'tools'] }, { lane: 'loopback', except: ISOLATED_LOOPBACK }] },
+  { parts: [{ lane: 'netns', only: ROOT_NETNS }] },
+  { isolated: true, parts: [{ lane: 'loopback', only: ISOLATED_LOOPBACK }, { lane: 'netns', except: ROOT_NETNS }] },
+];
+
+const stackFiles = ({ only, except }) =>
+  filesOf('stack').filter((f) => {
+    const name = path.basename(f, '.test.ts');
+    return only ? only.includes(name) : !except?.includes(name);
   });
+
+const t0 = performance.now();
+/** One lane over some stack files, output kept until it ends. */
+const lane = async (name, files, isolated = false) => {
+  const r = await runner(files, { env: { PROMHA_TEST_LANE: name }, buffered: true, isolated });
+  process.stdout.write(`\n# ---- stack tests, ${name} lane${isolated ? ', isolated' : ''}: ${files.map((f) => path.basename(f, '.test.ts')).join(' ')} (exit ${r.code}) ----\n${r.out}`);
+  return r;
+};
 let results;
 if (tier === 'all') {
-  // The unit and tools files share no address with the netns lane, and that lane is the
-  // longer one: they run beside it, before the loopback lane (whose 127.0.0.x they share).
-  results = (
-    await Promise.all([runner(filesOf('unit', 'tools')).then(async (serial) => [serial, await lane('loopback')]), lane('netns').then((r) => [r])])
-  ).flat();
+  // Without root there are no namespaces to isolate a runner in (netns suites skip themselves): one after the other.
+  const runners = process.getuid?.() === 0 ? RUNNERS : [{ parts: RUNNERS.flatMap((r) => r.parts) }];
+  const runAll = async ({ parts, isolated = false }) => {
+    const done = [];
+    for (const part of parts) done.push(part.tiers ? await runner(filesOf(...part.tiers)) : await lane(part.lane, stackFiles(part), isolated));
+    return done;
+  };
+  results = (await Promise.all(runners.map(runAll))).flat();
 } else if (tier === 'stack') {
-  results = await Promise.all(['loopback', 'netns'].map(lane));
+  results = await Promise.all(['loopback', 'netns'].map((name) => lane(name, filesOf('stack'))));
 } else {
   results = [await runner(filesOf(tier))];
 }

@@ -2,6 +2,8 @@
 // command line, the one quoted word the remote shell gets, and the step and rollback
 // scripts (bash's own parser).
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
@@ -46,14 +48,31 @@ describe('apply over SSH: the ssh command line', () => {
 describe('apply over SSH: the scripts a host runs', () => {
   for (const node of nodes.filter((n) => ['federator1-1', 'pushgateway1-1', 'alertmanager1-3'].includes(n.name)))
     it(`${node.name}: the step and its rollback parse, keep the config directory and units, and restart only the step's units`, async () => {
-      const step = stepScript(node);
-      assert.match(step, new RegExp(`for p in etc/promha/${node.name} etc/systemd/system/promha-${node.name}-prometheus.service `));
-      assert.match(step, /bash "\$stage\/next\/install\.sh"$/);
       const processes = node.processes.map((p) => p.name);
+      const step = stepScript(node, { action: 'reload', processes });
+      assert.match(step, new RegExp(`for p in etc/promha/${node.name} etc/systemd/system/promha-${node.name}-prometheus.service `));
+      assert.match(step, /bash "\$stage\/next\/install\.sh" \| tee "\$stage\/install\.log"\nfor unit in ; do/);
       const rollback = rollbackScript(node, { member: node.name, role: node.role, action: 'restart', processes: processes.slice(0, 1), reason: '', gate: '' });
       assert.match(rollback, new RegExp(`systemctl restart "\\$unit"; done\\nsystemctl start promha-${node.name}-${processes[0]}\\.service$`));
-      for (const script of [step, rollback]) assert.equal((await execa('bash', ['-n', '-c', script], { reject: false })).exitCode, 0, script);
+      for (const script of [step, stepScript(node, { action: 'restart', processes }), rollback]) assert.equal((await execa('bash', ['-n', '-c', script], { reject: false })).exitCode, 0, script);
     });
+
+  it("a restart step restarts the step's units that install.sh did not restart (new binaries, the backup's position), and no other", async () => {
+    const gateway = nodes.find((n) => n.name === 'pushgateway1-1');
+    assert.ok(gateway);
+    const last = stepScript(gateway, { action: 'restart', processes: ['pushgateway', 'keepalived'] }).split('\n').at(-1) as string;
+    const project = await tempProject({});
+    try {
+      // install.sh restarted keepalived (its unit changed); the pushgateway's unit did not change.
+      await writeFile(path.join(project.dir, 'install.log'), 'installed /etc/systemd/system/promha-pushgateway1-1-keepalived.service\nrestarted promha-pushgateway1-1-keepalived.service\n');
+      await writeFile(path.join(project.dir, 'systemctl'), `#!/bin/sh\necho "$*" >>${JSON.stringify(path.join(project.dir, 'calls'))}\n`, { mode: 0o755 });
+      const r = await execa('bash', ['-c', `stage=${project.dir}\n${last}`], { env: { PATH: `${project.dir}:${process.env['PATH']}` } });
+      assert.equal(await readFile(path.join(project.dir, 'calls'), 'utf8'), 'restart promha-pushgateway1-1-pushgateway.service\n');
+      assert.equal(r.stdout, 'restarted promha-pushgateway1-1-pushgateway.service');
+    } finally {
+      await project.cleanup();
+    }
+  });
 });
 
 describe('apply --hosts: bad input', () => {

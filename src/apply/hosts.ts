@@ -2,20 +2,24 @@
 // gates are the same; each member is changed over SSH by its host bundle's own
 // install.sh (which reloads or restarts through systemctl what changed), and a member
 // whose gate fails gets back, byte for byte, the files and units it had before.
+// Packages are the hosts' (apt is the operator's): another release is rolled out once
+// its packages are installed, by restarting each member that still runs the old ones.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { check, CHECK_RULES } from '../check/check.ts';
 import { assertHostRoots, layoutFor } from '../commands/render.ts';
+import { COMPONENT_OF_ROLE, liveVersion } from '../doctor/checks/members.ts';
 import { evaluate } from '../doctor/doctor.ts';
 import { observe } from '../doctor/observe.ts';
+import type { Observations } from '../doctor/result.ts';
 import { deploymentTarget } from '../doctor/target.ts';
 import { ExitError } from '../errors.ts';
-import type { Layout, NodeSpec, ProcessSpec } from '../plan/node-spec.ts';
+import { DEBIAN_BINARY_PATHS, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
 import { chooseRelease } from '../release/choose.ts';
-import type { ReleaseName } from '../release/release.ts';
+import { COMPONENT_OF_BINARY, parseVersionOutput, releaseOfVersion, versionMatches, type Release, type ReleaseName } from '../release/release.ts';
 import { shellQuote } from '../render/command-line.ts';
 import { hostBundle } from '../render/host-bundle.ts';
 import { INSTALL_SCRIPT, SYSTEMD_DIR } from '../render/install-script.ts';
@@ -31,7 +35,10 @@ import { runOnHost, type SshOptions } from './ssh.ts';
 export interface HostsApplyOptions {
   readonly topology: Topology;
   readonly ssh: SshOptions;
-  /** @default the topology's `release`, else this machine's, else bookworm (as `render`) */
+  /**
+   * The release the hosts' packages are: members whose servers still run another one
+   * restart onto it. @default the topology's `release`, else this machine's, else bookworm (as `render`)
+   */
   readonly release?: ReleaseName;
   /** As `render --config-root`. @default /etc/promha */
   readonly configRoot?: string;
@@ -81,19 +88,36 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
     );
   const split = clusterLabelSplit([...snapshots.values()], nodes);
   if (split) throw new ExitError(1, split);
-  const changes = nodes.flatMap((n) => memberChange(snapshots.get(n.name) as MemberSnapshot, n) ?? []);
+  const target = await deploymentTarget(o.topology, release);
+  const observed = await observe(target);
+  const moves = new Map(nodes.flatMap((n) => releaseMove(n, observed, release) ?? []).map((m) => [m.member, m]));
+  const changes = nodes.flatMap((n) => memberChange(snapshots.get(n.name) as MemberSnapshot, n, moves.get(n.name)) ?? []);
   const vipHolders = new Map<string, string>();
   const vips = new Map(o.topology.spec.pushgateways.map((s) => [s.name, String(s.vip.address)]));
   for (const s of o.topology.spec.pushgateways) {
     const holder = await vipHolder(vips.get(s.name) as string, s.members.map((m) => ({ name: m.name, address: String(m.address) })));
     if (holder) vipHolders.set(s.name, holder);
   }
-  const steps = planRollout(changes, { nodes, vipHolders, peerNames: release.clusterPeerName });
-  if (o.dryRun || steps.length === 0) return { steps, done: 0 };
+  // Positions survive the restarts only if every Alertmanager, before and after, takes peer names.
+  const peerNames = release.clusterPeerName && nodes.filter((n) => n.role === 'alertmanager').every((n) => moves.get(n.name)?.fromRelease?.clusterPeerName ?? true);
+  const steps = planRollout(changes, { nodes, vipHolders, peerNames });
+  if (steps.length === 0) return { steps, done: 0 };
+  const stepping = new Set(steps.filter((s) => s.action === 'reload' || s.action === 'restart').map((s) => s.member));
+  const offRelease = await packagesOffRelease(
+    nodes.filter((n) => stepping.has(n.name)),
+    release,
+    o.ssh,
+  );
+  if (offRelease.length)
+    throw new ExitError(
+      1,
+      `the packages on ${offRelease.length} host(s) are not ${release.name}'s (${release.title}), for which the bundles are rendered; nothing was changed:\n${offRelease.map((l) => `    ${l}`).join('\n')}\n` +
+        `    fix: install ${release.name}'s packages on those hosts first (their servers keep running until apply restarts them), or apply with --release set to the release they have`,
+    );
+  if (o.dryRun) return { steps, done: 0 };
 
-  // Health before the rollout. The hosts' packages are theirs: a host on another release fails DR102 here.
-  const target = await deploymentTarget(o.topology, release);
-  const before = evaluate(target, await observe(target)).filter((r) => r.verdict === 'fail' && r.code !== 'DR801');
+  // Health before the rollout. A member still on the old release is what the rollout restarts.
+  const before = evaluate(target, observed).filter((r) => r.verdict === 'fail' && r.code !== 'DR801' && !(r.code === 'DR102' && moves.has(r.member ?? '')));
   if (before.length)
     throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the deployment back to health first (\`promha doctor\`)`);
 
@@ -112,7 +136,7 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
       const was = snapshots.get(s.member) as MemberSnapshot;
       const since = Date.now() / 1000;
       const member = (processes: MemberSnapshot['processes']): GateMember => ({ name: node.name, role: node.role, set: node.set, address: String(node.address), processes });
-      const installed = await runOnHost(hostOf(node), stepScript(node), o.ssh, await bundleTar(node, layout, release));
+      const installed = await runOnHost(hostOf(node), stepScript(node, s), o.ssh, await bundleTar(node, layout, release));
       const gate =
         installed.exitCode !== 0
           ? { ready: false, detail: `its install.sh failed (exit ${installed.exitCode}): ${lastLines(`${installed.stdout.toString('utf8')}\n${installed.stderr}`)}` }
@@ -125,7 +149,8 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
           undone.exitCode !== 0
             ? { ready: false, detail: `the rollback failed (exit ${undone.exitCode}): ${lastLines(undone.stderr)}` }
             : await waitFor(() => gateHolds(member(was.processes), async () => target, { ...s, action: 'restart' }, since, { positionLater: true, rollback: true, adding }), { timeoutMs: gateTimeoutMs });
-        throw new ExitError(1, rolledBackMessage(steps, i, gate.detail, back));
+        const kept = moves.has(s.member) ? `\n    its host keeps ${release.name}'s packages (apt is yours): the files and units it had before run on them` : '';
+        throw new ExitError(1, rolledBackMessage(steps, i, gate.detail, back) + kept);
       }
     } else {
       throw new ExitError(2, `apply over SSH does not ${s.action} members yet (${s.member}); nothing more was changed`);
@@ -137,6 +162,52 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
 }
 
 const lastLines = (text: string) => text.trim().split('\n').slice(-5).join(' | ');
+
+/** A member whose server runs another release than the one its host's bundle is rendered for. */
+interface ReleaseMove {
+  readonly member: string;
+  /** The release it runs (its version where no release ships that). */
+  readonly from: string;
+  readonly fromRelease?: Release;
+  readonly to: string;
+}
+
+/** Whether a member's server, as observed, runs another release than `release`. */
+function releaseMove(node: NodeSpec, observed: Observations, release: Release): ReleaseMove | undefined {
+  const component = COMPONENT_OF_ROLE[node.role];
+  const version = component && liveVersion(observed, node.name, node.role);
+  // Unreachable: the health check before the rollout says so.
+  if (!component || !version || versionMatches(version, release.components[component].version)) return undefined;
+  const fromRelease = releaseOfVersion(component, version);
+  return { member: node.name, from: fromRelease?.name ?? version, ...(fromRelease ? { fromRelease } : {}), to: release.name };
+}
+
+/**
+ * The members whose hosts have binaries of another release than `release` (one line
+ * each): every step installs a bundle rendered for `release`, whose install.sh refuses
+ * other versions, and a restart would run them with that release's flags. Read over SSH
+ * (`--version` of each binary the member's units run) before any member is touched.
+ */
+async function packagesOffRelease(nodes: readonly NodeSpec[], release: Release, ssh: SshOptions): Promise<string[]> {
+  const off: string[] = [];
+  for (const node of nodes) {
+    const binaries = [...new Set(node.processes.map((p) => p.binary))].flatMap((b) => {
+      const component = COMPONENT_OF_BINARY[b];
+      return component ? [{ path: DEBIAN_BINARY_PATHS[b], expected: release.components[component].version }] : [];
+    });
+    if (binaries.length === 0) continue;
+    const script = binaries.map((b) => `printf '%s\\n' "$(${q(b.path)} --version 2>&1 | head -n 1)"`).join('\n');
+    const r = await runOnHost(hostOf(node), script, ssh);
+    if (r.exitCode !== 0) throw new ExitError(1, `cannot read the versions of ${node.name}'s binaries on ${hostOf(node)} (ssh exit ${r.exitCode}): ${r.stderr || 'no message'}; nothing was changed`);
+    const lines = r.stdout.toString('utf8').split('\n');
+    const wrong = binaries.flatMap((b, i) => {
+      const version = parseVersionOutput(lines[i] ?? '');
+      return version && versionMatches(version, b.expected) ? [] : [`${b.path} ${version ?? 'missing'} (${release.name}: ${b.expected}.x)`];
+    });
+    if (wrong.length) off.push(`${node.name} (${hostOf(node)}): ${wrong.join(', ')}`);
+  }
+  return off;
+}
 
 /**
  * What a member's host has installed: its config files and the command lines of its
@@ -196,10 +267,12 @@ const stageOf = (member: string) => `${STAGE_ROOT}/${member}`;
 /**
  * One step on the host: the new bundle unpacked beside what is installed, what is
  * installed kept in a tar (the rollback's), then the bundle's install.sh, which reloads
- * or restarts what changed.
+ * or restarts what changed. A restart the files do not call for (new binaries from a
+ * package upgrade, the backup Alertmanager's position) follows, unless install.sh did it.
  */
-export function stepScript(node: NodeSpec): string {
+export function stepScript(node: NodeSpec, s: Pick<RolloutStep, 'action' | 'processes'>): string {
   const kept = [rel(node.configDir), ...PROCESS_NAMES.map((p) => rel(unitPath(node.name, p)))];
+  const restart = s.action === 'restart' ? node.processes.filter((p) => s.processes.includes(p.name)).map((p) => unitName(node, p)) : [];
   return [
     'set -euo pipefail',
     `stage=${q(stageOf(node.name))}`,
@@ -212,7 +285,8 @@ export function stepScript(node: NodeSpec): string {
     `for p in ${kept.map(q).join(' ')}; do if [[ -e $p ]]; then kept+=("$p"); fi; done`,
     'tar -cf "$stage/previous.tar" -- "${kept[@]}"',
     'tar -tf "$stage/previous.tar" >"$stage/previous.list"',
-    `bash "$stage/next/${INSTALL_SCRIPT}"`,
+    `bash "$stage/next/${INSTALL_SCRIPT}" | tee "$stage/install.log"`,
+    `for unit in ${restart.map(q).join(' ')}; do grep -qxF -- "restarted $unit" "$stage/install.log" || { systemctl restart "$unit"; echo "restarted $unit"; }; done`,
   ].join('\n');
 }
 

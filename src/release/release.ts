@@ -134,6 +134,11 @@ export function parseVersionOutput(text: string): string | undefined {
   return /^\S+, version (\d+\.\d+\.\d+)/m.exec(text)?.[1];
 }
 
+/** The release whose `component` a server reporting `version` is, undefined when none ships it. */
+export function releaseOfVersion(component: Component, version: string): Release | undefined {
+  return Object.values(RELEASES).find((r) => versionMatches(version, r.components[component].version));
+}
+
 /** True when `version` (e.g. 3.5.3) is of the `major.minor` line `expected` (e.g. 3.5). */
 export function versionMatches(version: string, expected: string): boolean {
   return version === expected || version.startsWith(`${expected}.`);

@@ -24,14 +24,16 @@ export const membersReady: DoctorCheck = {
   },
 };
 
-const COMPONENT_OF_ROLE: Readonly<Partial<Record<Role, Component>>> = {
+/** The component a member of each role serves (a gateway's keepalived is the host's). */
+export const COMPONENT_OF_ROLE: Readonly<Partial<Record<Role, Component>>> = {
   scraper: 'prometheus',
   federator: 'prometheus',
   alertmanager: 'alertmanager',
   pushgateway: 'pushgateway',
 };
 
-function liveVersion(o: Observations, name: string, role: Role): string | undefined {
+/** The version a member's server reports, undefined while it cannot be read. */
+export function liveVersion(o: Observations, name: string, role: Role): string | undefined {
   if (role === 'alertmanager') return o.alertmanager.get(name)?.status?.versionInfo['version'];
   return (role === 'pushgateway' ? o.pushgateway.get(name) : o.prometheus.get(name))?.version;
 }
