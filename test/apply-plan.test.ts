@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { clusterLabelSplit, memberChange, planRollout, secureModeSwitch, setChanges, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, releaseMove, secureModeSwitch, setChanges, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
+import type { Observations } from '../src/doctor/result.ts';
+import type { AlertmanagerStatus } from '../src/probe/alertmanager.ts';
 import { formatRollout } from '../src/commands/apply.ts';
 import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { plan } from '../src/plan/plan.ts';
@@ -210,4 +212,44 @@ describe('apply: secure mode cannot change one member at a time', () => {
       if (expected) assert.match(s ?? '', expected);
       else assert.equal(s, undefined);
     });
+});
+
+describe('a release upgrade on hosts: which members still run the old release', () => {
+  const nodes = plan(topology(), { vipStandIns: false });
+  const node = (name: string) => nodes.find((n) => n.name === name) as NodeSpec;
+  /** What doctor observed: each member's server and the version it reports. */
+  const observed = (versions: Readonly<Record<string, string>>): Observations => ({
+    now: new Date(0),
+    prometheus: new Map(Object.entries(versions).filter(([m]) => /^(scraper|federator)/.test(m)).map(([m, version]) => [m, { ready: true, version }])),
+    alertmanager: new Map(Object.entries(versions).filter(([m]) => m.startsWith('alertmanager')).map(([m, version]) => [m, { status: { versionInfo: { version } } as unknown as AlertmanagerStatus }])),
+    pushgateway: new Map(Object.entries(versions).filter(([m]) => m.startsWith('pushgateway')).map(([m, version]) => [m, { ready: true, version }])),
+    vip: new Map(),
+  });
+  const table: ReadonlyArray<readonly [string, string, 'trixie' | 'sid', string | undefined]> = [
+    ['scraper1-1', '2.42.0', 'trixie', 'bookworm → trixie'],
+    ['federator1-2', '2.53.3', 'sid', 'trixie → sid'],
+    ['alertmanager1-3', '0.25.0', 'sid', 'bookworm → sid'],
+    ['scraper1-1', '2.53.3', 'trixie', undefined],
+    // Pushgateway 1.11 is trixie's and sid's: a gateway has nothing to restart for.
+    ['pushgateway1-1', '1.11.0', 'sid', undefined],
+    ['pushgateway1-2', '1.5.1', 'sid', 'bookworm → sid'],
+    // A version no release ships is named as it is.
+    ['federator1-1', '2.45.0', 'trixie', '2.45.0 → trixie'],
+  ];
+  for (const [member, version, release, want] of table)
+    it(`${member} on ${version}, to ${release}: ${want ?? 'nothing'}`, () => {
+      const move = releaseMove(node(member), observed({ [member]: version }), RELEASES[release]);
+      assert.equal(move && `${move.from} → ${move.to}`, want);
+    });
+
+  it('says nothing about a member it could not read (the health check before the rollout does)', () => {
+    assert.equal(releaseMove(node('scraper2-1'), observed({}), RELEASES.trixie), undefined);
+  });
+
+  it('a move restarts every process of the member, named in the reason', () => {
+    const gateway = node('pushgateway1-1');
+    const c = memberChange(running(gateway), gateway, releaseMove(gateway, observed({ 'pushgateway1-1': '1.5.1' }), RELEASES.trixie));
+    assert.deepEqual(c?.restart, ['pushgateway', 'keepalived']);
+    assert.match(c?.reason ?? '', /^pushgateway: release bookworm → trixie; keepalived: release bookworm → trixie$/);
+  });
 });

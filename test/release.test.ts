@@ -8,7 +8,7 @@ import { chooseRelease } from '../src/release/choose.ts';
 import { hostCodename } from '../src/release/choose.ts';
 import { binaryVersion, fetchRelease, readFetchedRelease, type FetchedRelease } from '../src/release/fetch.ts';
 import { runSetup } from '../src/commands/setup.ts';
-import { parseVersionOutput, RELEASE_NAMES, RELEASES, releasePackages, versionMatches } from '../src/release/release.ts';
+import { parseVersionOutput, RELEASE_NAMES, RELEASES, releaseOfVersion, releasePackages, versionMatches } from '../src/release/release.ts';
 
 describe('release table', () => {
   it('reads the version of every Prometheus-project binary from its --version text', () => {
@@ -28,6 +28,21 @@ describe('release table', () => {
     assert.ok(versionMatches('2.42.0', '2.42'));
     assert.ok(!versionMatches('3.50.1', '3.5'));
     assert.ok(!versionMatches('2.53.3', '2.42'));
+  });
+
+  it('names the release a running server is of, the first that ships its line (Pushgateway 1.11 is trixie’s and sid’s)', () => {
+    const table = [
+      ['prometheus', '2.42.0', 'bookworm'],
+      ['prometheus', '2.53.3', 'trixie'],
+      ['prometheus', '3.5.3', 'sid'],
+      ['alertmanager', '0.25.0', 'bookworm'],
+      ['alertmanager', '0.33.1', 'sid'],
+      ['pushgateway', '1.5.1', 'bookworm'],
+      ['pushgateway', '1.11.2', 'trixie'],
+      ['prometheus', '2.45.0', undefined],
+      ['alertmanager', '0.2.0', undefined],
+    ] as const;
+    for (const [component, version, want] of table) assert.equal(releaseOfVersion(component, version)?.name, want, `${component} ${version}`);
   });
 
   it('names each package once, and puts promtool in its own package after Debian 12', () => {

@@ -10,16 +10,14 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { check, CHECK_RULES } from '../check/check.ts';
 import { assertHostRoots, layoutFor } from '../commands/render.ts';
-import { COMPONENT_OF_ROLE, liveVersion } from '../doctor/checks/members.ts';
 import { evaluate } from '../doctor/doctor.ts';
 import { observe } from '../doctor/observe.ts';
-import type { Observations } from '../doctor/result.ts';
 import { deploymentTarget } from '../doctor/target.ts';
 import { ExitError } from '../errors.ts';
 import { DEBIAN_BINARY_PATHS, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
 import { chooseRelease } from '../release/choose.ts';
-import { COMPONENT_OF_BINARY, parseVersionOutput, releaseOfVersion, versionMatches, type Release, type ReleaseName } from '../release/release.ts';
+import { COMPONENT_OF_BINARY, parseVersionOutput, versionMatches, type Release, type ReleaseName } from '../release/release.ts';
 import { shellQuote } from '../render/command-line.ts';
 import { hostBundle } from '../render/host-bundle.ts';
 import { INSTALL_SCRIPT, SYSTEMD_DIR } from '../render/install-script.ts';
@@ -29,7 +27,7 @@ import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
 import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
 import type { ApplyResult } from './local.ts';
-import { clusterLabelSplit, memberChange, planRollout, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, releaseMove, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { runOnHost, type SshOptions } from './ssh.ts';
 
 export interface HostsApplyOptions {
@@ -162,25 +160,6 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
 }
 
 const lastLines = (text: string) => text.trim().split('\n').slice(-5).join(' | ');
-
-/** A member whose server runs another release than the one its host's bundle is rendered for. */
-interface ReleaseMove {
-  readonly member: string;
-  /** The release it runs (its version where no release ships that). */
-  readonly from: string;
-  readonly fromRelease?: Release;
-  readonly to: string;
-}
-
-/** Whether a member's server, as observed, runs another release than `release`. */
-function releaseMove(node: NodeSpec, observed: Observations, release: Release): ReleaseMove | undefined {
-  const component = COMPONENT_OF_ROLE[node.role];
-  const version = component && liveVersion(observed, node.name, node.role);
-  // Unreachable: the health check before the rollout says so.
-  if (!component || !version || versionMatches(version, release.components[component].version)) return undefined;
-  const fromRelease = releaseOfVersion(component, version);
-  return { member: node.name, from: fromRelease?.name ?? version, ...(fromRelease ? { fromRelease } : {}), to: release.name };
-}
 
 /**
  * The members whose hosts have binaries of another release than `release` (one line

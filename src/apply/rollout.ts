@@ -1,7 +1,10 @@
 // The rollout plan of `promha apply`: what changed on each member, and the order that
 // keeps the system whole while it changes (one member per set at a time, the VIP off a
 // gateway before it changes, the backup Alertmanager last, rules validated first).
+import { COMPONENT_OF_ROLE, liveVersion } from '../doctor/checks/members.ts';
+import type { Observations } from '../doctor/result.ts';
 import type { NodeSpec, Role } from '../plan/node-spec.ts';
+import { releaseOfVersion, versionMatches, type Release } from '../release/release.ts';
 import { startDelayOf } from '../plan/alertmanager.ts';
 import { filesRead } from '../render/files-read.ts';
 
@@ -62,6 +65,25 @@ export function memberChange(current: MemberSnapshot, next: NodeSpec, release?: 
   }
   if (reload.length + restart.length === 0) return undefined;
   return { member: next.name, role: next.role, set: next.set, backup: next.backup, reload, restart, files: [...changed], reason: reasons.join('; ') };
+}
+
+/** A member whose server runs another release than the one its host's bundle is rendered for. */
+export interface ReleaseMove {
+  readonly member: string;
+  /** The release it runs (its version where no release ships that). */
+  readonly from: string;
+  readonly fromRelease?: Release;
+  readonly to: string;
+}
+
+/** Whether a member's server, as observed, runs another release than `release`. */
+export function releaseMove(node: NodeSpec, observed: Observations, release: Release): ReleaseMove | undefined {
+  const component = COMPONENT_OF_ROLE[node.role];
+  const version = component && liveVersion(observed, node.name, node.role);
+  // Unreachable: the health check before the rollout says so.
+  if (!component || !version || versionMatches(version, release.components[component].version)) return undefined;
+  const fromRelease = releaseOfVersion(component, version);
+  return { member: node.name, from: fromRelease?.name ?? version, ...(fromRelease ? { fromRelease } : {}), to: release.name };
 }
 
 /** The flags added and removed: `+--a=1 -b=2`. */
