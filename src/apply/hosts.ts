@@ -101,11 +101,7 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
   const steps = planRollout(changes, { nodes, vipHolders, peerNames });
   if (steps.length === 0) return { steps, done: 0 };
   const stepping = new Set(steps.filter((s) => s.action === 'reload' || s.action === 'restart').map((s) => s.member));
-  const offRelease = await packagesOffRelease(
-    nodes.filter((n) => stepping.has(n.name)),
-    release,
-    o.ssh,
-  );
+  const offRelease = await packagesOffRelease(nodes.filter((n) => stepping.has(n.name)), release, o.ssh);
   if (offRelease.length)
     throw new ExitError(
       1,
