@@ -200,7 +200,7 @@ function program(io: CliIo): Command {
     .option('--ssh-user <user>', '--hosts: the remote user; default: what the ssh configuration says')
     .option('--config-root <dir>', '--hosts: where the configs live on the hosts, as rendered', '/etc/promha')
     .option('--data-root <dir>', '--hosts: where data lives on the hosts, as rendered', '/var/lib/promha')
-    .addOption(releaseOption("the topology's `release`, else the running stack's; another one upgrades member by member"))
+    .addOption(releaseOption("the topology's `release`, else the running stack's; another one upgrades member by member (--hosts: once the hosts have its packages)"))
     .description('change the running stack (or, with --hosts, the deployment) to what the topology renders now, one member at a time, each step gated by its doctor checks; a failed gate rolls that member back (exit 1)')
     .action(async (file: string, o: ApplyCommandOptions) => {
       const { applyLocal } = await import('../apply/local.ts');
