@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AlertLoad, describeLoad, type LoadContext, type LoadResult } from '../src/drills/alert-load.ts';
 import { DrillContext } from '../src/drills/context.ts';
-import { latencySummary } from '../src/drills/episodes.ts';
+import { latencySummary, type DuplicateNotification, type Flap } from '../src/drills/episodes.ts';
 import { StateDir } from '../src/runtime/state.ts';
 import { loadTopology } from '../src/topology/load.ts';
 
@@ -15,6 +15,12 @@ export interface LoadedRun<T> {
   readonly healthy: ReturnType<typeof latencySummary>;
   /** Latency of the episodes that began during the step or in the notify bound before it. */
   readonly during: ReturnType<typeof latencySummary>;
+  /**
+   * The duplicates and flaps the receiver got once the step began: the step's. Those
+   * before it are the healthy stack's (at the 1 s test profile Alertmanager's
+   * at-least-once HA can show one there too: README, Chaos campaigns), and are reported.
+   */
+  readonly sinceStep: { readonly duplicates: readonly DuplicateNotification[]; readonly flaps: readonly Flap[] };
   readonly report: string;
 }
 
@@ -44,5 +50,6 @@ export async function underLoadOn<T>(ctx: LoadContext, o: { seed: number; health
   const healthy = latencySummary(before);
   const later = latencySummary(during);
   const report = `${describeLoad(result)}\nlatency before the step: median ${healthy.median?.toFixed(1) ?? '-'} s over ${healthy.count}; during and after: median ${later.median?.toFixed(1) ?? '-'} s, max ${later.max?.toFixed(1) ?? '-'} s over ${later.count}`;
-  return { value, load: result, healthy, during: later, report };
+  const sinceStep = { duplicates: result.duplicates.filter((d) => d.receivedAt >= began), flaps: result.flaps.filter((f) => f.receivedAt >= began) };
+  return { value, load: result, healthy, during: later, sinceStep, report: `${report}\nsince the step began: ${sinceStep.duplicates.length} duplicate(s), ${sinceStep.flaps.length} flap(s)` };
 }

@@ -221,7 +221,7 @@ describe('promha apply --hosts over SSH (real sshd in network namespaces)', { sk
       await sleep(15_000);
     });
     t.diagnostic(loaded.report);
-    assert.deepEqual([loaded.load.missed.length, loaded.load.duplicates.length, loaded.load.flaps.length, loaded.load.pushesLost], [0, 0, 0, 0], loaded.report);
+    assert.deepEqual([loaded.load.missed.length, loaded.sinceStep.duplicates.length, loaded.sinceStep.flaps.length, loaded.load.pushesLost], [0, 0, 0, 0], loaded.report);
     assert.ok(loaded.during.count > 0, `no episode was notified during or after the rollout: the drill measured nothing\n${loaded.report}`);
     assert.equal(await holder(), standby, 'the VIP stays where it moved: no failback');
     const host = hosts.hosts.find((h) => h.member === active);
