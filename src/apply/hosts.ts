@@ -96,8 +96,8 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
     const holder = await vipHolder(vips.get(s.name) as string, s.members.map((m) => ({ name: m.name, address: String(m.address) })));
     if (holder) vipHolders.set(s.name, holder);
   }
-  // Positions survive the restarts only if every Alertmanager, before and after, takes peer names.
-  const peerNames = release.clusterPeerName && nodes.filter((n) => n.role === 'alertmanager').every((n) => moves.get(n.name)?.fromRelease?.clusterPeerName ?? true);
+  // Positions survive the restarts only if every Alertmanager, before and after, takes peer names (one on a version no release ships: assume not).
+  const peerNames = release.clusterPeerName && nodes.filter((n) => n.role === 'alertmanager').every((n) => !moves.has(n.name) || (moves.get(n.name)?.fromRelease?.clusterPeerName ?? false));
   const steps = planRollout(changes, { nodes, vipHolders, peerNames });
   if (steps.length === 0) return { steps, done: 0 };
   const stepping = new Set(steps.filter((s) => s.action === 'reload' || s.action === 'restart').map((s) => s.member));

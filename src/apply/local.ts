@@ -4,7 +4,6 @@
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { check, CHECK_RULES } from '../check/check.ts';
-import { memberVersions } from '../doctor/checks/members.ts';
 import { evaluate } from '../doctor/doctor.ts';
 import { observe } from '../doctor/observe.ts';
 import { resolveTarget } from '../doctor/target.ts';
@@ -27,7 +26,7 @@ import { createHost, destroyHost, nextHostIndex, type NetworkRecord } from '../r
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
 import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
-import { clusterLabelSplit, memberChange, planRollout, setChanges, RELOAD_SIGNAL, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, releaseMove, setChanges, RELOAD_SIGNAL, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { authOn, tlsOn } from '../plan/security.ts';
 
 export interface ApplyOptions {
@@ -103,14 +102,10 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
   const target = await resolveTarget(o.topology, o.stateDir, from);
   const observed = await observe(target);
   // A rollout to another release that stopped half-way is resumed: a member already on the new release is no failure.
-  const onNewRelease = new Set(
-    evaluate(await resolveTarget(o.topology, o.stateDir, release), observed, [memberVersions])
-      .filter((r) => r.verdict === 'pass' && r.member !== undefined)
-      .map((r) => r.member),
-  );
+  const onNewRelease = new Set(nodes.filter((n) => !releaseMove(n, observed, release)).map((n) => n.name));
   // Members the rollout adds do not run yet: what doctor says about them is the rollout's to fix.
   const before = evaluate(target, observed).filter(
-    (r) => r.verdict === 'fail' && r.code !== 'DR801' && !(r.code === 'DR102' && onNewRelease.has(r.member)) && !adding.has(r.member ?? '') && !adding.has(r.concerns ?? ''),
+    (r) => r.verdict === 'fail' && r.code !== 'DR801' && !(r.code === 'DR102' && onNewRelease.has(r.member ?? '')) && !adding.has(r.member ?? '') && !adding.has(r.concerns ?? ''),
   );
   if (before.length)
     throw new ExitError(1, `doctor fails before the rollout; nothing was changed:\n${before.map((r) => `    ${r.code} ${r.message}`).join('\n')}\n    fix: bring the stack back to health first (\`promha doctor\`)`);
