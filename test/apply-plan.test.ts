@@ -5,6 +5,7 @@ import { clusterLabelSplit, memberChange, planRollout, releaseMove, secureModeSw
 import type { Observations } from '../src/doctor/result.ts';
 import type { AlertmanagerStatus } from '../src/probe/alertmanager.ts';
 import { formatRollout } from '../src/commands/apply.ts';
+import { failedSince, ruleFailuresIn } from '../src/apply/gate.ts';
 import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { plan } from '../src/plan/plan.ts';
 import { RELEASES } from '../src/release/release.ts';
@@ -252,4 +253,39 @@ describe('a release upgrade on hosts: which members still run the old release', 
     assert.deepEqual(c?.restart, ['pushgateway', 'keepalived']);
     assert.match(c?.reason ?? '', /^pushgateway: release bookworm → trixie; keepalived: release bookworm → trixie$/);
   });
+});
+
+describe('rule evaluation failures between a gate and the step before it', () => {
+  // Recorded from Prometheus 2.42's /metrics, a group whose rule fails on the live series.
+  const metrics = (n: number) =>
+    [
+      '# HELP prometheus_rule_evaluation_failures_total The total number of rule evaluation failures.',
+      '# TYPE prometheus_rule_evaluation_failures_total counter',
+      `prometheus_rule_evaluation_failures_total{rule_group="/etc/promha/federator1-1/rules/demo.yml;demo"} ${n}`,
+      'prometheus_rule_evaluation_failures_total{rule_group="/etc/promha/federator1-1/rules/promha-demo.yml;promha-demo"} 0',
+      '# HELP prometheus_rule_evaluations_total The total number of rule evaluations.',
+      '# TYPE prometheus_rule_evaluations_total counter',
+      'prometheus_rule_evaluations_total{rule_group="/etc/promha/federator1-1/rules/demo.yml;demo"} 40',
+    ].join('\n') + '\n';
+
+  it('reads the counter per group, and not the evaluations counter', () => {
+    assert.deepEqual(
+      [...ruleFailuresIn(metrics(3))],
+      [
+        ['/etc/promha/federator1-1/rules/demo.yml;demo', 3],
+        ['/etc/promha/federator1-1/rules/promha-demo.yml;promha-demo', 0],
+      ],
+    );
+  });
+
+  const demo = '/etc/promha/federator1-1/rules/demo.yml;demo';
+  const cases: ReadonlyArray<{ name: string; before: Array<[string, number]>; now: Array<[string, number]>; failed: string[] }> = [
+    { name: 'no failure since', before: [[demo, 2]], now: [[demo, 2]], failed: [] },
+    { name: 'one failure since', before: [[demo, 2]], now: [[demo, 3]], failed: [`${demo} (1)`] },
+    { name: 'a group the change adds', before: [], now: [[demo, 4]], failed: [`${demo} (4)`] },
+    { name: 'restarted: the counter began again', before: [[demo, 7]], now: [[demo, 2]], failed: [`${demo} (2)`] },
+    { name: 'restarted without a failure', before: [[demo, 7]], now: [[demo, 0]], failed: [] },
+    { name: 'a group the change removes', before: [[demo, 7]], now: [], failed: [] },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(failedSince(new Map(c.before), new Map(c.now)), c.failed));
 });

@@ -14,7 +14,7 @@ import type { TopologySpec } from '../topology/schema.ts';
 import { AlertmanagerClient } from '../probe/alertmanager.ts';
 import { memberUrl } from '../probe/client-security.ts';
 import { getText } from '../probe/http.ts';
-import { parseMetrics, sampleValue } from '../probe/metrics-text.ts';
+import { findSamples, parseMetrics, sampleValue } from '../probe/metrics-text.ts';
 import { vipServedBy } from '../probe/pushgateway.ts';
 import { releasePromtool } from '../release/promtool.ts';
 import type { Release } from '../release/release.ts';
@@ -63,11 +63,37 @@ export interface GateOptions {
   readonly rollback?: boolean;
   /** Members the rollout adds. */
   readonly adding: ReadonlySet<string>;
+  /**
+   * A federator's failed evaluations per rule group before the step (`ruleFailures`):
+   * its gate fails while any group failed one since. @default not judged
+   */
+  readonly ruleFailuresBefore?: ReadonlyMap<string, number>;
+}
+
+/**
+ * Failed evaluations so far of each rule group of a Prometheus (`file;group`), from its
+ * own counter: a rule health shows the last evaluation only, and a rule that fails only
+ * when both copies of a federated series are in passes an evaluation that meets one.
+ */
+export async function ruleFailures(address: string): Promise<ReadonlyMap<string, number>> {
+  return ruleFailuresIn(await getText(`${memberUrl(address)}/metrics`));
+}
+
+/** `prometheus_rule_evaluation_failures_total` of a Prometheus' metrics, per rule group. */
+export const ruleFailuresIn = (metrics: string): ReadonlyMap<string, number> =>
+  new Map(findSamples(parseMetrics(metrics), 'prometheus_rule_evaluation_failures_total').map((s) => [s.labels['rule_group'] ?? '', s.value] as const));
+
+/** The rule groups that failed evaluations since `before`; a counter lower than before means the process restarted. */
+export function failedSince(before: ReadonlyMap<string, number>, now: ReadonlyMap<string, number>): string[] {
+  return [...now].flatMap(([group, n]) => {
+    const failed = n < (before.get(group) ?? 0) ? n : n - (before.get(group) ?? 0);
+    return failed > 0 ? [`${group} (${failed})`] : [];
+  });
 }
 
 /**
  * The gate of a step: the member ready, its reloads taken, a federator's rule groups
- * evaluated since the change, and no doctor check about the member or its set failing
+ * evaluated for a federate interval since the change without a failed evaluation, and no doctor check about the member or its set failing
  * (the drift and versions of members not changed yet aside; the backup's position aside
  * while its restart is still to come; members the rollout adds aside where another
  * member, not changed yet, is to federate them). A rollback's gate skips drift and
@@ -94,11 +120,19 @@ export async function gateHolds(member: GateMember, target: () => Promise<Doctor
     }
   const t = await target();
   const observed = await observe(t);
-  // A rule can fail only when it meets the live series (DR704): judge it once every group has run since the change.
+  // A rule can fail only when it meets the live series (DR704): judge it once every group has
+  // run for a whole federate interval since the change, so that its evaluations met every copy.
+  let failedGroups: string[] = [];
   if (member.role === 'federator') {
     const groups = observed.prometheus.get(member.name)?.rules;
-    const behind = groups?.filter((g) => (g.lastEvaluation?.getTime() ?? 0) / 1000 < since).map((g) => g.name);
-    if (!groups || (behind?.length ?? 0) > 0) return { ready: false, detail: groups ? `rule group(s) ${behind?.join(', ')} not evaluated since the change` : 'its rules cannot be read yet' };
+    const settled = since + t.topology.spec.intervals.federate.ms / 1000;
+    const behind = groups?.filter((g) => (g.lastEvaluation?.getTime() ?? 0) / 1000 < settled).map((g) => g.name);
+    if (!groups || (behind?.length ?? 0) > 0) return { ready: false, detail: groups ? `rule group(s) ${behind?.join(', ')} not evaluated for a federate interval since the change` : 'its rules cannot be read yet' };
+    if (o.ruleFailuresBefore && !rollback) {
+      const now = await ruleFailures(member.address).catch(() => undefined);
+      if (!now) return { ready: false, detail: 'its rule evaluation counters cannot be read' };
+      failedGroups = failedSince(o.ruleFailuresBefore, now);
+    }
   }
   const setMates = new Set(t.members.filter((m) => m.set === member.set).map((m) => m.name));
   const failing = evaluate(t, observed).filter(
@@ -110,7 +144,8 @@ export async function gateHolds(member: GateMember, target: () => Promise<Doctor
       !((r.code === 'DR801' || r.code === 'DR102') && (rollback || r.member !== member.name)) &&
       !(r.code === 'DR504' && o.positionLater),
   );
-  return failing.length ? { ready: false, detail: failing.map((r) => `${r.code} ${r.message}`).join('; ') } : { ready: true, detail: 'checks pass' };
+  const details = [...failing.map((r) => `${r.code} ${r.message}`), ...(failedGroups.length ? [`rule group(s) with failed evaluations since the change: ${failedGroups.join(', ')}`] : [])];
+  return details.length ? { ready: false, detail: details.join('; ') } : { ready: true, detail: 'checks pass' };
 }
 
 /** The member serving a VIP, undefined while it answers from none or not at all. */

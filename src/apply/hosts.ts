@@ -25,7 +25,7 @@ import { execStartOf, unitName } from '../render/systemd.ts';
 import { waitFor } from '../runtime/readiness.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
+import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, ruleFailures, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
 import type { ApplyResult } from './local.ts';
 import { clusterLabelSplit, memberChange, planRollout, releaseMove, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { runOnHost, type SshOptions } from './ssh.ts';
@@ -130,11 +130,12 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
       const was = snapshots.get(s.member) as MemberSnapshot;
       const since = Date.now() / 1000;
       const member = (processes: MemberSnapshot['processes']): GateMember => ({ name: node.name, role: node.role, set: node.set, address: String(node.address), processes });
+      const ruleFailuresBefore = node.role === 'federator' ? await ruleFailures(String(node.address)).catch(() => undefined) : undefined;
       const installed = await runOnHost(hostOf(node), stepScript(node, s), o.ssh, await bundleTar(node, layout, release));
       const gate =
         installed.exitCode !== 0
           ? { ready: false, detail: `its install.sh failed (exit ${installed.exitCode}): ${lastLines(`${installed.stdout.toString('utf8')}\n${installed.stderr}`)}` }
-          : await waitFor(() => gateHolds(member(node.processes), async () => target, s, since, { positionLater: backupRestartFollows(steps, i, nodes), adding }), { timeoutMs: gateTimeoutMs });
+          : await waitFor(() => gateHolds(member(node.processes), async () => target, s, since, { positionLater: backupRestartFollows(steps, i, nodes), adding, ...(ruleFailuresBefore ? { ruleFailuresBefore } : {}) }), { timeoutMs: gateTimeoutMs });
       if (!gate.ready) {
         say(`${label}: gate failed: ${gate.detail}`, false);
         say(`${label}: rolling back to what it ran before`, false);

@@ -25,7 +25,7 @@ import type { LocalAddressing } from '../runtime/local-topology.ts';
 import { createHost, destroyHost, nextHostIndex, type NetworkRecord } from '../runtime/netns.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
+import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, ruleFailures, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
 import { clusterLabelSplit, memberChange, planRollout, releaseMove, setChanges, RELOAD_SIGNAL, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { authOn, tlsOn } from '../plan/security.ts';
 
@@ -168,10 +168,11 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
         await cp(o.stateDir.nodeDir(s.member), saved, { recursive: true });
         const savedProcesses = [...record.processes];
         const since = Date.now() / 1000;
+        const ruleFailuresBefore = node.role === 'federator' ? await ruleFailures(record.localAddress).catch(() => undefined) : undefined;
         try {
           await writeBundle(o.stateDir.nodeDir(s.member), node, o.stateDir);
           await change(o.stateDir, state, record, node, s, bins);
-          const gate = await waitFor(() => gateHolds(gateMember(record), () => resolveTarget(o.topology, o.stateDir, release), s, since, { positionLater: backupRestartFollows(steps, i, nodes), adding }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
+          const gate = await waitFor(() => gateHolds(gateMember(record), () => resolveTarget(o.topology, o.stateDir, release), s, since, { positionLater: backupRestartFollows(steps, i, nodes), adding, ...(ruleFailuresBefore ? { ruleFailuresBefore } : {}) }), { timeoutMs: gateTimeoutMs, failed: () => exitedOf(record) });
           if (!gate.ready) throw new GateError(gate.detail);
         } catch (e) {
           if (!(e instanceof GateError)) throw e;
