@@ -4,8 +4,8 @@
 // Every suite of a stack file belongs to a lane (see `Lane` in test/helpers.ts) and skips
 // itself in the other: `loopback` (127.0.0.0/8) or `netns` (the promha0 bridge and
 // namespaces named promha-*). Runners that share no address and no port run side by
-// side, one file at a time each: one per lane; for `all` the unit and tools files first
-// in the loopback lane's runner (RUNNERS). A runner may run `isolated`, in network and
+// side, one file at a time each: one per lane; for `all` the unit and tools files in a
+// runner of their own beside them (RUNNERS). A runner may run `isolated`, in network and
 // mount namespaces of its own, whose loopback, bridge and named namespaces no other
 // runner sees. A runner's output is printed when it ends, so
 // none interleave; the last lines add up every runner's counts in the form node's test
@@ -64,13 +64,16 @@ function counts(out) {
  * but `except`), `isolated` when the runner is or the part says so. Every stack file's
  * suites run once in each lane.
  */
-// Two at a time: with a third runner in its own namespaces (`isolated`) the suite took
-// 32 min instead of ~45, but the timing-bound rollout tests failed under the added
-// contention (README, Tests). The netns lane is the longer: its apply suites run after
-// the loopback lane, isolated, so that each runner has about the same to do.
+// Two stacks at a time. The unit and tools tiers (no stack) run beside them in a runner
+// of their own, while each lane begins with its chaos campaign (the campaigns passed in
+// every run with a third runner beside them); the timing-bound rollout tests come after.
+// A third stack runner brought the suite to 32 min, but the rollout tests failed under
+// the added contention (README, Tests). The loopback lane runs isolated, so that no
+// tools test meets its addresses; the netns apply suites follow it (it is the shorter).
 const RUNNERS = [
-  { parts: [{ tiers: ['unit', 'tools'] }, { lane: 'loopback' }, { lane: 'netns', only: ['apply'], isolated: true }] },
-  { parts: [{ lane: 'netns', except: ['apply'] }] },
+  { parts: [{ tiers: ['unit', 'tools'] }] },
+  { parts: [{ lane: 'loopback', only: ['chaos'] }, { lane: 'loopback', except: ['chaos'] }, { lane: 'netns', only: ['apply'] }], isolated: true },
+  { parts: [{ lane: 'netns', only: ['chaos'] }, { lane: 'netns', except: ['chaos', 'apply'] }] },
 ];
 
 const stackFiles = ({ only, except }) =>

@@ -67,10 +67,11 @@ describe('track_timestamps_staleness on the federate jobs (trixie, loopback)', {
     for (const name of federators) {
       const address = s.nodes.find((n) => n.name === name)?.localAddress;
       const c = new PrometheusClient(`http://${address}`);
-      const step = 0.01;
-      const series = await c.queryRange('count(promha_demo_requests_total{group="demo1"})', t0 - 3, t1, step);
-      const steps = Math.floor((t1 - (t0 - 3)) / step) + 1;
-      out.push((steps - (series[0]?.values.length ?? 0)) * step);
+      // Whole milliseconds, as Prometheus reads the bounds: its steps are then exactly these.
+      const [startMs, endMs] = [Math.round((t0 - 3) * 1000), Math.round(t1 * 1000)];
+      const series = await c.queryRange('count(promha_demo_requests_total{group="demo1"})', startMs / 1000, endMs / 1000, 0.01);
+      const steps = Math.floor((endMs - startMs) / 10) + 1;
+      out.push((steps - (series[0]?.values.length ?? 0)) * 0.01);
     }
     assert.equal((await run('start', 'scraper1-1')).exitCode, 0);
     await sleep(8_000);

@@ -136,7 +136,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const spec = ctx.spec;
   const schedule = o.replay ?? campaignSchedule(spec, ctx.state.mode, chaosMembers(ctx.state.nodes), o);
   say(`chaos  ${schedule.length} fault(s) over ${(o.durationMs / 1000).toFixed(0)} s, at most ${o.maxConcurrent} at once, seed ${o.seed}`);
-  if (!(await ctx.settle(120_000))) say('       alerts of an earlier episode are still open; the campaign may see them');
+  const open = await ctx.settle(120_000);
+  if (open !== undefined) say(`       alerts of an earlier episode are still open (${open}); the campaign may see them`);
   const load = await AlertLoad.start(ctx, { seed: o.seed });
   const t0 = Date.now();
   const injected: InjectedFault[] = [];

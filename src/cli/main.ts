@@ -276,9 +276,8 @@ function program(io: CliIo): Command {
       const { loadTopology } = await import('../topology/load.ts');
       const { StateDir } = await import('../runtime/state.ts');
       const scenarios = selectScenarios(names);
-      const progress = (line: string) => {
-        if (!o.json) out(line);
-      };
+      // Under --json, stdout is the JSON alone: progress goes to stderr.
+      const progress = (line: string) => (o.json ? io.stderr(`${line}\n`) : out(line));
       const outcomes = await runDrills(await loadTopology(o.file), new StateDir(o.stateDir), scenarios, progress, o.release);
       out(o.json ? JSON.stringify(outcomes, null, 2) : `\n${formatDrills(outcomes)}`);
       if (o.report) await writeFile(o.report, markdownReport(outcomes));

@@ -177,12 +177,12 @@ export class DrillContext {
 
   /**
    * Waits for a clean baseline: every Alertmanager member up long enough to have sent
-   * what it held back at its start, every alert the receiver saw firing seen resolved,
-   * and no Alertmanager holding an active alert. Otherwise a drill's test alert
+   * what it held back at its start, no Alertmanager holding an active alert, and every
+   * alert the receiver saw firing seen resolved (or no resolution to come). Otherwise a drill's test alert
    * could join an episode the last drill left open, and Alertmanager would rightly not
    * notify it. The watchdog always fires and does not count.
    */
-  async settle(timeoutMs: number): Promise<boolean> {
+  async settle(timeoutMs: number): Promise<string | undefined> {
     // A restarted Alertmanager holds its notifications until its gossip settles (up to
     // about 16 s), waits for its position, and only then sends what it has grouped:
     // without a start delay, sometimes a notification the cluster already sent (see
@@ -201,17 +201,29 @@ export class DrillContext {
       }
       return true;
     };
-    if ((await this.waitFor(upLongEnough, quietAfterStart + 30_000)) === undefined) return false;
+    if ((await this.waitFor(upLongEnough, quietAfterStart + 30_000)) === undefined) return 'an Alertmanager member has not been up long enough';
+    // Once no member holds an active alert, every resolution left is sent within a group
+    // interval and the members' waits. An alert the receiver still has open after that
+    // was last told firing by a member's late flush (Alertmanager's at-least-once HA,
+    // README): no resolution will come for it, and waiting longer only costs time.
+    const resolutionsSentWithin = this.groupInterval.ms + waits.ms + 2000;
+    let noneActiveSince: number | undefined;
+    let left = '';
     const quiet = async () => {
-      const open = openAlerts(alertsIn(await this.notifications())).filter((l) => l['alertname'] !== WATCHDOG_ALERT);
-      if (open.length > 0) return false;
       for (const m of this.spec.alertmanagers.members) {
-        const active = await this.alertmanager(m.name).alerts();
-        if (active.some((a) => a.labels['alertname'] !== WATCHDOG_ALERT)) return false;
+        const active = (await this.alertmanager(m.name).alerts()).filter((a) => a.labels['alertname'] !== WATCHDOG_ALERT);
+        if (active.length > 0) {
+          noneActiveSince = undefined;
+          left = `${m.name} holds ${active.map((a) => labelText(a.labels)).join(', ')}`;
+          return false;
+        }
       }
-      return true;
+      noneActiveSince ??= Date.now();
+      const open = openAlerts(alertsIn(await this.notifications())).filter((l) => l['alertname'] !== WATCHDOG_ALERT);
+      left = `the receiver was last told firing for ${open.map(labelText).join(', ')}`;
+      return open.length === 0 || Date.now() - noneActiveSince > resolutionsSentWithin;
     };
-    return (await this.waitFor(quiet, timeoutMs)) !== undefined;
+    return (await this.waitFor(quiet, timeoutMs)) !== undefined ? undefined : left;
   }
 
   /** Polls until `probe` is true; returns the seconds it took, or undefined on timeout. */
@@ -256,3 +268,5 @@ export function missingIntervals(times: readonly number[], intervalSeconds: numb
   }
   return lost;
 }
+
+const labelText = (labels: Readonly<Record<string, string>>) => `{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(', ')}}`;

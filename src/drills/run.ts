@@ -59,7 +59,8 @@ export async function runDrills(
     }
     progress(`drill  ${s.name}: ${s.title}`);
     const settleStart = Date.now();
-    if (!(await ctx.settle(SETTLE_MS))) progress(`       alerts of an earlier episode are still open after ${SETTLE_MS / 1000} s; the drill may see them`);
+    const open = await ctx.settle(SETTLE_MS);
+    if (open !== undefined) progress(`       alerts of an earlier episode are still open after ${SETTLE_MS / 1000} s (${open}); the drill may see them`);
     else if (Date.now() - settleStart > 1000) progress(`       waited ${((Date.now() - settleStart) / 1000).toFixed(1)} s for the last episode to close`);
     const startedAt = new Date();
     const { expectations, measurements } = await s.run(ctx);
