@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { clusterLabelSplit, memberChange, planRollout, releaseMove, secureModeSwitch, setChanges, type MemberChange, type MemberSnapshot } from '../src/apply/rollout.ts';
+import { clusterLabelSplit, memberChange, planRollout, releaseMove, secureModeSwitch, setChanges, type MemberChange, type MemberSnapshot, type RolloutStep } from '../src/apply/rollout.ts';
 import type { Observations } from '../src/doctor/result.ts';
 import type { AlertmanagerStatus } from '../src/probe/alertmanager.ts';
 import { formatRollout } from '../src/commands/apply.ts';
-import { failedSince, ruleFailuresIn } from '../src/apply/gate.ts';
+import { failedSince, ruleFailuresBeforeStep, ruleFailuresIn } from '../src/apply/gate.ts';
 import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { plan } from '../src/plan/plan.ts';
 import { RELEASES } from '../src/release/release.ts';
@@ -288,4 +288,9 @@ describe('rule evaluation failures between a gate and the step before it', () =>
     { name: 'a group the change removes', before: [[demo, 7]], now: [], failed: [] },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(failedSince(new Map(c.before), new Map(c.now)), c.failed));
+
+  // No address is asked in either case: nothing listens on it.
+  const step = (action: RolloutStep['action']): RolloutStep => ({ member: 'federator1-1', role: 'federator', action, reason: 'x', gate: 'y', processes: ['prometheus'] });
+  it('a federator restarted: compared with nothing, its counter begins again', async () => assert.deepEqual(await ruleFailuresBeforeStep('federator', step('restart'), '127.0.0.1:1'), new Map()));
+  it('not a federator: not judged', async () => assert.equal(await ruleFailuresBeforeStep('scraper', step('reload'), '127.0.0.1:1'), undefined));
 });

@@ -79,6 +79,17 @@ export async function ruleFailures(address: string): Promise<ReadonlyMap<string,
   return ruleFailuresIn(await getText(`${memberUrl(address)}/metrics`));
 }
 
+/**
+ * What a federator's gate compares its rule failures with: nothing before a restart (the
+ * counter begins again with the new process, all of whose failures follow the change),
+ * else the counter now; undefined for other members, or when it cannot be read.
+ */
+export async function ruleFailuresBeforeStep(role: Role, s: RolloutStep, address: string): Promise<ReadonlyMap<string, number> | undefined> {
+  if (role !== 'federator') return undefined;
+  if (s.action === 'restart') return new Map();
+  return ruleFailures(address).catch(() => undefined);
+}
+
 /** `prometheus_rule_evaluation_failures_total` of a Prometheus' metrics, per rule group. */
 export const ruleFailuresIn = (metrics: string): ReadonlyMap<string, number> =>
   new Map(findSamples(parseMetrics(metrics), 'prometheus_rule_evaluation_failures_total').map((s) => [s.labels['rule_group'] ?? '', s.value] as const));
@@ -93,8 +104,8 @@ export function failedSince(before: ReadonlyMap<string, number>, now: ReadonlyMa
 
 /**
  * The gate of a step: the member ready, its reloads taken, a federator's rule groups
- * evaluated for a federate interval since the change without a failed evaluation, and no doctor check about the member or its set failing
- * (the drift and versions of members not changed yet aside; the backup's position aside
+ * evaluated for a federate interval since the change without a failed evaluation, and
+ * no doctor check about the member or its set failing (the drift and versions of members not changed yet aside; the backup's position aside
  * while its restart is still to come; members the rollout adds aside where another
  * member, not changed yet, is to federate them). A rollback's gate skips drift and
  * versions, and the added members: the member is back on what it ran, not on the topology.

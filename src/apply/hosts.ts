@@ -25,7 +25,7 @@ import { execStartOf, unitName } from '../render/systemd.ts';
 import { waitFor } from '../runtime/readiness.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, ruleFailures, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
+import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, ruleFailuresBeforeStep, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
 import type { ApplyResult } from './local.ts';
 import { clusterLabelSplit, memberChange, planRollout, releaseMove, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { runOnHost, type SshOptions } from './ssh.ts';
@@ -130,7 +130,7 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
       const was = snapshots.get(s.member) as MemberSnapshot;
       const since = Date.now() / 1000;
       const member = (processes: MemberSnapshot['processes']): GateMember => ({ name: node.name, role: node.role, set: node.set, address: String(node.address), processes });
-      const ruleFailuresBefore = node.role === 'federator' ? await ruleFailures(String(node.address)).catch(() => undefined) : undefined;
+      const ruleFailuresBefore = await ruleFailuresBeforeStep(node.role, s, String(node.address));
       const installed = await runOnHost(hostOf(node), stepScript(node, s), o.ssh, await bundleTar(node, layout, release));
       const gate =
         installed.exitCode !== 0

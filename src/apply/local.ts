@@ -25,7 +25,7 @@ import type { LocalAddressing } from '../runtime/local-topology.ts';
 import { createHost, destroyHost, nextHostIndex, type NetworkRecord } from '../runtime/netns.ts';
 import { prepareSecurity } from '../security/material.ts';
 import type { Topology } from '../topology/topology.ts';
-import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, ruleFailures, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
+import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, ruleFailuresBeforeStep, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
 import { clusterLabelSplit, memberChange, planRollout, releaseMove, setChanges, RELOAD_SIGNAL, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { authOn, tlsOn } from '../plan/security.ts';
 
@@ -168,7 +168,7 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
         await cp(o.stateDir.nodeDir(s.member), saved, { recursive: true });
         const savedProcesses = [...record.processes];
         const since = Date.now() / 1000;
-        const ruleFailuresBefore = node.role === 'federator' ? await ruleFailures(record.localAddress).catch(() => undefined) : undefined;
+        const ruleFailuresBefore = await ruleFailuresBeforeStep(node.role, s, record.localAddress);
         try {
           await writeBundle(o.stateDir.nodeDir(s.member), node, o.stateDir);
           await change(o.stateDir, state, record, node, s, bins);

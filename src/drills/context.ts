@@ -204,8 +204,8 @@ export class DrillContext {
     if ((await this.waitFor(upLongEnough, quietAfterStart + 30_000)) === undefined) return 'an Alertmanager member has not been up long enough';
     // Once no member holds an active alert, every resolution left is sent within a group
     // interval and the members' waits. An alert the receiver still has open after that
-    // was last told firing by a member's late flush (Alertmanager's at-least-once HA,
-    // README): no resolution will come for it, and waiting longer only costs time.
+    // gets no resolution any more (as after a member's late flush of a firing alert:
+    // Alertmanager's at-least-once HA, README), and waiting longer only costs time.
     const resolutionsSentWithin = this.groupInterval.ms + waits.ms + 2000;
     let noneActiveSince: number | undefined;
     let left = '';
