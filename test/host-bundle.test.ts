@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { execStartOf, parseSystemdCommand, systemdQuote } from '../src/render/systemd.ts';
-import { promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
 
 /*
  * `promha render --target hosts` writes one bundle per host: configs, systemd units,
@@ -103,6 +103,7 @@ describe('host bundles of the seed topology', () => {
     assert.equal(first.exitCode, 0, first.stderr);
     assert.deepEqual(await filesUnder(root), [
       'etc/promha/pushgateway1-1/.promha-installed',
+      'etc/promha/pushgateway1-1/.promha-owned',
       'etc/promha/pushgateway1-1/check-pushgateway.sh',
       'etc/promha/pushgateway1-1/keepalived.conf',
       'etc/promha/pushgateway1-1/wipe-pushgateway.sh',
@@ -193,6 +194,194 @@ describe('host bundles of the seed topology', () => {
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(await readFile(path.join(configDir, 'old.yml'), 'utf8'), 'x\n');
     assert.ok((await stat(path.join(configDir, '.promha-installed'))).isFile());
+  });
+});
+
+/** Every entry under `root` with its type, mode, owner and content (or link target): what "left untouched" means. */
+async function treeState(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (dir: string) => {
+    for (const name of (await readdir(dir)).sort()) {
+      const full = path.join(dir, name);
+      const st = await lstat(full);
+      const what = st.isSymbolicLink() ? `-> ${await readlink(full)}` : st.isDirectory() ? 'dir' : `file ${JSON.stringify(await readFile(full, 'utf8'))}`;
+      out.push(`${path.relative(root, full)} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${what}`);
+      if (st.isDirectory()) await visit(full);
+    }
+  };
+  await visit(root);
+  return out;
+}
+
+/*
+ * install.sh takes only directories promha creates. A scraper set whose storage.path is
+ * /var/lib/mysql (render cannot know every package's directory) must not get MySQL's
+ * data: install.sh refuses a directory that exists without the member's .promha-owned,
+ * checks every directory before it changes anything, and marks those it creates.
+ */
+describe('install.sh owns only the directories it creates', () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  let out: string;
+  const root = (name: string) => path.join(project.dir, 'roots', name);
+  const install = (destdir: string, member = 'scraper1-1') => execa('bash', [path.join(out, member, 'install.sh')], { env: { DESTDIR: destdir }, reject: false });
+  const asRoot = process.getuid?.() === 0;
+
+  before(async () => {
+    const topology = fastTopology();
+    const scrapers = topology['scrapers'] as Array<Record<string, unknown>>;
+    scrapers[0] = { ...scrapers[0], storage: { path: '/var/lib/mysql' } };
+    project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': FAST_RULES });
+    out = path.join(project.dir, 'out');
+    const r = await promha(['render', '--out', out], project.dir);
+    assert.equal(r.exitCode, 0, r.stderr);
+  });
+  after(() => project.cleanup());
+
+  /** MySQL's data directory as a package leaves it: mode 700, its own owner, files in it. */
+  const mysql = async (r: string) => {
+    const dir = path.join(r, 'var/lib/mysql');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'ibdata1'), 'innodb\n');
+    await chmod(dir, 0o700);
+    if (asRoot) await chown(dir, 65534, 65534);
+  };
+
+  const refusals: Array<readonly [string, (r: string) => Promise<void>, readonly RegExp[]]> = [
+    ['a package\'s data directory (/var/lib/mysql)', mysql, [/^ {2}\/var\/lib\/mysql: it exists, and promha did not create it \(it holds no \.promha-owned\)/m, /^ {4}fix: render with another --data-root \(or the storage\.path of scraper1\).*mark it: echo scraper1-1 > \/var\/lib\/mysql\/\.promha-owned$/m]],
+    [
+      'a config directory that exists without the mark (an older promha, or not promha\'s)',
+      async (r) => {
+        await mkdir(path.join(r, 'etc/promha/scraper1-1'), { recursive: true });
+        await writeFile(path.join(r, 'etc/promha/scraper1-1/prometheus.yml'), 'old\n');
+      },
+      [/^ {2}\/etc\/promha\/scraper1-1: it exists, and promha did not create it/m, /fix: render with another --config-root.*echo scraper1-1 > \/etc\/promha\/scraper1-1\/\.promha-owned$/m],
+    ],
+    [
+      'a directory promha made for another member',
+      async (r) => {
+        await mkdir(path.join(r, 'var/lib/mysql'), { recursive: true });
+        await writeFile(path.join(r, 'var/lib/mysql/.promha-owned'), 'scraper1-2\n');
+      },
+      [/^ {2}\/var\/lib\/mysql: it is the directory promha made for "scraper1-2" \(its \.promha-owned\), not for scraper1-1$/m],
+    ],
+    [
+      'a directory inside one promha made for a member',
+      async (r) => {
+        await mkdir(path.join(r, 'var/lib'), { recursive: true });
+        await writeFile(path.join(r, 'var/lib/.promha-owned'), 'federator1-1\n');
+      },
+      [/^ {2}\/var\/lib\/mysql: it lies inside \/var\/lib, the directory promha made for federator1-1$/m],
+    ],
+    ['a file where the data directory goes', async (r) => void (await mkdir(path.join(r, 'var/lib'), { recursive: true }), await writeFile(path.join(r, 'var/lib/mysql'), 'x')), [/^ {2}\/var\/lib\/mysql: it exists and is not a directory$/m]],
+    ['a link to nothing where the data directory goes', async (r) => void (await mkdir(path.join(r, 'var/lib'), { recursive: true }), await symlink('/nowhere', path.join(r, 'var/lib/mysql'))), [/^ {2}\/var\/lib\/mysql: it exists and is not a directory$/m]],
+    ['a file in the way above the data directory', async (r) => void (await mkdir(path.join(r, 'var'), { recursive: true }), await writeFile(path.join(r, 'var/lib'), 'x')), [/^ {2}\/var\/lib\/mysql: \/var\/lib is in the way: it is not a directory$/m]],
+    [
+      'both directories at once: each is named',
+      async (r) => {
+        await mysql(r);
+        await mkdir(path.join(r, 'etc/promha/scraper1-1'), { recursive: true });
+      },
+      [/^ {2}\/etc\/promha\/scraper1-1: it exists/m, /^ {2}\/var\/lib\/mysql: it exists/m],
+    ],
+  ];
+  for (const [what, prepare, messages] of refusals)
+    it(`refuses ${what}: exit 1, the directory named with the fix, and nothing on the host changed`, async () => {
+      const r = root(what.replace(/\W+/g, '-'));
+      await prepare(r);
+      const before = await treeState(r);
+      const run = await install(r);
+      assert.equal(run.exitCode, 1, run.stdout + run.stderr);
+      assert.match(run.stderr, /^install\.sh: scraper1-1: nothing was changed: promha takes only directories it creates/);
+      for (const m of messages) assert.match(run.stderr, m);
+      assert.equal(run.stdout, '', 'nothing installed, nothing created');
+      // Not one file, directory, mode or owner differs: no config directory, no unit, no mark.
+      assert.deepEqual(await treeState(r), before);
+    });
+
+  it('creates a new directory with the mark, parents as install -D makes them (755 whatever the umask), an existing parent left as it is', async () => {
+    const r = root('fresh');
+    await mkdir(path.join(r, 'var'), { recursive: true });
+    await chmod(path.join(r, 'var'), 0o711);
+    const run = await execa('bash', ['-c', `umask 077; exec bash ${JSON.stringify(path.join(out, 'scraper1-1/install.sh'))}`], { env: { DESTDIR: r }, reject: false });
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.match(run.stdout, /^created \/etc\/promha\/scraper1-1\ncreated \/var\/lib\/mysql\n/);
+    for (const dir of ['etc/promha/scraper1-1', 'var/lib/mysql']) {
+      assert.equal(await readFile(path.join(r, dir, '.promha-owned'), 'utf8'), 'scraper1-1\n', dir);
+      assert.equal((await stat(path.join(r, dir, '.promha-owned'))).mode & 0o777, 0o644, dir);
+    }
+    assert.equal((await stat(path.join(r, 'var/lib/mysql'))).mode & 0o777, 0o750);
+    assert.equal((await stat(path.join(r, 'etc/promha/scraper1-1'))).mode & 0o777, 0o755);
+    assert.equal((await stat(path.join(r, 'var/lib'))).mode & 0o777, 0o755, 'a parent it created');
+    assert.equal((await stat(path.join(r, 'etc/promha'))).mode & 0o777, 0o755, 'a parent it created');
+    assert.equal((await stat(path.join(r, 'var'))).mode & 0o777, 0o711, 'an existing parent is not its own');
+    // Parents it created hold no mark: promha owns the member's directories, not /var/lib.
+    await assert.rejects(stat(path.join(r, 'var/lib/.promha-owned')));
+
+    const state = await treeState(r);
+    const again = await install(r);
+    assert.equal(again.exitCode, 0, again.stderr);
+    assert.equal(again.stdout.trim(), 'scraper1-1: 0 file(s) changed');
+    assert.deepEqual(await treeState(r), state);
+  });
+
+  it('an older install: refused until the operator marks its directories as the fix says, then installed with its data kept', async () => {
+    const r = root('older');
+    const first = await install(r);
+    assert.equal(first.exitCode, 0, first.stderr);
+    await writeFile(path.join(r, 'var/lib/mysql/wal'), 'tsdb\n');
+    for (const dir of ['etc/promha/scraper1-1', 'var/lib/mysql']) await rm(path.join(r, dir, '.promha-owned'));
+    const refused = await install(r);
+    assert.equal(refused.exitCode, 1);
+    const fixes = [...refused.stderr.matchAll(/mark it: (echo scraper1-1 > (\S+))$/gm)].map((m) => m[2] as string);
+    assert.deepEqual(fixes, ['/etc/promha/scraper1-1/.promha-owned', '/var/lib/mysql/.promha-owned']);
+    // The fix as given, under the root.
+    for (const marker of fixes) await writeFile(path.join(r, marker), 'scraper1-1\n');
+    const run = await install(r);
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.equal(run.stdout.trim(), 'scraper1-1: 0 file(s) changed');
+    assert.equal(await readFile(path.join(r, 'var/lib/mysql/wal'), 'utf8'), 'tsdb\n');
+  });
+
+  it('a data directory that is a link to a marked directory is this member\'s', async () => {
+    const r = root('linked');
+    const disk = path.join(r, 'mnt/disk1/tsdb');
+    await mkdir(disk, { recursive: true });
+    await writeFile(path.join(disk, '.promha-owned'), 'scraper1-1\n');
+    await mkdir(path.join(r, 'var/lib'), { recursive: true });
+    await symlink(disk, path.join(r, 'var/lib/mysql'));
+    const run = await install(r);
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.doesNotMatch(run.stdout, /created \/var\/lib\/mysql/);
+    assert.ok((await lstat(path.join(r, 'var/lib/mysql'))).isSymbolicLink(), 'the link stays');
+  });
+});
+
+describe('install.sh on a live host (no DESTDIR): a refusal comes before any package, unit or owner is touched', () => {
+  // Live mode writes real paths: the roots lie in a temporary directory, and every command that
+  // would change this machine is a stub that only records its call.
+  it('no apt-get, dpkg-query, systemctl, install, chown or chmod runs', async () => {
+    const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
+    try {
+      const host = path.join(project.dir, 'host');
+      const r = await promha(['render', '--out', path.join(project.dir, 'out'), '--config-root', `${host}/etc/promha`, '--data-root', `${host}/var/lib/promha`], project.dir);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const foreign = path.join(host, 'var/lib/promha/scraper1-1');
+      await mkdir(foreign, { recursive: true });
+      await writeFile(path.join(foreign, 'theirs'), 'x\n');
+      const bin = path.join(project.dir, 'bin');
+      const calls = path.join(project.dir, 'calls');
+      await mkdir(bin);
+      for (const command of ['apt-get', 'dpkg-query', 'systemctl', 'install', 'chown', 'chmod'])
+        await writeFile(path.join(bin, command), `#!/bin/sh\necho "${command} $*" >>${JSON.stringify(calls)}\n`, { mode: 0o755 });
+      const before = await treeState(host);
+      const run = await execa('bash', [path.join(project.dir, 'out/scraper1-1/install.sh')], { env: { PATH: `${bin}:${process.env['PATH']}`, DESTDIR: '' }, reject: false });
+      assert.equal(run.exitCode, 1, run.stdout + run.stderr);
+      assert.match(run.stderr, new RegExp(`^ {2}${foreign.replace(/[.+]/g, '\\$&')}: it exists, and promha did not create it`, 'm'));
+      await assert.rejects(readFile(calls, 'utf8'), 'no command that changes the host ran');
+      assert.deepEqual(await treeState(host), before);
+    } finally {
+      await project.cleanup();
+    }
   });
 });
 

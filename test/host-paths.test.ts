@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ExitError } from '../src/errors.ts';
 import { runRender } from '../src/commands/render.ts';
-import { dataDirProblems, systemDirectoryProblem } from '../src/render/host-paths.ts';
+import { dataDirProblems, rootDirectoryProblem, systemDirectoryProblem } from '../src/render/host-paths.ts';
 import type { Layout, NodeSpec } from '../src/plan/node-spec.ts';
 import { hostPathProblem, interfaceNameProblem } from '../src/topology/host-names.ts';
 import { FAST_RULES, fastTopology, tempProject } from './helpers.ts';
@@ -56,7 +56,28 @@ function overlap(a: string, b: string): 'same' | 'inside' | 'contains' | undefin
 }
 
 describe('data directories', () => {
-  for (const dir of ['/', '/var', '/var/lib', '/etc', '/usr/local', '/home', '/home/alice', '/srv', '/opt', '/tmp', '/data', '/var/lib/prometheus', '/etc/systemd/system'])
+  for (const dir of [
+    '/',
+    '/var',
+    '/var/lib',
+    '/etc',
+    '/usr/local',
+    '/home',
+    '/home/alice',
+    '/srv',
+    '/opt',
+    '/tmp',
+    '/data',
+    '/var/lib/prometheus',
+    '/etc/systemd/system',
+    // Package state on every Debian host, and the operating system's trees.
+    '/var/lib/dpkg',
+    '/var/lib/apt',
+    '/var/cache/apt',
+    '/usr/share/doc',
+    '/usr/local/prometheus',
+    '/boot/tsdb',
+  ])
     it(`${dir} is no data directory of its own`, () => assert.ok(systemDirectoryProblem(dir)));
   for (const dir of ['/var/lib/promha/federator1-1', '/srv/prometheus', '/data/prometheus', '/home/alice/prometheus', '/var/lib/prometheus/metrics2'])
     it(`${dir} may be a data directory`, () => assert.equal(systemDirectoryProblem(dir), undefined));
@@ -124,6 +145,19 @@ describe('render refuses roots and layouts that would lose data', () => {
     it(`${flag} with a space (a track script keepalived would split)`, () => refuses({ [key]: '/etc/pro mha' }, /holds characters other than/));
     it(`${flag} escaping DESTDIR`, () => refuses({ [key]: '/srv/../etc' }, /"\." or "\.\." component/));
   }
+
+  // Each member's directory is <root>/<member>: under a shared directory a member's name picks another program's.
+  for (const [flag, key] of [
+    ['--config-root', 'configRoot'],
+    ['--data-root', 'dataRoot'],
+  ] as const)
+    for (const root of ['/', '/var/lib', '/etc', '/usr/share', '/var/cache', '/var/log', '/var/lib/prometheus', '/usr/local/lib', '/home'])
+      it(`${flag} ${root}: a system directory that others share`, () =>
+        refuses({ [key]: root }, new RegExp(`^${flag} ${root.replace(/\//g, '\\/')} is a system directory that others share: each member's directory would be .*<member>.*\\n\\s+fix: give promha a directory of its own, e.g. ${flag} \\/`)));
+
+  it('roots of the site\'s own (/srv, /mnt, /data) and below the shared ones are fine', () => {
+    for (const root of ['/srv', '/mnt', '/data', '/var/lib/promha', '/etc/promha', '/srv/prometheus']) assert.equal(rootDirectoryProblem(root), undefined, root);
+  });
 
   it('--data-root equal to --config-root', () =>
     refuses({ configRoot: '/srv/promha', dataRoot: '/srv/promha' }, /the data directory of scraper1-1 \(\/srv\/promha\/scraper1-1\) is the config directory of scraper1-1 .*\(from --data-root\)/));

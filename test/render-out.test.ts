@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { ExitError } from '../src/errors.ts';
 import { RENDER_MARKER } from '../src/render/render-marker.ts';
+import { displayName } from '../src/render/display-name.ts';
 import { writeTree, type TreeFile } from '../src/render/write.ts';
 import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
 
@@ -36,6 +37,8 @@ async function rejectsWithExit(p: Promise<unknown>, code: number, message: RegEx
   assert.match(caught.message, message);
   return caught;
 }
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Everything beside `dir` in its parent: a failed write leaves no temporary tree. */
 const siblings = async (dir: string) => (await readdir(path.dirname(dir))).filter((e) => e !== path.basename(dir)).sort();
@@ -118,6 +121,122 @@ describe('render --out: what it replaces', () => {
     await mkdir(out);
     await writeTree(`${out}/`, TREE);
     assert.ok((await readdir(out)).includes(RENDER_MARKER));
+  });
+});
+
+describe('render --out: names of any bytes are listed whole, on one line, with the right reason', () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  before(async () => {
+    project = await tempProject({});
+  });
+  after(() => project.cleanup());
+
+  // A name is bytes: each must come back as one escaped line that tells the bytes on disk.
+  for (const [what, name, shown] of [
+    ['a name that is no UTF-8 (once: "a part of the path does not exist")', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2e, 0x74, 0x78, 0x74]), '"scraper1-1/caf\\xe9.txt"'],
+    ['a name with a newline (once listed cut off)', Buffer.from('a\nb.txt'), '"scraper1-1/a\\nb.txt"'],
+    ['a name with a tab and a carriage return', Buffer.from('x\ty\r'), '"scraper1-1/x\\ty\\r"'],
+    ['a name with a terminal escape sequence', Buffer.from('\x1b[2Jclear'), '"scraper1-1/\\u001b[2Jclear"'],
+    ['a name with a bidi override (shown reversed)', Buffer.from('txt.\u202eexe'), '"scraper1-1/txt.\\u202eexe"'],
+    ['a name with a quote and a backslash', Buffer.from('say "hi"\\'), '"scraper1-1/say \\"hi\\"\\\\"'],
+    ['a name with a trailing space', Buffer.from('notes '), '"scraper1-1/notes "'],
+    ['a UTF-8 name with no such character, as it is', Buffer.from('Übersicht.txt'), 'scraper1-1/Übersicht.txt'],
+  ] as const)
+    it(`${what}: listed as ${shown}, nothing deleted`, async () => {
+      const out = path.join(project.dir, what.replace(/\W+/g, '-'));
+      await writeTree(out, TREE);
+      const file = Buffer.concat([Buffer.from(`${out}/scraper1-1/`), name]);
+      await writeFile(file, 'mine\n');
+      const e = await rejectsWithExit(writeTree(out, TREE), 2, /holds files that render would delete:\n {2}not written by promha render:\n/);
+      const lines = e.message.split('\n');
+      // The whole path is quoted, as ls quotes it: one string to copy.
+      assert.ok(lines.includes(`    ${shown}`), e.message);
+      assert.equal(lines.length, 4, 'one line for the name');
+      assert.doesNotMatch(e.message, /ENOENT|does not exist/);
+      assert.equal(await readFile(file, 'utf8'), 'mine\n');
+    });
+
+  it('a directory whose name is no UTF-8 is named once, with what is inside it kept', async () => {
+    const out = path.join(project.dir, 'bad-dir');
+    await writeTree(out, TREE);
+    const dir = Buffer.concat([Buffer.from(`${out}/`), Buffer.from([0xff, 0x41])]);
+    await mkdir(dir);
+    await writeFile(Buffer.concat([dir, Buffer.from('/inside')]), 'mine\n');
+    const e = await rejectsWithExit(writeTree(out, TREE), 2, /not written by promha render:\n {4}"\\xffA"\/\n\s+fix:/);
+    assert.doesNotMatch(e.message, /inside/);
+    assert.equal(await readFile(Buffer.concat([dir, Buffer.from('/inside')]), 'utf8'), 'mine\n');
+  });
+
+  it('displayName: plain names as they are, every other one quoted and byte-exact', () => {
+    for (const [name, shown] of [
+      ['plain/name-1.yml', 'plain/name-1.yml'],
+      ['ünïcode', 'ünïcode'],
+      ['', ''],
+      ['a\u2028b', '"a\\u2028b"'],
+      ['zero\u200bwidth', '"zero\\u200bwidth"'],
+      ['tag\u{e0001}', '"tag\\u{e0001}"'],
+      ['\x7f', '"\\u007f"'],
+      [' lead', '" lead"'],
+    ] as const)
+      assert.equal(displayName(name), shown, JSON.stringify(name));
+    assert.equal(displayName(Buffer.from([0x80, 0x22, 0x5c, 0x0a, 0x41])), '"\\x80\\"\\\\\\nA"');
+    // Valid UTF-8 with a U+FFFD of its own stays as it is: only bytes that are no UTF-8 are escaped.
+    assert.equal(displayName(Buffer.from('a\ufffdb')), 'a\ufffdb');
+  });
+});
+
+describe('render --out through a symbolic link: the directory behind it, never the link', () => {
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  before(async () => {
+    project = await tempProject({});
+  });
+  after(() => project.cleanup());
+
+  for (const [what, prepare] of [
+    ['an earlier render', (target: string) => writeTree(target, TREE.slice(0, 1))],
+    ['an empty directory', (target: string) => mkdir(target)],
+  ] as const)
+    it(`a link to ${what}: the new tree is swapped in behind the link, and the link stays`, async () => {
+      const base = path.join(project.dir, what.replace(/\W+/g, '-'));
+      const target = path.join(base, 'real');
+      const link = path.join(base, 'current');
+      await mkdir(base);
+      await prepare(target);
+      await symlink('real', link);
+      const written = await writeTree(`${link}/`, TREE);
+      assert.ok((await lstat(link)).isSymbolicLink(), 'the link is still a link');
+      assert.equal(await readlink(link), 'real');
+      assert.equal(await readFile(path.join(target, 'scraper1-1/prometheus.yml'), 'utf8'), 'global: {}\n');
+      assert.ok(written.every((f) => f.startsWith(`${link}/`)), written.join(' '));
+      assert.deepEqual((await readdir(base)).sort(), ['current', 'real'], 'no temporary tree left');
+    });
+
+  it('a link to nothing: exit 2 naming the link and where it points, and the link stays', async () => {
+    const link = path.join(project.dir, 'dangling');
+    await symlink('nowhere', link);
+    await rejectsWithExit(writeTree(link, TREE), 2, /^\S+dangling is a symbolic link to nowhere, which does not exist: render writes into the directory a link points to, and replaces no link\n\s+fix: create the directory/);
+    assert.equal(await readlink(link), 'nowhere');
+    assert.deepEqual((await readdir(project.dir)).filter((e) => e.startsWith('dangling')), ['dangling']);
+  });
+
+  it('a link to a directory of someone else: refused as that directory is, both named, nothing deleted', async () => {
+    const theirs = path.join(project.dir, 'theirs');
+    await mkdir(theirs);
+    await writeFile(path.join(theirs, 'main.tf'), 'terraform {}\n');
+    const link = path.join(project.dir, 'to-theirs');
+    await symlink(theirs, link);
+    await rejectsWithExit(writeTree(link, TREE), 2, new RegExp(`^${escape(link)} \\(a link to ${escape(theirs)}\\) is not empty and holds no \\.promha-render`));
+    assert.deepEqual(await readdir(theirs), ['main.tf']);
+    assert.ok((await lstat(link)).isSymbolicLink());
+  });
+
+  it('a link to a file: exit 2, not a directory', async () => {
+    const file = path.join(project.dir, 'a-file');
+    await writeFile(file, 'x');
+    const link = path.join(project.dir, 'to-file');
+    await symlink(file, link);
+    await rejectsWithExit(writeTree(link, TREE), 2, /\(a link to \S+a-file\) exists and is not a directory/);
+    assert.equal(await readFile(file, 'utf8'), 'x');
   });
 });
 

@@ -20,7 +20,7 @@ import { chooseRelease } from '../release/choose.ts';
 import { COMPONENT_OF_BINARY, parseVersionOutput, versionMatches, type Release, type ReleaseName } from '../release/release.ts';
 import { shellQuote } from '../render/command-line.ts';
 import { hostBundle } from '../render/host-bundle.ts';
-import { INSTALL_SCRIPT, SYSTEMD_DIR } from '../render/install-script.ts';
+import { INSTALL_SCRIPT, OWNED_MARKER, SYSTEMD_DIR } from '../render/install-script.ts';
 import { execStartOf, unitName } from '../render/systemd.ts';
 import { waitFor } from '../runtime/readiness.ts';
 import { prepareSecurity } from '../security/material.ts';
@@ -74,15 +74,24 @@ export async function applyHosts(o: HostsApplyOptions): Promise<ApplyResult> {
 
   const snapshots = new Map<string, MemberSnapshot>();
   const missing: string[] = [];
+  const unmarked: string[] = [];
   for (const n of nodes) {
     const s = await readInstalled(n, o.ssh);
-    if (s) snapshots.set(n.name, s);
+    if (s && 'unmarked' in s) unmarked.push(...s.unmarked.map((d) => `${n.name} (${hostOf(n)}): echo ${n.name} > ${d}/${OWNED_MARKER}`));
+    else if (s) snapshots.set(n.name, s);
     else missing.push(`${n.name} (${hostOf(n)})`);
   }
   if (missing.length)
     throw new ExitError(
       2,
       `no promha bundle is installed on ${missing.join(', ')}: apply over SSH changes members that run; nothing was changed\n    fix: \`promha render --target hosts\` and run each new member's install.sh on its host first`,
+    );
+  // install.sh would refuse these (it takes only directories it created): say so before any member is touched, not as a failed step.
+  if (unmarked.length)
+    throw new ExitError(
+      1,
+      `members' directories on their hosts hold no ${OWNED_MARKER} (installed by an older promha, or not promha's): each new install.sh refuses them; nothing was changed\n` +
+        `    fix: on each host, check that the directory is that member's, then mark it:\n${unmarked.map((l) => `      ${l}`).join('\n')}`,
     );
   const split = clusterLabelSplit([...snapshots.values()], nodes);
   if (split) throw new ExitError(1, split);
@@ -188,20 +197,27 @@ async function packagesOffRelease(nodes: readonly NodeSpec[], release: Release, 
 /**
  * What a member's host has installed: its config files and the command lines of its
  * units, read over SSH (tar of the config directory and the units). Undefined when the
- * host has no config directory for it: nothing of promha is installed there.
+ * host has no config directory for it: nothing of promha is installed there. `unmarked`
+ * lists its config and data directories that exist without this member's
+ * {@link OWNED_MARKER}, which install.sh refuses.
  */
-async function readInstalled(node: NodeSpec, ssh: SshOptions): Promise<MemberSnapshot | undefined> {
+async function readInstalled(node: NodeSpec, ssh: SshOptions): Promise<MemberSnapshot | { unmarked: string[] } | undefined> {
   const units = PROCESS_NAMES.map((p) => rel(unitPath(node.name, p)));
+  const owned = [node.configDir, ...(node.dataDir ? [node.dataDir] : [])];
   const script = [
     'set -eu',
     'cd /',
     `[ -d ${q(node.configDir)} ] || exit 3`,
+    'unmarked=',
+    `for d in ${owned.map(q).join(' ')}; do if [ -e "$d" ] && [ "$(head -n 1 -- "$d/${OWNED_MARKER}" 2>/dev/null)" != ${q(node.name)} ]; then printf '%s\n' "$d" >&2; unmarked=1; fi; done`,
+    '[ -z "$unmarked" ] || exit 4',
     `set -- ${q(rel(node.configDir))}`,
     `for u in ${units.map(q).join(' ')}; do if [ -f "$u" ]; then set -- "$@" "$u"; fi; done`,
     'tar -cf - -- "$@"',
   ].join('\n');
   const r = await runOnHost(hostOf(node), script, ssh);
   if (r.exitCode === 3) return undefined;
+  if (r.exitCode === 4) return { unmarked: r.stderr.split('\n').filter((d) => owned.includes(d)) };
   if (r.exitCode !== 0) throw new ExitError(1, `cannot read what ${node.name} runs on ${hostOf(node)} (ssh exit ${r.exitCode}): ${r.stderr || 'no message'}\n    fix: \`ssh ${hostOf(node)} true\` must work without a prompt (keys, known hosts, --ssh-config, --ssh-user)`);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'promha-apply-installed-'));
   try {

@@ -2,7 +2,7 @@ import { check, CHECK_RULES } from '../check/check.ts';
 import { ExitError, ValidationError } from '../errors.ts';
 import { kubernetesNameProblems } from '../check/rules/kubernetes-names.ts';
 import { HOST_LAYOUT, type Layout, type NodeSpec } from '../plan/node-spec.ts';
-import { dataDirProblems } from '../render/host-paths.ts';
+import { dataDirProblems, rootDirectoryProblem } from '../render/host-paths.ts';
 import { hostPathProblem } from '../topology/host-names.ts';
 import type { Topology } from '../topology/topology.ts';
 import { plan } from '../plan/plan.ts';
@@ -35,17 +35,19 @@ export interface RenderOptions {
 /** The --config-root and --data-root flags, as a command line names them. */
 const ROOT_FLAGS = { configRoot: '--config-root', dataRoot: '--data-root' } as const;
 
-/** Refuses a root that would reach install.sh, units and keepalived.conf unsafely (see hostPathProblem). */
+/**
+ * Refuses a root that would reach install.sh, units and keepalived.conf unsafely (see
+ * hostPathProblem), or that is a shared system directory (see rootDirectoryProblem).
+ */
 export function assertHostRoots(o: { configRoot?: string; dataRoot?: string }): void {
   for (const key of ['configRoot', 'dataRoot'] as const) {
     const value = o[key];
     if (value === undefined) continue;
+    const example = key === 'configRoot' ? '/etc/promha' : '/var/lib/promha';
     const problem = hostPathProblem(value);
-    if (problem)
-      throw new ExitError(
-        2,
-        `${ROOT_FLAGS[key]} ${problem}\n    fix: give an absolute, normalised path of letters, digits and "/._+@-", e.g. ${key === 'configRoot' ? '/etc/promha' : '/var/lib/promha'}`,
-      );
+    if (problem) throw new ExitError(2, `${ROOT_FLAGS[key]} ${problem}\n    fix: give an absolute, normalised path of letters, digits and "/._+@-", e.g. ${example}`);
+    const shared = rootDirectoryProblem(value);
+    if (shared) throw new ExitError(2, `${ROOT_FLAGS[key]} ${shared}\n    fix: give promha a directory of its own, e.g. ${ROOT_FLAGS[key]} ${example}`);
   }
 }
 

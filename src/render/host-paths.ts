@@ -21,15 +21,43 @@ export const SYSTEM_DIRECTORIES: ReadonlySet<string> = new Set([
   ...['systemd', 'systemd/system', 'default', 'ssl', 'prometheus', 'keepalived', 'haproxy'].map((d) => `/etc/${d}`),
   '/var/lib/prometheus',
   '/var/lib/private',
+  // Package state on every Debian host: cheap to name, though no list is complete (install.sh's mark is the rule).
+  ...['dpkg', 'apt', 'systemd', 'ucf'].map((d) => `/var/lib/${d}`),
+  ...['apt', 'debconf'].map((d) => `/var/cache/${d}`),
   '/run/user',
 ]);
+
+/** The operating system's own trees: packages own what lies there, and /usr may be mounted read-only. */
+const OS_TREES = ['/usr', '/boot', '/proc', '/sys', '/dev', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+/**
+ * Shared directories that may still hold promha's roots: /srv and /mnt hold the site's own
+ * directories and mount points, which the operator names (/srv/promha, /mnt/tsdb).
+ */
+const SITE_DIRECTORIES: ReadonlySet<string> = new Set(['/srv', '/mnt']);
 
 /** Why `dir` may not be a data directory by itself, or undefined. */
 export function systemDirectoryProblem(dir: string): string | undefined {
   if (SYSTEM_DIRECTORIES.has(dir)) return `${dir} is a system directory that others share`;
+  const tree = OS_TREES.find((t) => dir.startsWith(`${t}/`));
+  if (tree) return `${dir} lies in ${tree}, the operating system's own files (packages own what is there, and it may be read-only)`;
   const parts = dir.split('/').filter(Boolean);
   if (parts.length < 2) return `${dir} is a top-level directory, which others share (often a mount point)`;
   if (parts.length === 2 && parts[0] === 'home') return `${dir} is a home directory`;
+  return undefined;
+}
+
+/**
+ * Why `root` may not be --config-root or --data-root, or undefined. Each member's
+ * directory is `<root>/<member>`: under a shared directory such as /var/lib, /etc or
+ * /usr/share, a member's name picks another program's directory (a scraper named dpkg
+ * rendered with --data-root /var/lib got /var/lib/dpkg, dpkg's database). install.sh
+ * refuses any directory it did not create; this refuses the obvious roots at render time.
+ */
+export function rootDirectoryProblem(root: string): string | undefined {
+  if (SITE_DIRECTORIES.has(root)) return undefined;
+  if (SYSTEM_DIRECTORIES.has(root) || OS_TREES.some((t) => root === t || root.startsWith(`${t}/`)))
+    return `${root} is a system directory that others share: each member's directory would be ${root === '/' ? '' : root}/<member>, beside other programs' own (a member named after one would take its directory)`;
   return undefined;
 }
 

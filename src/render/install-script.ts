@@ -10,6 +10,12 @@ export const UNITS_DIR = 'systemd';
 export const SYSTEMD_DIR = '/etc/systemd/system';
 /** In the config directory: the files install.sh put there (NUL-separated), the only ones a later run may remove. */
 export const INSTALL_MANIFEST = '.promha-installed';
+/**
+ * In each directory install.sh created for a member (its config and data directory):
+ * the member's name. promha owns a directory only when it holds this mark; one that
+ * exists without it is another program's and is never chowned, chmodded or written.
+ */
+export const OWNED_MARKER = '.promha-owned';
 
 const q = shellQuote;
 
@@ -30,6 +36,11 @@ export function installScript(node: NodeSpec, units: readonly UnitFile[], releas
   }
   for (const u of units) lines.push(`put 644 ${q(`${UNITS_DIR}/${u.name}`)} ${q(`${SYSTEMD_DIR}/${u.name}`)} && restart+=(${q(u.name)}) && unit_changed=true`);
   const dataDirs = node.dataDir ? [`data_dir ${q(node.dataDir)} ${units[0]?.user ?? 'root'}`] : [];
+  const claims = [
+    `claim ${q(node.configDir)} 'config directory' '--config-root'`,
+    // Scraper and federator sets may name their storage.path; Alertmanagers' data follows --data-root.
+    ...(node.dataDir ? [`claim ${q(node.dataDir)} 'data directory' ${q(node.role === 'scraper' || node.role === 'federator' ? `--data-root (or the storage.path of ${node.set})` : '--data-root')}`] : []),
+  ];
   const packaged = [...new Set(node.processes.map((p) => DEBIAN_PACKAGED_UNITS[p.binary]))];
   const installed = node.files.map((f) => q(`${node.configDir}/${f.path}`)).join(' ');
   const versionChecks = [...new Set(node.processes.map((p) => p.binary))].flatMap((b) => {
@@ -46,6 +57,10 @@ export function installScript(node: NodeSpec, units: readonly UnitFile[], releas
 #
 # DESTDIR=/some/root bash install.sh puts the files under that root only: no packages,
 # no file owners, no systemctl (it prints what it would restart or reload).
+#
+# It takes only directories promha creates: the config and data directory get a
+# ${OWNED_MARKER} naming ${node.name} when this script creates them. One that exists without
+# it (another program's, such as /var/lib/dpkg) is refused before anything changes.
 set -euo pipefail
 cd "$(dirname "\${BASH_SOURCE[0]}")"
 DESTDIR=\${DESTDIR:-}
@@ -76,10 +91,94 @@ need_version() {
   fi
 }
 
-# data_dir DIR USER: the member's storage, owned by the user its server runs as.
+member=${q(node.name)}
+marker=${OWNED_MARKER}
+refused=()
+
+# owner_of DIR: the member named by DIR's mark (its first line).
+owner_of() {
+  local owner=
+  { IFS= read -r owner || true; } <"$DESTDIR$1/$marker"
+  printf '%s' "$owner"
+}
+
+# refuse DIR WHY FIX: records a directory this member may not take.
+refuse() {
+  refused+=("  $1: $2"$'\\n'"    fix: $3")
+}
+
+# claim DIR WHAT FLAGS: checks, changing nothing, that this member may own DIR. It may
+# when DIR does not exist yet (this script creates and marks it) or holds this member's
+# mark; never when DIR exists for something else, or lies in another member's directory.
+claim() {
+  local dir=$1 up=\${1%/*} first= owner
+  while [[ -n $up ]]; do
+    [[ -n $first || ! ( -e $DESTDIR$up || -L $DESTDIR$up ) ]] || first=$up
+    if [[ -f $DESTDIR$up/$marker ]]; then
+      refuse "$dir" "it lies inside $up, the directory promha made for $(owner_of "$up")" "give $member's $2 a path outside it ($3)"
+      return 0
+    fi
+    up=\${up%/*}
+  done
+  if [[ -n $first && ! -d $DESTDIR$first ]]; then
+    refuse "$dir" "$first is in the way: it is not a directory" "move $first away, or render with another $3"
+  elif [[ ! -e $DESTDIR$dir && ! -L $DESTDIR$dir ]]; then
+    return 0
+  elif [[ ! -d $DESTDIR$dir ]]; then
+    refuse "$dir" "it exists and is not a directory" "move it away, or render with another $3"
+  elif [[ ! -f $DESTDIR$dir/$marker ]]; then
+    refuse "$dir" "it exists, and promha did not create it (it holds no $marker): it may be another program's (a package's data, say), which install.sh must not take over" \\
+      "render with another $3, so that $member's $2 is one promha creates; if $dir is $member's $2 from an older promha, check that, then mark it: echo $member > $dir/$marker"
+  else
+    owner=$(owner_of "$dir")
+    [[ $owner == "$member" ]] || refuse "$dir" "it is the directory promha made for \\"$owner\\" (its $marker), not for $member" \\
+      "render with paths that keep the members apart; if $dir is $member's now (\\"$owner\\" is gone from this host), mark it: echo $member > $dir/$marker"
+  fi
+}
+
+# mkdir_new DIR MODE: makes DIR, which must not exist, and the missing directories above it
+# (root's, mode 755, as install -D makes them, whatever the umask). An existing directory
+# above is left exactly as it is: only what this script creates is its own.
+mkdir_new() {
+  local up=\${1%/*}
+  if [[ -n $up && $up != "$1" && ! -d $up ]]; then mkdir_new "$up" 755 || return 1; fi
+  mkdir -m "$2" -- "$1"
+}
+
+# make_own DIR MODE: creates DIR and marks it as this member's, or checks again that it
+# is marked: a package installed since the claims may have created it, and then it is not ours.
+make_own() {
+  if [[ ! -e $DESTDIR$1 && ! -L $DESTDIR$1 ]]; then
+    mkdir_new "$DESTDIR$1" "$2" || exit 1
+    printf '%s\\n' "$member" >"$DESTDIR$1/$marker"
+    chmod 644 "$DESTDIR$1/$marker"
+    echo "created $1"
+  elif [[ ! -f $DESTDIR$1/$marker || $(owner_of "$1") != "$member" ]]; then
+    echo "install.sh: $1 appeared while the packages were installed, and is not promha's: it was left as it is" >&2
+    echo "    fix: render with another directory for $member, or move $1 away; the packages stay installed" >&2
+    exit 1
+  fi
+}
+
+# config_dir DIR: the member's configuration, root's (mode 755 when created, as before).
+config_dir() {
+  make_own "$1" 755
+}
+
+# data_dir DIR USER: the member's storage, owned by the user its server runs as. The mode
+# and owner are set on a directory this member owns only (make_own checked).
 data_dir() {
+  make_own "$1" 750
   if $live; then install -d -m 750 -o "$2" -g "$2" "$1" || exit 1; else install -d -m 750 "$DESTDIR$1" || exit 1; fi
 }
+
+# Every directory first, then the changes: a refusal leaves the host as it was.
+${claims.join('\n')}
+if ((\${#refused[@]})); then
+  echo "install.sh: $member: nothing was changed: promha takes only directories it creates (marked $marker), never one that exists for something else:" >&2
+  printf '%s\\n' "\${refused[@]}" >&2
+  exit 1
+fi
 
 if $live; then
   missing=()
@@ -100,8 +199,9 @@ ${versionChecks.map((l) => `  ${l}`).join('\n')}
   done
 fi
 
-${lines.join('\n')}
+config_dir ${q(node.configDir)}
 ${dataDirs.join('\n')}
+${lines.join('\n')}
 
 # Files an earlier run installed and this bundle no longer has (a removed rule file, say).
 # Only files that run listed in its manifest are removed: never one this script did not

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileSpec } from '../plan/node-spec.ts';
+import { displayName, utf8Name } from './display-name.ts';
 
 /**
  * The file by which `promha render` recognises a directory it wrote: every file it wrote,
@@ -54,29 +55,41 @@ export interface ForeignEntries {
 /**
  * What `dir` holds beyond what its marker lists, or undefined when it has no valid
  * marker. A listed file that is gone is fine: replacing the directory loses nothing.
+ * Names are returned as {@link displayName} prints them (one line each, byte-exact).
+ *
+ * The walk reads names as bytes: a name that is no UTF-8 came out of a string readdir
+ * with U+FFFD in it, and the lstat of that text failed with ENOENT, which render then
+ * reported as "a part of the path does not exist". Such a name is never one promha
+ * wrote, so it is listed as not written by promha render, without a look inside.
  */
 export async function foreignEntries(dir: string): Promise<ForeignEntries | undefined> {
   const text = await readFile(path.join(dir, RENDER_MARKER), 'utf8').catch(() => undefined);
   const listed = text === undefined ? undefined : parseMarker(text);
   if (!listed) return undefined;
+  // Every directory that holds a listed file: the others are the user's, named once with nothing inside.
+  const listedDirs = new Set([...listed.keys()].flatMap((f) => f.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
   const unexpected: string[] = [];
   const modified: string[] = [];
-  for (const entry of await readdir(dir, { recursive: true })) {
-    const rel = entry.split(path.sep).join('/');
-    if (rel === RENDER_MARKER) continue;
-    const full = path.join(dir, entry);
-    const st = await lstat(full);
-    if (st.isDirectory()) {
-      // A directory is promha's when it holds a listed file; an empty one of the user's counts as theirs.
-      if (![...listed.keys()].some((f) => f.startsWith(`${rel}/`))) unexpected.push(`${rel}/`);
-      continue;
+  const visit = async (abs: Buffer, rel: Buffer | undefined, relText: string): Promise<void> => {
+    for (const entry of await readdir(abs, { withFileTypes: true, encoding: 'buffer' })) {
+      const entryAbs = Buffer.concat([abs, SLASH, entry.name]);
+      const entryRel = rel ? Buffer.concat([rel, SLASH, entry.name]) : entry.name;
+      const name = utf8Name(entry.name);
+      const entryText = name === undefined ? undefined : relText === '' ? name : `${relText}/${name}`;
+      const directory = entry.isDirectory();
+      if (entryText === RENDER_MARKER) continue;
+      if (directory) {
+        if (entryText !== undefined && listedDirs.has(entryText)) await visit(entryAbs, entryRel, entryText);
+        else unexpected.push(`${displayName(entryRel)}/`);
+        continue;
+      }
+      const digest = entryText === undefined ? undefined : listed.get(entryText);
+      if (digest === undefined || !entry.isFile()) unexpected.push(displayName(entryRel));
+      else if (sha256(await readFile(entryAbs)) !== digest) modified.push(displayName(entryRel));
     }
-    const digest = listed.get(rel);
-    if (digest === undefined || !st.isFile()) unexpected.push(rel);
-    else if (sha256(await readFile(full)) !== digest) modified.push(rel);
-  }
-  // A foreign directory is named once, not with everything inside it.
-  const dirs = unexpected.filter((e) => e.endsWith('/'));
-  const top = unexpected.filter((e) => !dirs.some((d) => e !== d && e.startsWith(d)));
-  return { unexpected: top.sort(), modified: modified.sort() };
+  };
+  await visit(Buffer.from(dir), undefined, '');
+  return { unexpected: unexpected.sort(), modified: modified.sort() };
 }
+
+const SLASH = Buffer.from('/');

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitError } from '../errors.ts';
 import { DEBIAN_BINARY_PATHS, type FileSpec, type Layout, type NodeSpec } from '../plan/node-spec.ts';
 import { hostBundle } from './host-bundle.ts';
 import { RELEASES, type Release } from '../release/release.ts';
 import { foreignEntries, markerFile, RENDER_MARKER } from './render-marker.ts';
+import { displayName } from './display-name.ts';
 
 export const PLAN_FILE = 'plan.json';
 /** `kubectl apply -k DIR` reads it. */
@@ -55,8 +56,9 @@ export function writeError(target: string, e: unknown): unknown {
   const err = e as NodeJS.ErrnoException;
   if (e instanceof ExitError || !(e instanceof Error) || typeof err.code !== 'string' || err.syscall === undefined) return e;
   const why = WRITE_ERRORS[err.code] ?? err.message;
-  const where = err.path && err.path !== target ? ` (${err.syscall ?? 'at'} ${err.path})` : '';
-  return new ExitError(2, `cannot write ${target}: ${why}${err.code ? ` [${err.code}]` : ''}${where}\n    fix: choose another --out, or make ${target} writable`);
+  const where = err.path && err.path !== target ? ` (${err.syscall ?? 'at'} ${displayName(err.path)})` : '';
+  const shown = displayName(target);
+  return new ExitError(2, `cannot write ${shown}: ${why}${err.code ? ` [${err.code}]` : ''}${where}\n    fix: choose another --out, or make ${shown} writable`);
 }
 
 /**
@@ -99,6 +101,7 @@ export async function writeOutputFile(file: string, content: string): Promise<vo
 export type TreeFile = FileSpec;
 
 const MAX_LISTED = 10;
+/** Entries come escaped from foreignEntries (one line each, whatever their names hold). */
 const listed = (entries: readonly string[]) =>
   [...entries.slice(0, MAX_LISTED).map((e) => `    ${e}`), ...(entries.length > MAX_LISTED ? [`    … and ${entries.length - MAX_LISTED} more`] : [])].join('\n');
 
@@ -107,13 +110,13 @@ const listed = (entries: readonly string[]) =>
  * wrote: a directory someone else wrote (a kustomize overlay, a Terraform folder) or
  * a file edited since the render is never deleted.
  */
-async function assertReplaceable(outDir: string): Promise<void> {
+async function assertReplaceable(outDir: string, shown: string): Promise<void> {
   const st = await stat(outDir).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
     throw writeError(outDir, e);
   });
   if (!st) return;
-  if (!st.isDirectory()) throw new ExitError(2, `${outDir} exists and is not a directory\n    fix: choose another --out`);
+  if (!st.isDirectory()) throw new ExitError(2, `${shown} exists and is not a directory\n    fix: choose another --out`);
   const entries = await readdir(outDir).catch((e: unknown) => {
     throw writeError(outDir, e);
   });
@@ -124,19 +127,45 @@ async function assertReplaceable(outDir: string): Promise<void> {
   if (!foreign)
     throw new ExitError(
       2,
-      `${outDir} is not empty and holds no ${RENDER_MARKER} of promha render: it was not written by promha render, and nothing in it is deleted\n` +
+      `${shown} is not empty and holds no ${RENDER_MARKER} of promha render: it was not written by promha render, and nothing in it is deleted\n` +
         '    fix: choose another --out (a directory that does not exist, or an empty one); a directory rendered by an older promha without the marker: check it and remove it yourself',
     );
   if (foreign.unexpected.length || foreign.modified.length)
     throw new ExitError(
       2,
       [
-        `${outDir} was written by promha render, but it now holds files that render would delete:`,
+        `${shown} was written by promha render, but it now holds files that render would delete:`,
         ...(foreign.unexpected.length ? [`  not written by promha render:\n${listed(foreign.unexpected)}`] : []),
         ...(foreign.modified.length ? [`  changed since promha render wrote them:\n${listed(foreign.modified)}`] : []),
         '    fix: move these files out of the directory (edit the topology, not the rendered files), or render into another --out',
       ].join('\n'),
     );
+}
+
+/**
+ * Where the tree goes: `out`, or, when `out` is a symbolic link, the directory it
+ * points to. The swap renames the directory at the path it swaps, and renaming over a
+ * link replaced the link by a real directory (the link's target kept the old render,
+ * the link was gone). An operator who points --out at a link (`current -> /data/x`)
+ * means the directory behind it, as cp and tar do: the new tree is swapped in there,
+ * and the link stays as it was. A link to nothing is refused: render would not know
+ * whether to create its target or to replace the link.
+ */
+async function resolveOut(out: string): Promise<string> {
+  const st = await lstat(out).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw writeError(out, e);
+  });
+  if (!st?.isSymbolicLink()) return out;
+  return realpath(out).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT') throw writeError(out, e);
+    const to = await readlink(out).catch(() => '?');
+    throw new ExitError(
+      2,
+      `${displayName(out)} is a symbolic link to ${displayName(to)}, which does not exist: render writes into the directory a link points to, and replaces no link\n` +
+        `    fix: create the directory the link points to (or point the link at one), or choose another --out`,
+    );
+  });
 }
 
 /**
@@ -147,8 +176,9 @@ async function assertReplaceable(outDir: string): Promise<void> {
  */
 export async function writeTree(outDir: string, files: readonly TreeFile[]): Promise<string[]> {
   if (outDir === '') throw new ExitError(2, '--out is empty\n    fix: name the directory to write, e.g. --out out/');
-  const target = outDir.replace(/(?<=.)\/+$/, '');
-  await assertReplaceable(target);
+  const given = outDir.replace(/(?<=.)\/+$/, '');
+  const target = await resolveOut(given);
+  await assertReplaceable(target, target === given ? displayName(given) : `${displayName(given)} (a link to ${displayName(target)})`);
   const tmp = `${target}.promha-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const old = `${tmp}-old`;
   let created = false;
@@ -176,7 +206,7 @@ export async function writeTree(outDir: string, files: readonly TreeFile[]): Pro
       throw e;
     }
     await rm(old, { recursive: true, force: true });
-    return files.map((f) => path.join(target, f.path));
+    return files.map((f) => path.join(given, f.path));
   } catch (e) {
     if (created) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     throw writeError(target, e);

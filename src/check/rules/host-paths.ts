@@ -5,7 +5,7 @@ import type { CheckRule } from '../finding.ts';
 export const hostPaths: CheckRule = {
   code: 'PH403',
   name: 'host-paths',
-  description: 'Each data directory is a dedicated path: no system directory, and apart from every config and runtime directory.',
+  description: "Each data directory is a dedicated path: no system directory, nothing in the operating system's trees (/usr, /boot, …), and apart from every config and runtime directory.",
   *run({ topology, nodes }) {
     const { spec } = topology;
     const seen = new Set<string>();
