@@ -1,6 +1,7 @@
-// `npm run bench [-- --only NAME[,NAME]] [--trials N] [--quick] [--release R]`: runs the benchmarks,
+// `npm run bench [-- --only NAME[,NAME]] [--trials N] [--quick] [--release R] [--inputs N]`: runs the benchmarks,
 // prints a table per benchmark and writes bench/results/latest.json. Every benchmark
-// but check-time starts a stack: run under the machine-wide stack lock.
+// but check-time, check-cpu, faults and fuzz starts a stack: run under the machine-wide stack lock.
+// `--only fuzz` runs the fuzzer's long campaign: --inputs (3,000) per release, or for --release alone.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,15 +11,17 @@ import { alertLatency, type LatencyResult } from './alert-latency.ts';
 import { capacity, type CapacityResult } from './capacity.ts';
 import { checkCpu, type CheckCpuResult } from './check-cpu.ts';
 import { checkTime, type CheckTimeResult } from './check-time.ts';
+import { fuzzCampaigns, type FuzzResult } from './fuzz.ts';
+import { FAULTS_CASES, faultsBench, type FaultsResult } from './faults.ts';
 import { startAndSize, type StartResult } from './start.ts';
 import { fmt, table } from './stats.ts';
 import { isReleaseName, RELEASE_NAMES, type ReleaseName } from '../src/release/release.ts';
 import { noFlap, type NoFlapResult } from './no-flap.ts';
 import { vipFailover, type VipFailoverResult } from './vip-failover.ts';
 
-const BENCHES = ['check-cpu', 'check-time', 'alert-latency', 'vip-failover', 'start', 'capacity', 'no-flap'] as const;
-/** Run unless `--only` names others; no-flap takes a quarter of an hour and runs only when named. */
-const DEFAULT_BENCHES: readonly BenchName[] = ['check-cpu', 'check-time', 'alert-latency', 'vip-failover', 'start', 'capacity'];
+const BENCHES = ['check-cpu', 'check-time', 'faults', 'alert-latency', 'vip-failover', 'start', 'capacity', 'no-flap', 'fuzz'] as const;
+/** Run unless `--only` names others; no-flap takes a quarter of an hour and fuzz (3,000 inputs per release) hours: they run only when named. */
+const DEFAULT_BENCHES: readonly BenchName[] = ['check-cpu', 'check-time', 'faults', 'alert-latency', 'vip-failover', 'start', 'capacity'];
 type BenchName = (typeof BENCHES)[number];
 
 interface Results {
@@ -28,17 +31,21 @@ interface Results {
   machine?: { cpus: number; cpuModel: string; memoryGiB: number; kernel: string };
   'check-cpu'?: CheckCpuResult;
   'check-time'?: CheckTimeResult;
+  faults?: FaultsResult[];
   'alert-latency'?: LatencyResult[];
   'vip-failover'?: VipFailoverResult[];
   start?: StartResult[];
   capacity?: CapacityResult;
   'no-flap'?: NoFlapResult[];
+  fuzz?: FuzzResult;
 }
 
 const RESULTS = path.resolve(import.meta.dirname, 'results/latest.json');
 
 function options() {
-  const { values } = parseArgs({ options: { only: { type: 'string', multiple: true }, trials: { type: 'string' }, quick: { type: 'boolean', default: false }, release: { type: 'string' }, minutes: { type: 'string', default: '15' } } });
+  const { values } = parseArgs({
+    options: { only: { type: 'string', multiple: true }, trials: { type: 'string' }, quick: { type: 'boolean', default: false }, release: { type: 'string' }, minutes: { type: 'string', default: '15' }, inputs: { type: 'string', default: '3000' } },
+  });
   const only = (values.only ?? []).flatMap((s) => s.split(','));
   for (const n of only) if (!(BENCHES as readonly string[]).includes(n)) throw new Error(`unknown benchmark "${n}"; benchmarks: ${BENCHES.join(', ')}`);
   const trials = values.trials === undefined ? (values.quick ? 5 : 20) : Number(values.trials);
@@ -47,7 +54,9 @@ function options() {
   const release = values.release as ReleaseName | undefined;
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) throw new Error(`--minutes wants a positive number, got "${values.minutes}"`);
-  return { benches: only.length > 0 ? (only as BenchName[]) : [...DEFAULT_BENCHES], trials, quick: values.quick ?? false, minutes, ...(release ? { release } : {}) };
+  const inputs = Number(values.inputs);
+  if (!Number.isInteger(inputs) || inputs < 1) throw new Error(`--inputs wants a positive integer, got "${values.inputs}"`);
+  return { benches: only.length > 0 ? (only as BenchName[]) : [...DEFAULT_BENCHES], trials, quick: values.quick ?? false, minutes, inputs, ...(release ? { release } : {}) };
 }
 
 const modes = (quick: boolean): NetworkMode[] => (process.getuid?.() === 0 && !quick ? ['loopback', 'netns'] : ['loopback']);
@@ -65,6 +74,14 @@ function print(r: Results, ran: readonly BenchName[]): string {
   const c = r['check-time'];
   if (ran.includes('check-time') && c)
     out.push(`promha check, ${c.sets} sets and ${c.rules} rules (CLI wall time, Node start included)\n${table(['runs', 'median', 'runs (s)', 'result'], [[String(c.runs), fmt(c.medianSeconds, 's'), c.seconds.map((s) => s.toFixed(2)).join(', '), c.findings]])}`);
+  const fa = r.faults;
+  if (ran.includes('faults') && fa)
+    out.push(
+      `promha check --faults K on large topologies (CLI wall time, Node start included, median; peak RSS, largest), beside plain check\n${table(
+        ['hosts', 'K', 'exit', 'result', '--faults', 'peak RSS', 'check alone', 'peak RSS', 'analysis CPU (in-process)'],
+        fa.map((x) => [String(x.hosts), String(x.k), String(x.exitCode), x.summary, fmt(x.seconds, 's', 2), fmt(x.peakMiB, 'MiB'), fmt(x.checkSeconds, 's', 2), fmt(x.checkPeakMiB, 'MiB'), fmt(x.analysisCpuSeconds, 's', 3)]),
+      )}`,
+    );
   const l = r['alert-latency'];
   if (ran.includes('alert-latency') && l)
     out.push(
@@ -109,6 +126,18 @@ function print(r: Results, ran: readonly BenchName[]): string {
         f.map((x) => [x.release, Object.values(x.versions).join(', '), `${x.watchedMinutes} min`, String(x.resolved), String(x.firingAgain), x.passed ? 'yes' : 'no']),
       )}`,
     );
+  const z = r.fuzz;
+  if (ran.includes('fuzz') && z) {
+    out.push(
+      `Fuzzer, inputs per release (every render judged by the release's promtool and amtool, the host's keepalived, HAProxy, systemd-analyze)\n${table(
+        ['release', 'inputs', 'time', 'rendered', 'passed', 'failed', 'by kind', 'tool runs'],
+        z.map((x) => [x.release, String(x.inputs), fmt(x.seconds, 's', 0), String(x.rendered), String(x.outcomes['passed'] ?? 0), String(x.outcomes['failed'] ?? 0), Object.entries(x.kinds).map(([k, n]) => `${k} ${n}`).join(', ') || 'none', String(x.toolRuns)]),
+      )}`,
+    );
+    for (const x of z)
+      if (x.classes.length)
+        out.push(`Failure classes, ${x.release}\n${table(['inputs', 'signature', 'minimized input (replay file)'], x.classes.map((c) => [String(c.count), c.signature, c.replay]))}`);
+  }
   return out.join('\n\n');
 }
 
@@ -147,6 +176,8 @@ async function main(): Promise<void> {
 async function runOneOf(b: BenchName, r: Results, o: ReturnType<typeof options>, progress: (line: string) => void): Promise<void> {
   if (b === 'check-cpu') r['check-cpu'] = await checkCpu({ progress });
   if (b === 'check-time') r['check-time'] = await checkTime({ progress, ...(o.release ? { release: o.release } : {}) });
+  // --quick leaves out the 8,011-host case, whose check alone takes several seconds a run.
+  if (b === 'faults') r.faults = await faultsBench({ runs: o.quick ? 1 : 3, progress, cases: o.quick ? FAULTS_CASES.filter((c) => c.scraperSets < 4000) : FAULTS_CASES });
   if (b === 'alert-latency') r['alert-latency'] = await alertLatency({ trials: o.trials, progress, ...(o.release ? { release: o.release } : {}) });
   if (b === 'vip-failover') {
     const v: VipFailoverResult[] = [];
@@ -162,6 +193,7 @@ async function runOneOf(b: BenchName, r: Results, o: ReturnType<typeof options>,
     const done = (r['no-flap'] ?? []).filter((x) => x.release !== (o.release ?? 'bookworm'));
     r['no-flap'] = [...done, await noFlap({ minutes: o.minutes, progress, ...(o.release ? { release: o.release } : {}) })];
   }
+  if (b === 'fuzz') r.fuzz = await fuzzCampaigns({ inputs: o.inputs, progress, ...(o.release ? { releases: [o.release] } : {}) });
   if (b === 'capacity') r.capacity = await capacity({ maxSeries: o.quick ? 40_000 : 640_000, progress, ...(o.release ? { release: o.release } : {}) });
 }
 
