@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CampaignReport } from '../src/chaos/campaign.ts';
 import { formatCampaign, latencyDistribution, markdownCampaign } from '../src/chaos/report.ts';
 import { CHAOS_FAULTS, type ChaosFault } from '../src/chaos/schedule.ts';
-import { chaosSettings, shrinkCampaign } from '../src/commands/chaos.ts';
+import { chaosSettings, shrinkCampaign, type ChaosStack } from '../src/commands/chaos.ts';
 import { ExitError } from '../src/errors.ts';
 
 const fault = (id: number, at: number, target = `scraper${id}-1`): ChaosFault => ({ id, kind: 'kill', target, set: target.replace(/-\d$/, ''), at, durationMs: 10_000 });
@@ -28,6 +28,14 @@ const report = (schedule: ChaosFault[], violations: CampaignReport['violations']
   violations,
 });
 
+/** The stack a replay is checked against: scraper sets 1-6 of two members each. */
+const stack = (mode: 'loopback' | 'netns' = 'loopback'): ChaosStack => ({
+  mode,
+  members: [1, 2, 3, 4, 5, 6].flatMap((i) => [1, 2].map((m) => ({ name: `scraper${i}-${m}`, role: 'scraper' as const, set: `scraper${i}`, backup: false }))),
+  exporterGroups: ['demo1'],
+  pushgatewaySets: [],
+});
+
 describe('chaosSettings', () => {
   let dir: string;
   before(async () => {
@@ -36,19 +44,19 @@ describe('chaosSettings', () => {
   after(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-  const fails = async (o: Parameters<typeof chaosSettings>[0], re: RegExp, mode = 'loopback') => {
-    await assert.rejects(chaosSettings(o, mode), (e: unknown) => e instanceof ExitError && e.code === 2 && re.test(e.message));
+  const fails = async (o: Parameters<typeof chaosSettings>[0], re: RegExp, mode: 'loopback' | 'netns' = 'loopback') => {
+    await assert.rejects(chaosSettings(o, stack(mode)), (e: unknown) => e instanceof ExitError && e.code === 2 && re.test(e.message));
   };
 
   it('defaults: 10 minutes, every fault, two at once, a random seed', async () => {
-    const s = await chaosSettings({}, 'loopback');
+    const s = await chaosSettings({}, stack());
     assert.equal(s.durationMs, 600_000);
     assert.deepEqual(s.faults, [...CHAOS_FAULTS]);
     assert.equal(s.maxConcurrent, 2);
     assert.ok(Number.isInteger(s.seed) && s.seed >= 0);
   });
   it('reads the options', async () => {
-    assert.deepEqual(await chaosSettings({ duration: '90s', seed: '42', faults: 'kill, pause', maxConcurrent: '3' }, 'loopback'), { seed: 42, durationMs: 90_000, faults: ['kill', 'pause'], maxConcurrent: 3 });
+    assert.deepEqual(await chaosSettings({ duration: '90s', seed: '42', faults: 'kill, pause', maxConcurrent: '3' }, stack()), { seed: 42, durationMs: 90_000, faults: ['kill', 'pause'], maxConcurrent: 3 });
   });
   it('refuses bad options with the fix', async () => {
     await fails({ duration: '10' }, /--duration wants a Prometheus duration of at least 1m, got "10"/);
@@ -60,7 +68,7 @@ describe('chaosSettings', () => {
   it('replays a recorded report: its seed, duration and schedule', async () => {
     const file = path.join(dir, 'r.json');
     await writeFile(file, JSON.stringify(report([fault(1, 1_000), fault(2, 20_000)])));
-    const s = await chaosSettings({ replay: file, seed: '99' }, 'loopback');
+    const s = await chaosSettings({ replay: file, seed: '99' }, stack());
     assert.equal(s.seed, 7);
     assert.equal(s.durationMs, 600_000);
     assert.deepEqual(s.replay?.map((f) => f.id), [1, 2]);
@@ -68,7 +76,7 @@ describe('chaosSettings', () => {
   it('refuses a replay file that is not a report, from another mode, or out of bounds', async () => {
     const file = path.join(dir, 'bad.json');
     await writeFile(file, '{"seed": 1}');
-    await fails({ replay: file }, /not a chaos report: durationMs: /);
+    await fails({ replay: file }, /not a chaos report:\n\s+durationMs: /);
     await writeFile(file, 'nope');
     await fails({ replay: file }, /--replay .*bad\.json: .*JSON[\s\S]*fix: pass the JSON report/);
     await writeFile(file, JSON.stringify(report([fault(1, 1_000)])));

@@ -17,7 +17,7 @@ import type { TopologySpec } from '../topology/schema.ts';
 import { RELEASES } from '../release/release.ts';
 import type { StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
-import { chaosSchedule, type ChaosFault, type ChaosFaultKind, type ChaosMember } from './schedule.ts';
+import { chaosSchedule, type ChaosFault, type ChaosFaultKind, type ChaosMember, type ScheduleOptions } from './schedule.ts';
 
 export interface CampaignOptions {
   readonly topology: Topology;
@@ -117,17 +117,18 @@ function stretch(f: ChaosFault, ctx: DrillContext): number {
  * expire and notifies them resolved once back: README, Chaos campaigns).
  */
 export function campaignSchedule(spec: TopologySpec, mode: NetworkMode, members: readonly ChaosMember[], s: Pick<CampaignOptions, 'seed' | 'durationMs' | 'faults' | 'maxConcurrent'>): ChaosFault[] {
-  return chaosSchedule({
-    seed: s.seed,
-    durationMs: s.durationMs,
-    faults: s.faults,
-    maxConcurrent: s.maxConcurrent,
+  return chaosSchedule({ seed: s.seed, durationMs: s.durationMs, faults: s.faults, maxConcurrent: s.maxConcurrent, ...campaignTargets(spec, mode, members) });
+}
+
+/** What a campaign's faults may hit on a stack, and for how long an Alertmanager: a replayed schedule is held to the same. */
+export function campaignTargets(spec: TopologySpec, mode: NetworkMode, members: readonly ChaosMember[]): Pick<ScheduleOptions, 'mode' | 'members' | 'exporterGroups' | 'pushgatewaySets' | 'alertmanagerDeafMaxMs'> {
+  return {
     mode,
     members,
     exporterGroups: spec.exporters.map((g) => g.name),
     pushgatewaySets: spec.pushgateways.map((x) => x.name),
     alertmanagerDeafMaxMs: alertValidity(spec).times(0.5).ms,
-  });
+  };
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {

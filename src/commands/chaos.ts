@@ -3,15 +3,16 @@
  * steady alert load, the HA promises judged throughout; `--replay` runs a recorded
  * schedule again, `--shrink` drops faults while a violation still occurs.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
-import { runCampaign, type CampaignReport, type ChaosStatus, type Violation } from '../chaos/campaign.ts';
+import { campaignTargets, chaosMembers, runCampaign, type CampaignReport, type ChaosStatus, type Violation } from '../chaos/campaign.ts';
 import { markdownCampaign } from '../chaos/report.ts';
-import { CHAOS_FAULTS, isChaosFault, scheduleProblems, type ChaosFault, type ChaosFaultKind } from '../chaos/schedule.ts';
+import { CHAOS_FAULTS, faultCountProblem, firstLines, isChaosFault, replaySchedule, type ChaosFault, type ChaosFaultKind, type RecordedFault, type ScheduleBounds } from '../chaos/schedule.ts';
 import { Duration } from '../duration.ts';
 import { ExitError } from '../errors.ts';
 import type { StateDir } from '../runtime/state.ts';
+import { readInputFile, UnreadableInput } from '../topology/input-file.ts';
 import type { Topology } from '../topology/topology.ts';
 
 export interface ChaosCommandOptions {
@@ -31,39 +32,75 @@ export interface ChaosSettings {
   readonly replay?: readonly ChaosFault[];
 }
 
-const faultSchema = z.object({
-  id: z.number().int().positive(),
-  kind: z.enum(CHAOS_FAULTS),
-  target: z.string().min(1),
-  set: z.string().min(1),
-  at: z.number().nonnegative(),
-  durationMs: z.number().positive(),
-});
+/*
+ * A replay file is input like the topology: read through the bounded reader (a FIFO or
+ * a device is refused, the size is bounded), then checked against the running stack
+ * (replaySchedule): a replayed schedule may do nothing a generated one could not.
+ */
+
+/** The envelope of a report; its schedule is checked fault by fault after the count bound. */
 const replaySchema = z.object({
-  seed: z.number().int(),
-  durationMs: z.number().positive(),
+  seed: z.number().int().nonnegative(),
+  // As --duration: a campaign of less than a minute judges nothing.
+  durationMs: z.number().int().min(60_000, 'a campaign lasts at least 1m (60000 ms)'),
   maxConcurrent: z.number().int().positive(),
   faults: z.array(z.enum(CHAOS_FAULTS)),
   mode: z.enum(['loopback', 'netns']),
-  schedule: z.array(faultSchema),
+  schedule: z.array(z.unknown()),
+});
+const faultSchema = z.object({
+  id: z.number().int().positive(),
+  kind: z.enum(CHAOS_FAULTS),
+  // Names are at most 63 characters; a longer target is no target, and is shown cut.
+  target: z.string().min(1).max(256),
+  set: z.string().max(256).optional(),
+  at: z.number().nonnegative(),
+  durationMs: z.number().positive(),
 });
 
-/** The campaign's settings from the command line, or from a recorded report with --replay. */
-export async function chaosSettings(o: ChaosCommandOptions, mode: string): Promise<ChaosSettings> {
-  if (o.replay) {
-    let data: unknown;
-    try {
-      data = JSON.parse(await readFile(o.replay, 'utf8'));
-    } catch (e) {
-      throw new ExitError(2, `--replay ${o.replay}: ${(e as Error).message}\n    fix: pass the JSON report a campaign wrote (its state directory's chaos/latest.json, or --json output)`);
-    }
-    const r = replaySchema.safeParse(data);
-    if (!r.success) throw new ExitError(2, `--replay ${o.replay}: not a chaos report: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}\n    fix: pass the JSON report a campaign wrote`);
-    if (r.data.mode !== mode) throw new ExitError(2, `--replay ${o.replay}: recorded in ${r.data.mode} mode; the stack runs in ${mode} mode\n    fix: \`promha up --network ${r.data.mode}\``);
-    const problems = scheduleProblems(r.data.schedule, { maxConcurrent: r.data.maxConcurrent, mode, durationMs: r.data.durationMs });
-    if (problems.length) throw new ExitError(2, `--replay ${o.replay}: the schedule breaks the campaign's bounds:\n${problems.map((p) => `    ${p}`).join('\n')}`);
-    return { seed: r.data.seed, durationMs: r.data.durationMs, faults: r.data.faults, maxConcurrent: r.data.maxConcurrent, replay: r.data.schedule };
+/** What a replayed schedule is checked against: the stack's members, groups, sets and mode. */
+export type ChaosStack = Omit<ScheduleBounds, 'maxConcurrent' | 'durationMs'>;
+
+const zodLine = (prefix: string, i: z.core.$ZodIssue) => `${prefix}${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top)'}: ${i.message}`;
+const REPLAY_FIX = 'pass the JSON report a campaign wrote (its state directory\'s chaos/latest.json, or --json output)';
+
+/** The recorded campaign in `file`, checked against `stack`; exit 2 with at most 20 problem lines. */
+async function replaySettings(file: string, stack: ChaosStack): Promise<ChaosSettings> {
+  const fail = (what: string, lines: readonly string[], fix: string): never => {
+    throw new ExitError(2, `--replay ${file}: ${what}${firstLines(lines).map((l) => `\n    ${l}`).join('')}\n    fix: ${fix}`);
+  };
+  let data: unknown;
+  try {
+    data = JSON.parse(await readInputFile(file));
+  } catch (e) {
+    // The errno code helps with a path that cannot be opened; promha's own codes say nothing more.
+    if (e instanceof UnreadableInput) return fail(e.code.startsWith('E') && e.code !== 'ENOTFILE' && e.code !== 'EFBIG' ? `${e.message} (${e.code})` : e.message, [], e.code === 'ENOTFILE' ? `name a regular file: ${REPLAY_FIX}` : REPLAY_FIX);
+    // V8 quotes a piece of the text: keep the message on one line.
+    return fail(`not JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`, [], REPLAY_FIX);
   }
+  const r = replaySchema.safeParse(data);
+  if (!r.success) return fail('not a chaos report:', r.error.issues.map((i) => zodLine('', i)), REPLAY_FIX);
+  if (r.data.mode !== stack.mode) return fail(`recorded in ${r.data.mode} mode; the stack runs in ${stack.mode} mode`, [], `\`promha up --network ${r.data.mode}\``);
+  const bounds: ScheduleBounds = { ...stack, maxConcurrent: r.data.maxConcurrent, durationMs: r.data.durationMs };
+  // The count first: no work per fault for a schedule that cannot be one.
+  const tooMany = faultCountProblem(r.data.schedule.length, r.data.durationMs);
+  if (tooMany) return fail("the schedule breaks the campaign's bounds:", [tooMany], 'replay a report promha wrote, or shorten the schedule');
+  const recorded: RecordedFault[] = [];
+  const malformed: string[] = [];
+  r.data.schedule.forEach((raw, i) => {
+    const f = faultSchema.safeParse(raw);
+    if (f.success) recorded.push(f.data);
+    else malformed.push(...f.error.issues.map((x) => zodLine(`schedule[${i}].`, x)));
+  });
+  if (malformed.length) return fail('not a chaos report:', malformed, REPLAY_FIX);
+  const { schedule, problems } = replaySchedule(recorded, bounds);
+  if (problems.length) return fail("the schedule breaks the campaign's bounds:", problems, 'replay the report on the stack it was recorded on (same topology and mode), or edit the faults named');
+  return { seed: r.data.seed, durationMs: r.data.durationMs, faults: r.data.faults, maxConcurrent: r.data.maxConcurrent, replay: schedule };
+}
+
+/** The campaign's settings from the command line, or from a recorded report with --replay. */
+export async function chaosSettings(o: ChaosCommandOptions, stack: ChaosStack): Promise<ChaosSettings> {
+  if (o.replay) return replaySettings(o.replay, stack);
   const duration = Duration.tryParse(o.duration ?? '10m');
   if (!duration || duration.ms < 60_000) throw new ExitError(2, `--duration wants a Prometheus duration of at least 1m, got "${o.duration}"`);
   const seed = o.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(o.seed);
@@ -132,7 +169,7 @@ export async function shrinkCampaign(report: CampaignReport, run: (schedule: rea
 export async function runChaos(topology: Topology, stateDir: StateDir, o: ChaosCommandOptions, say: (l: string) => void): Promise<CampaignReport> {
   const state = await stateDir.read();
   if (!state?.readyAt) throw new ExitError(2, `no running stack in ${stateDir.root}: \`promha up --detach\` first`);
-  const s = await chaosSettings(o, state.mode);
+  const s = await chaosSettings(o, campaignTargets(topology.spec, state.mode, chaosMembers(state.nodes)));
   const campaign = (replay: readonly ChaosFault[] | undefined, durationMs: number) =>
     runCampaign({ topology, stateDir, seed: s.seed, durationMs, faults: s.faults, maxConcurrent: s.maxConcurrent, ...(replay ? { replay } : {}), progress: say, status: (st) => writeStatus(stateDir, st) });
   let report = await campaign(s.replay, s.durationMs);

@@ -106,5 +106,6 @@ export function formatStatus(s: { mode: string; release?: string; members: Membe
 
 export async function runDown(stateDir: string): Promise<string> {
   const r = await down(new StateDir(stateDir));
-  return r.stopped === 0 ? 'nothing was running' : `stopped ${r.stopped} processes; namespaces and links removed`;
+  const done = r.stopped === 0 ? 'nothing was running' : `stopped ${r.stopped} processes; namespaces and links removed`;
+  return r.discarded ? `${done}; removed the unusable state file (${r.discarded})` : done;
 }

@@ -1,7 +1,8 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLIENT_IDENTITY, type SecurityMaterial } from '../plan/security.ts';
 import type { ClientSecurity } from '../probe/client-security.ts';
+import { readInputFile } from '../topology/input-file.ts';
 
 /*
  * The client identity of a running stack in secure mode, kept in one directory of the
@@ -28,7 +29,8 @@ export async function writeClientFiles(dir: string, m: SecurityMaterial): Promis
 export async function readClientFiles(dir: string): Promise<ClientSecurity> {
   const out: Record<string, string> = {};
   for (const [k, file] of Object.entries(FILES)) {
-    const value = await readFile(path.join(dir, file), 'utf8').catch(() => undefined);
+    // Bounded and non-blocking: a FIFO or a device here is skipped, not waited on.
+    const value = await readInputFile(path.join(dir, file)).catch(() => undefined);
     if (value !== undefined) out[k] = value;
   }
   return out as ClientSecurity;

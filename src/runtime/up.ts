@@ -24,7 +24,7 @@ import { assertSubnetFree, createBridge, createHost, destroyNetwork, type Networ
 import { hasExited, isRunning, processesOfStack, startProcess, stopProcess, tail, type ProcessRecord } from './process.ts';
 import { readlinkSync } from 'node:fs';
 import { federationUp, readiness, waitFor } from './readiness.ts';
-import { DEMO_WORKLOAD, StateDir, type NodeRecord, type RunState } from './state.ts';
+import { DEMO_WORKLOAD, StateDir, UnusableState, type NodeRecord, type RunState } from './state.ts';
 import type { WorkloadSpec } from '../demo/workload.ts';
 import { memberUrl } from '../probe/client-security.ts';
 
@@ -387,8 +387,23 @@ const readlinkSafe = (pid: number) => {
 };
 
 /** Stops every process (demo last-in first-out), removes namespaces and the bridge, clears the state. */
-export async function down(dir: StateDir, known?: RunState): Promise<{ stopped: number }> {
-  const state = known ?? (await dir.read());
+export async function down(dir: StateDir, known?: RunState): Promise<{ stopped: number; discarded?: string }> {
+  let state: RunState | undefined;
+  try {
+    state = known ?? (await dir.read());
+  } catch (e) {
+    if (!(e instanceof UnusableState)) throw e;
+    // A damaged state is what `down` is the fix for: stop every process that carries this
+    // stack's marker, remove the namespaces the record still names, drop the record.
+    let stopped = 0;
+    for (const pid of processesOfStack(dir.absoluteRoot)) {
+      await stopProcess({ pid, binary: readlinkSafe(pid) });
+      stopped++;
+    }
+    if (e.network) await destroyNetwork(e.network);
+    await dir.clear();
+    return { stopped, discarded: e.why };
+  }
   if (!state) return { stopped: 0 };
   const procs = state.nodes.flatMap((n) => n.processes).reverse();
   let stopped = 0;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { ExitError } from '../errors.ts';
 import type { CertificatePair } from '../plan/security.ts';
+import { readInputFile, UnreadableInput } from '../topology/input-file.ts';
 
 /*
  * A small CA with the openssl CLI (node:crypto cannot issue X.509 certificates).
@@ -46,8 +47,33 @@ export async function ensureCa(dir: string, commonName = 'promha CA'): Promise<C
     );
     await chmod(keyFile, 0o600);
   }
-  return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
+  // Named in the error: the caller knows the directory, not which of the two files failed.
+  const read = (file: string) =>
+    readPemFile(file).catch((e: unknown) => {
+      throw e instanceof UnreadableInput ? new UnreadableInput(e.code, `${path.basename(file)}: ${e.message}`, e.hint) : e;
+    });
+  return { cert: await read(certFile), key: await read(keyFile) };
 }
+
+/** A certificate, a key or a password file: a few KiB; a bundle of certificates stays far below. */
+export const MAX_PEM_BYTES = 1024 * 1024;
+export const MAX_PEM_TEXT = '1 MiB';
+
+/**
+ * Reads a PEM file (or a password file) through the bounded reader: a FIFO or a device
+ * (`/dev/zero`) is refused before any read, a file past MAX_PEM_BYTES after at most the
+ * reader's own bound. Throws UnreadableInput, which the caller locates.
+ */
+export async function readPemFile(file: string): Promise<string> {
+  const text = await readInputFile(file).catch((e: unknown) => {
+    if (e instanceof UnreadableInput && e.code === 'EFBIG') throw pemTooLarge();
+    throw e;
+  });
+  if (Buffer.byteLength(text) > MAX_PEM_BYTES) throw pemTooLarge();
+  return text;
+}
+
+const pemTooLarge = () => new UnreadableInput('EFBIG', `larger than ${MAX_PEM_TEXT}`, `a certificate, a key or a password file is a few KiB: name the file itself, not a bundle or an archive`);
 
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
 

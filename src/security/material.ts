@@ -1,13 +1,14 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { ValidationError } from '../errors.ts';
+import { ExitError, ValidationError } from '../errors.ts';
 import { certificateHosts, CLIENT_IDENTITY, type CertificatePair, type SecurityMaterial } from '../plan/security.ts';
 import type { ClientSecurity } from '../probe/client-security.ts';
 import type { TopologySpec } from '../topology/schema.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { PropertyPath } from '../topology/yaml-source.ts';
-import { ensureCa, issueCertificate } from './certificates.ts';
+import { UnreadableInput } from '../topology/input-file.ts';
+import { ensureCa, issueCertificate, readPemFile, type CertificateAuthority } from './certificates.ts';
 
 /** bcrypt cost: what `htpasswd -B` uses; each request to a server pays it once per new credential. */
 const BCRYPT_COST = 10;
@@ -20,25 +21,60 @@ export interface PrepareOptions {
   readonly generateIn?: string;
 }
 
+/** A located problem with one of the topology's security files. */
+const located = (topology: Topology, where: PropertyPath, message: string, hint: string) => new ValidationError([{ message, location: topology.locate(where), hint }]);
+
+/** Why a security file could not be read, and the fix, from the bounded reader's refusal. */
+function unreadable(topology: Topology, e: UnreadableInput): { why: string; hint: string } {
+  const relative = `paths are relative to ${topology.file}`;
+  if (e.code === 'ENOENT') return { why: 'does not exist', hint: relative };
+  if (e.code === 'ENOTFILE') return { why: `cannot be read: ${e.message}`, hint: 'name a regular file: promha reads it whole, and a FIFO or a device would never end' };
+  if (e.code === 'EFBIG') return { why: `cannot be read: ${e.message}`, hint: e.hint };
+  if (e.code === 'EILSEQ') return { why: `cannot be read: ${e.message}`, hint: 'certificates, keys and the password file are text: convert a DER file to PEM (`openssl x509 -inform der`, `openssl pkey -inform der`)' };
+  return { why: `cannot be read: ${e.message}`, hint: `check the path and its permissions; ${relative}` };
+}
+
+/**
+ * Reads one file the topology names at `where`, bounded (see readPemFile), every
+ * failure located at that key. A secret must not be readable by others.
+ */
 async function readInput(topology: Topology, file: string, where: PropertyPath, what: string, secret = false): Promise<string> {
   const abs = path.resolve(path.dirname(topology.file), file);
+  let text: string;
   try {
-    const mode = (await stat(abs)).mode & 0o777;
-    if (secret && (mode & 0o077) !== 0)
-      throw new ValidationError([
-        { message: `${what} "${file}" is readable by others (mode ${mode.toString(8).padStart(4, '0')})`, location: topology.locate(where), hint: `chmod 600 ${abs}` },
-      ]);
-    return await readFile(abs, 'utf8');
+    text = await readPemFile(abs);
   } catch (e) {
-    if (e instanceof ValidationError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ValidationError([
-      {
-        message: `${what} "${file}" cannot be read (${code ?? String(e)})`,
-        location: topology.locate(where),
-        hint: `paths are relative to ${topology.file}`,
-      },
-    ]);
+    if (!(e instanceof UnreadableInput)) throw e;
+    const u = unreadable(topology, e);
+    throw located(topology, where, `${what} "${file}" ${u.why}`, u.hint);
+  }
+  if (secret) {
+    // After the read: only a regular file gets this far, so its mode is the one that counts.
+    const mode = (await stat(abs)).mode & 0o777;
+    if ((mode & 0o077) !== 0) throw located(topology, where, `${what} "${file}" is readable by others (mode ${mode.toString(8).padStart(4, '0')})`, `chmod 600 ${abs}`);
+  }
+  return text;
+}
+
+/**
+ * The CA kept in `dir`, created on first use; a failure (a path that is no directory, a
+ * CA file that is a FIFO, no permission) located at `ca_dir` when the topology names it.
+ */
+async function caIn(topology: Topology, dir: string, fromTopology: boolean): Promise<CertificateAuthority> {
+  try {
+    return await ensureCa(dir);
+  } catch (e) {
+    const where = ['security', 'tls', 'ca_dir'];
+    const shown = fromTopology ? `ca_dir "${topology.spec.security?.tls?.ca_dir}"` : `the stack's CA directory ${dir}`;
+    if (e instanceof UnreadableInput) {
+      const message = `${shown}: ${e.code === 'ENOENT' ? `${e.message.split(':')[0]} vanished while it was read` : e.message}`;
+      const hint = e.code === 'EFBIG' ? e.hint : `ca.crt and ca.key in ${dir} must be regular files; remove them to have a new CA generated`;
+      if (fromTopology) throw located(topology, where, message, hint);
+      throw new ExitError(2, `promha: ${message}\n    fix: ${hint}`);
+    }
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (typeof code !== 'string' || !fromTopology) throw e;
+    throw located(topology, where, `${shown}: cannot keep a CA there (${code})`, `name a directory promha may create and write; paths are relative to ${topology.file}`);
   }
 }
 
@@ -53,7 +89,7 @@ async function tlsMaterial(topology: Topology, spec: TopologySpec, o: PrepareOpt
     };
     return { caCert: await readInput(topology, tls.ca.ca_file, [...at, 'ca_file'], 'CA certificate'), certificate: () => pair };
   }
-  const ca = await ensureCa(o.generateIn ?? path.resolve(path.dirname(topology.file), tls.ca_dir));
+  const ca = await caIn(topology, o.generateIn ?? path.resolve(path.dirname(topology.file), tls.ca_dir), o.generateIn === undefined);
   const certs = new Map<string, CertificatePair>();
   // One after the other: openssl is quick, and two cores are shared with the servers.
   for (const [name, hosts] of certificateHosts(spec)) certs.set(name, await issueCertificate(ca, name, hosts));
@@ -92,8 +128,9 @@ async function authMaterial(topology: Topology, spec: TopologySpec): Promise<Sec
 export async function prepareSecurity(topology: Topology, o: PrepareOptions = {}): Promise<SecurityMaterial | undefined> {
   const spec = topology.spec;
   if (!spec.security) return undefined;
-  const tls = await tlsMaterial(topology, spec, o);
+  // The password first: a mistake there is found before a CA and every certificate are generated.
   const auth = await authMaterial(topology, spec);
+  const tls = await tlsMaterial(topology, spec, o);
   return { ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) };
 }
 
@@ -110,7 +147,14 @@ export async function deploymentClientSecurity(topology: Topology): Promise<Clie
   if (sec.tls?.ca === 'generate') {
     const caDir = path.resolve(dir, sec.tls.ca_dir);
     const ca = await readInput(topology, path.join(caDir, 'ca.crt'), ['security', 'tls', 'ca_dir'], 'CA certificate');
-    const key = await readFile(path.join(caDir, 'ca.key'), 'utf8').catch(() => undefined);
+    // The key is optional: a client certificate is issued only when it is at hand (absent,
+    // or kept from this user). One that is a FIFO, a device or no PEM is a mistake to report.
+    const keyFile = path.join(caDir, 'ca.key');
+    const key = await readPemFile(keyFile).catch((e: unknown) => {
+      if (e instanceof UnreadableInput && ['ENOENT', 'EACCES', 'EPERM'].includes(e.code)) return undefined;
+      if (e instanceof UnreadableInput) throw located(topology, ['security', 'tls', 'ca_dir'], `CA key "${keyFile}" ${unreadable(topology, e).why}`, unreadable(topology, e).hint);
+      throw e;
+    });
     tls = key ? { ca, ...(await issueCertificate({ cert: ca, key }, CLIENT_IDENTITY, [])) } : { ca };
   } else if (sec.tls) {
     const at = ['security', 'tls', 'ca'];

@@ -68,9 +68,19 @@ function editDistance(a: string, b: string): number {
   return dp[b.length] as number;
 }
 
+/**
+ * YAML reads a number beyond a 64-bit float (1e400) as infinity, and `.inf`/`.nan` as
+ * such: JSON has no word for them (JSON.stringify says "null"), so they get their own.
+ */
+function nonFinite(v: unknown): string | undefined {
+  if (typeof v !== 'number' || Number.isFinite(v)) return undefined;
+  return Number.isNaN(v) ? 'not a number (.nan)' : 'out of range: not a finite number (beyond a 64-bit float, such as 1e400, or .inf)';
+}
+
 function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
+  if (nonFinite(v)) return `a number ${nonFinite(v)}`;
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${JSON.stringify(v)}`;
@@ -80,10 +90,40 @@ function pathText(path: ReadonlyArray<PropertyKey>): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || 'the file';
 }
 
+type RangeIssue = Extract<Issue, { code: 'too_big' | 'too_small' }>;
+const isRange = (i: Issue): i is RangeIssue => i.code === 'too_big' || i.code === 'too_small';
+const bound = (i: RangeIssue): number => Number(i.code === 'too_big' ? i.maximum : i.minimum);
+
+/**
+ * One range problem per value: zod checks `int()` against the safe-integer range and the
+ * field's own bounds apart, so 1e20 broke both (<= 2^53 and <= 255). The tightest bound
+ * is the one to name.
+ */
+function tightestRanges(issues: readonly Issue[]): Set<Issue> {
+  const best = new Map<string, RangeIssue>();
+  for (const i of issues) {
+    if (!isRange(i)) continue;
+    const key = `${i.code} ${JSON.stringify(i.path.filter((p) => typeof p !== 'symbol'))}`;
+    const seen = best.get(key);
+    if (!seen || (i.code === 'too_big' ? bound(i) < bound(seen) : bound(i) > bound(seen))) best.set(key, i);
+  }
+  const chosen = new Set<Issue>(best.values());
+  return new Set(issues.filter((i) => !isRange(i) || chosen.has(i)));
+}
+
+/** "must be at most 255, got 1e+21": the bound and the value, for numbers. */
+function rangeMessage(where: string, issue: RangeIssue, value: unknown): string | undefined {
+  if (issue.origin !== 'number' && issue.origin !== 'int') return undefined;
+  const word = issue.code === 'too_big' ? (issue.inclusive === false ? 'less than' : 'at most') : issue.inclusive === false ? 'more than' : 'at least';
+  return `${where} must be ${word} ${String(bound(issue))}, got ${String(value)}`;
+}
+
 /** Turns zod issues into located, readable problems with a fix hint. */
 export function schemaProblems(root: z.ZodType, issues: readonly Issue[], source: YamlSource, input: unknown): Problem[] {
   const out: Problem[] = [];
+  const kept = tightestRanges(issues);
   for (const issue of issues) {
+    if (!kept.has(issue)) continue;
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     const where = pathText(path);
     const field = schemaAt(root, path);
@@ -111,7 +151,12 @@ export function schemaProblems(root: z.ZodType, issues: readonly Issue[], source
       continue;
     }
     let message = issue.message;
-    if (issue.code === 'invalid_type') message = `${where} must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${describeValue(value)}`;
+    const infinite = nonFinite(value);
+    // Where a number belongs, the number is the problem; elsewhere (a duration) the type is.
+    if (infinite && (issue.code !== 'invalid_type' || issue.expected === 'number' || issue.expected === 'int')) message = `${where}: ${infinite}`;
+    else if (issue.code === 'invalid_type' && issue.expected === 'int') message = `${where} must be a whole number, got ${describeValue(value)}`;
+    else if (isRange(issue) && rangeMessage(where, issue, value)) message = rangeMessage(where, issue, value) as string;
+    else if (issue.code === 'invalid_type') message = `${where} must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, got ${describeValue(value)}`;
     else if (issue.code === 'invalid_value') message = `${where} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(value)}`;
     else if (issue.code === 'invalid_union') {
       // Report the branch that explains most (e.g. "not a duration"), not the `auto` literal.

@@ -84,6 +84,41 @@ const storagePathSchema = grammar(hostPathProblem).meta({
     'TSDB directory on the member\'s host: an absolute, normalised path of letters, digits and "/._+@-", dedicated to this data (not a system directory such as /var/lib, and apart from the config directory). Default /var/lib/promha/<member>',
 });
 
+/** Longest local path accepted: a quarter of PATH_MAX, leaving room for the topology's directory. */
+export const MAX_LOCAL_PATH = 1024;
+/** NAME_MAX: the longest name of one directory entry (bytes) on Linux file systems. */
+const MAX_PATH_COMPONENT_BYTES = 255;
+
+/**
+ * Why `p` is no path promha can open on this machine, or undefined. These paths (the CA
+ * directory, supplied certificates, the password file) are read by promha only, never
+ * written into a config, so any character a file name can hold is fine but NUL (which no
+ * system call takes) and control characters (which would garble the messages that show
+ * the path); the lengths keep ENAMETOOLONG from surfacing later without a location.
+ */
+export function localPathProblem(p: string): string | undefined {
+  if (p === '') return 'is empty';
+  if (p.includes('\0')) return 'holds a NUL byte, which no file name can contain';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0001-\u001f\u007f]/.test(p)) return `${JSON.stringify(p.slice(0, 80))}${p.length > 80 ? '…' : ''} holds control characters (a newline, a tab, an escape)`;
+  if (p.length > MAX_LOCAL_PATH) return `is ${p.length} characters long; a path here is at most ${MAX_LOCAL_PATH}`;
+  const long = p.split('/').find((c) => Buffer.byteLength(c) > MAX_PATH_COMPONENT_BYTES);
+  if (long !== undefined) return `"${long.slice(0, 40)}…" is ${Buffer.byteLength(long)} bytes long; a file or directory name is at most ${MAX_PATH_COMPONENT_BYTES}`;
+  return undefined;
+}
+
+/** A file or directory on the machine promha runs on, relative to the topology file. */
+const localPathSchema = (description: string) =>
+  z
+    .string()
+    // abort: an empty or hostile path gets one message, not one per rule it breaks.
+    .superRefine((s, ctx) => {
+      const p = localPathProblem(s);
+      if (p) ctx.addIssue({ code: 'custom', message: p, abort: true });
+    })
+    // maxLength: editors flag a long path as it is typed (the message above says why).
+    .meta({ description: `${description}. At most ${MAX_LOCAL_PATH} characters, no control characters`, minLength: 1, maxLength: MAX_LOCAL_PATH });
+
 const passthrough = z.record(z.string(), z.unknown());
 
 export const memberSchema = z.strictObject({
@@ -249,9 +284,9 @@ export const alertmanagerClusterSchema = z.strictObject({
 
 export const suppliedCaSchema = z
   .strictObject({
-    ca_file: z.string().min(1).meta({ description: 'PEM file of the CA that signed the certificate, relative to this file' }),
-    cert_file: z.string().min(1).meta({ description: 'PEM certificate used by every member, with every member address as an IP or DNS SAN' }),
-    key_file: z.string().min(1).meta({ description: 'PEM private key of cert_file (keep it mode 0600)' }),
+    ca_file: localPathSchema('PEM file of the CA that signed the certificate, relative to this file'),
+    cert_file: localPathSchema('PEM certificate used by every member, with every member address as an IP or DNS SAN'),
+    key_file: localPathSchema('PEM private key of cert_file (keep it mode 0600)'),
   })
   .meta({ description: 'Certificates you supply: one certificate, signed by ca_file, for every member' });
 
@@ -260,11 +295,7 @@ export const tlsSchema = z.strictObject({
     .union([z.literal('generate'), suppliedCaSchema])
     .default('generate')
     .meta({ description: '`generate`: promha keeps a CA in ca_dir and issues a certificate per member with its address as SAN. Or the files you supply' }),
-  ca_dir: z
-    .string()
-    .min(1)
-    .default('promha-ca')
-    .meta({ description: 'Where a generated CA is kept (ca.crt, and ca.key with mode 0600), relative to this file. Default promha-ca' }),
+  ca_dir: localPathSchema('Where a generated CA is kept (ca.crt, and ca.key with mode 0600), relative to this file. Default promha-ca').default('promha-ca'),
   client_certs: z
     .enum(['optional', 'required'])
     .default('optional')
@@ -277,11 +308,7 @@ export const tlsSchema = z.strictObject({
 
 export const basicAuthSchema = z.strictObject({
   username: z.string().min(1).regex(/^[^:\s]+$/, 'a username has no ":" and no spaces').default('promha').meta({ description: 'The user every link authenticates as. Default promha' }),
-  password_file: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({ description: 'File holding the password (first line), relative to this file; mode 0600. promha renders its bcrypt hash into web.yml' }),
+  password_file: localPathSchema('File holding the password (first line), relative to this file; mode 0600. promha renders its bcrypt hash into web.yml').optional(),
   password: z.string().optional().meta({ description: 'Not allowed: `check` refuses inline passwords. Use password_file' }),
 });
 
