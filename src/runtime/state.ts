@@ -73,7 +73,8 @@ export interface RunState {
 
 /** Member, demo server and process names as `up` records them: DNS-label-like, never a path. */
 const recordName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'not a name `up` records (lowercase letters, digits and "-")').max(80);
-const processName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'not a process name `up` records');
+/** `<member>/<process>` (`scraper1-1/prometheus`), or a demo server's own name (`dashboard`); no segment is `.` or `..`. */
+const processName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}(\/[A-Za-z0-9][A-Za-z0-9_.-]{0,63})?$/, 'not a process name `up` records');
 // No control characters: these strings end up in messages and tables.
 // eslint-disable-next-line no-control-regex
 const plainText = z.string().max(4096).regex(/^[^\u0000-\u001f\u007f]*$/, 'holds control characters');
