@@ -4,9 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { Address } from '../src/address.ts';
-import { check } from '../src/check/check.ts';
+import { check, CHECK_RULES } from '../src/check/check.ts';
+import { quote, realToolFindings, renderedConfigs, runTool, type RealTool } from '../src/check/real-tools.ts';
+import { checkReport } from '../src/commands/check.ts';
+import { RELEASE_NAMES, RELEASES, type ReleaseName } from '../src/release/release.ts';
 import { Duration } from '../src/duration.ts';
 import { ValidationError } from '../src/errors.ts';
 import { plan } from '../src/plan/plan.ts';
@@ -14,12 +17,14 @@ import { parseRuleFile } from '../src/rules/rule-file.ts';
 import { parseTopology } from '../src/topology/load.ts';
 import type { Topology } from '../src/topology/topology.ts';
 import type { PropertyPath } from '../src/topology/yaml-source.ts';
-import { fastTopology } from './helpers.ts';
+import { fastTopology, promha, releaseBinary } from './helpers.ts';
 
 /*
  * "check passes, a real tool then rejects": each case here is refused by `check` with a
  * location, and the same input is shown to be refused by the real tool (promtool 2.42,
- * amtool 0.25, keepalived 2.2.7, kubectl), while the valid neighbour passes both.
+ * 2.53, 3.5; amtool 0.25, 0.28, 0.33; keepalived 2.2.7, kubectl), while the valid
+ * neighbour passes both. A release's tool that is missing fails its tests: scripts/install-deps.sh
+ * fetches every release.
  */
 
 type Input = Record<string, any>;
@@ -342,4 +347,292 @@ describe('Alertmanager: check finds what amtool check-config refuses', () => {
       const [active] = await amtoolAccepts(topology);
       assert.equal(active, false, 'amtool accepts the active members\' alertmanager.yml');
     });
+});
+
+/** The release's own tool, as `check` finds it; a missing one fails the test (releaseBinary throws). */
+const toolOf = (release: ReleaseName, tool: RealTool) => releaseBinary(release, tool);
+
+/** What the release's tool says of the file render writes for `member`: its refusal, or undefined when it accepts it. */
+async function toolVerdict(topology: Topology, release: ReleaseName, tool: RealTool, member: string): Promise<string | undefined> {
+  const config = renderedConfigs(plan(topology, { release: RELEASES[release] })).find((c) => c.tool === tool && c.nodes.some((n) => n.name === member));
+  assert.ok(config, `no ${tool} file for ${member}`);
+  const run = await runTool(await toolOf(release, tool), tool, [config]);
+  assert.ok(!('failed' in run), 'failed' in run ? run.failed : '');
+  return run.verdicts.get(config.file);
+}
+
+/** The errors of the pure rules for `release`, as `line:column message`. */
+const errorsOf = (topology: Topology, release: ReleaseName, code: string) =>
+  check(topology, CHECK_RULES, RELEASES[release]).filter((f) => f.severity === 'error' && f.code === code);
+
+describe('Alertmanager fields on every release: check refuses at the field what its amtool refuses, and takes what it takes', () => {
+  const hook = (c: Input) => ({ receivers: [{ name: 'webhook', webhook_configs: [c] }] });
+  const url = 'http://127.0.0.99:5001/';
+  const route = { receiver: 'webhook', group_by: ['alertname'], group_wait: '1s', group_interval: '10s', repeat_interval: '1h' };
+  type Want = string | undefined | Partial<Record<ReleaseName, string | undefined>>;
+  // [case, alertmanagers overrides, what each release's Alertmanager says (undefined: it loads), where (under alertmanagers)]
+  const table: Array<[string, Input, Want, PropertyPath]> = [
+    ['a valid webhook', hook({ url, send_resolved: false, max_alerts: 10 }), undefined, []],
+    ['url without a scheme', hook({ url: '203.0.113.200:5001/hook' }), { bookworm: 'parse "203.0.113.200:5001/hook": first path segment in URL cannot contain colon', trixie: 'parse "203.0.113.200:5001/hook": first path segment in URL cannot contain colon', sid: 'invalid URL: parse "203.0.113.200:5001/hook": first path segment in URL cannot contain colon' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url with a host name but no scheme', hook({ url: 'example.net/hook' }), { bookworm: 'unsupported scheme "" for URL', trixie: 'unsupported scheme "" for URL', sid: 'invalid URL: unsupported scheme "" for URL' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url with a control character', hook({ url: 'http://127.0.0.99:5001/\x01' }), { bookworm: 'parse "http://127.0.0.99:5001/\\x01": net/url: invalid control character in URL', trixie: 'parse "http://127.0.0.99:5001/\\x01": net/url: invalid control character in URL', sid: 'invalid URL: parse "http://127.0.0.99:5001/\\x01": net/url: invalid control character in URL' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url with a line break', hook({ url: 'http://h/\nPWNED' }), { bookworm: 'net/url: invalid control character in URL', trixie: 'net/url: invalid control character in URL', sid: 'net/url: invalid control character in URL' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url with an ftp scheme', hook({ url: 'ftp://h/' }), { bookworm: 'unsupported scheme "ftp" for URL', trixie: 'unsupported scheme "ftp" for URL', sid: 'unsupported scheme "ftp" for URL' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url with a bad port', hook({ url: 'http://h:port/' }), { bookworm: 'invalid port ":port" after host', trixie: 'invalid port ":port" after host', sid: 'invalid port ":port" after host' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url with a bad escape', hook({ url: 'http://h/%zz' }), { bookworm: 'invalid URL escape "%zz"', trixie: 'invalid URL escape "%zz"', sid: 'invalid URL escape "%zz"' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url with a space in the host', hook({ url: 'http://a b/' }), { bookworm: 'invalid character " " in host name', trixie: 'invalid character " " in host name', sid: 'invalid character " " in host name' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url without a host', hook({ url: 'http:///x' }), { bookworm: 'missing host for URL', trixie: 'missing host for URL', sid: 'missing host for URL' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['url with a template in its path', hook({ url: 'http://h/{{ .X }}' }), undefined, []],
+    ['an unknown key in a webhook config', hook({ url, sendresolved: true }), { bookworm: 'unknown key "sendresolved" in a webhook config', trixie: 'unknown key "sendresolved" in a webhook config', sid: 'unknown key "sendresolved" in a webhook config' }, ['receivers', 0, 'webhook_configs', 0, 'sendresolved']],
+    ['url_file before 0.28', hook({ url_file: '/etc/promha/hook-url' }), { bookworm: 'unknown key "url_file" in a webhook config', trixie: undefined, sid: undefined }, ['receivers', 0, 'webhook_configs', 0, 'url_file']],
+    ['url and url_file', hook({ url, url_file: '/etc/promha/hook-url' }), { bookworm: 'unknown key "url_file"', trixie: 'at most one of url & url_file must be configured', sid: 'at most one of url & url_file must be configured' }, ['receivers', 0, 'webhook_configs', 0, 'url_file']],
+    ['a webhook without url', hook({ send_resolved: true }), { bookworm: 'missing URL in webhook config', trixie: 'one of url or url_file must be configured', sid: 'one of url or url_file must be configured' }, ['receivers', 0, 'webhook_configs', 0]],
+    ['webhook_configs given as a string', { receivers: [{ name: 'webhook', webhook_configs: url }] }, { bookworm: 'webhook_configs: cannot unmarshal !!str `http://...` into a list of webhook configs', trixie: 'cannot unmarshal !!str `http://...`', sid: 'cannot unmarshal !!str `http://...`' }, ['receivers', 0, 'webhook_configs']],
+    ['an empty webhook config entry', { receivers: [{ name: 'webhook', webhook_configs: [null, { url }] }] }, { bookworm: 'missing webhook config', trixie: 'missing webhook config', sid: 'missing webhook config' }, ['receivers', 0, 'webhook_configs', 0]],
+    ['send_resolved not a boolean', hook({ url, send_resolved: 'maybe' }), { bookworm: 'cannot unmarshal !!str `maybe` into bool', trixie: 'cannot unmarshal !!str `maybe` into bool', sid: 'cannot unmarshal !!str `maybe` into bool' }, ['receivers', 0, 'webhook_configs', 0, 'send_resolved']],
+    ['max_alerts negative', hook({ url, max_alerts: -1 }), { bookworm: 'cannot unmarshal !!int `-1` into uint64', trixie: 'cannot unmarshal !!int `-1` into uint64', sid: 'cannot unmarshal !!int `-1` into uint64' }, ['receivers', 0, 'webhook_configs', 0, 'max_alerts']],
+    ['a webhook timeout in days', hook({ url, timeout: '1d' }), { bookworm: 'unknown key "timeout"', trixie: 'cannot unmarshal !!str `1d` into time.Duration', sid: 'cannot unmarshal !!str `1d` into time.Duration' }, ['receivers', 0, 'webhook_configs', 0, 'timeout']],
+    ['http_config as a string', hook({ url, http_config: 'x' }), { bookworm: 'cannot unmarshal !!str `x`', trixie: 'cannot unmarshal !!str `x`', sid: 'cannot unmarshal !!str `x`' }, ['receivers', 0, 'webhook_configs', 0, 'http_config']],
+    ['an unknown key in tls_config', hook({ url, http_config: { tls_config: { insecure: true } } }), { bookworm: 'unknown key "insecure" in tls_config', trixie: 'unknown key "insecure" in tls_config', sid: 'unknown key "insecure" in tls_config' }, ['receivers', 0, 'webhook_configs', 0, 'http_config', 'tls_config', 'insecure']],
+    ['global.resolve_timeout bogus', { global: { resolve_timeout: 'bogus' } }, { bookworm: 'not a valid duration string: "bogus"', trixie: 'not a valid duration string: "bogus"', sid: 'not a valid duration string: "bogus"' }, ['global', 'resolve_timeout']],
+    ['global.resolve_timeout 1d', { global: { resolve_timeout: '1d' } }, undefined, []],
+    ['an unknown global key', { global: { smtp_host: 'mail:25' } }, { bookworm: 'unknown key "smtp_host" in global', trixie: 'unknown key "smtp_host" in global', sid: 'unknown key "smtp_host" in global' }, ['global', 'smtp_host']],
+    ['a global URL without a scheme', { global: { slack_api_url: 'hooks.slack.com/x' } }, { bookworm: 'unsupported scheme "" for URL', trixie: 'unsupported scheme "" for URL', sid: 'unsupported scheme "" for URL' }, ['global', 'slack_api_url']],
+    ['msteams_configs before 0.28', { receivers: [{ name: 'webhook', msteams_configs: [{ webhook_url: 'https://example.net/teams' }] }] }, { bookworm: 'unknown key "msteams_configs" in a receiver', trixie: undefined, sid: undefined }, ['receivers', 0, 'msteams_configs']],
+    ['an inhibit rule name before 0.33', { inhibit_rules: [{ name: 'x', source_matchers: ['a="b"'], target_matchers: ['c="d"'] }] }, { bookworm: 'unknown key "name" in an inhibit rule', trixie: 'unknown key "name" in an inhibit rule', sid: undefined }, ['inhibit_rules', 0, 'name']],
+    ['group_by a dashed label (UTF-8 names from 0.28)', { route: { ...route, group_by: ['data-center'] } }, { bookworm: 'invalid label name "data-center" in group_by list', trixie: undefined, sid: undefined }, ['route', 'group_by', 0]],
+    ['group_by an empty label', { route: { ...route, group_by: [''] } }, 'invalid label name "" in group_by list', ['route', 'group_by', 0]],
+    ['a matcher on a dashed label (the UTF-8 parser from 0.28)', { route: { ...route, routes: [{ receiver: 'webhook', matchers: ['data-center="x"'] }] } }, { bookworm: 'bad matcher format: data-center="x"', trixie: undefined, sid: undefined }, ['route', 'routes', 0, 'matchers', 0]],
+    // 0.28 and 0.33 log a warning (the classic parser's fallback) among their verdicts.
+    ['a matcher only the classic parser takes', { route: { ...route, routes: [{ receiver: 'webhook', matchers: ['a=x y'] }] } }, undefined, []],
+    ['equal a dashed label', { inhibit_rules: [{ source_matchers: ['a="b"'], target_matchers: ['c="d"'], equal: ['data-center'] }] }, { bookworm: '"data-center" is not a valid label name in equal', trixie: undefined, sid: undefined }, ['inhibit_rules', 0, 'equal', 0]],
+    ['a templated webhook url (0.33)', hook({ url: '{{ .Labels }}' }), { bookworm: 'unsupported scheme "" for URL', trixie: 'unsupported scheme "" for URL', sid: undefined }, ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['a Slack app token (0.33)', { receivers: [{ name: 'webhook', slack_configs: [{ channel: '#ops', app_token: 'xoxb-1' }] }] }, { bookworm: 'unknown key "app_token" in a slack config', trixie: 'unknown key "app_token" in a slack config', sid: undefined }, ['receivers', 0, 'slack_configs', 0, 'app_token']],
+    ['slack without api_url nor app token', { receivers: [{ name: 'webhook', slack_configs: [{ channel: '#ops' }] }] }, { bookworm: 'no global Slack API URL set either inline or in a file', trixie: 'no global Slack API URL set either inline or in a file', sid: 'no Slack API URL nor App token set either inline or in a file' }, ['receivers', 0, 'slack_configs', 0]],
+    ['wechat without api_secret', { receivers: [{ name: 'webhook', wechat_configs: [{ corp_id: 'c' }] }] }, { bookworm: 'no global Wechat ApiSecret set', trixie: 'no global Wechat ApiSecret set', sid: 'no global Wechat Api Secret set either inline or in a file' }, ['receivers', 0, 'wechat_configs', 0]],
+    ['a group_by number the file spells .inf', { route: { ...route, group_by: [Infinity] } }, { bookworm: 'invalid label name ".inf" in group_by list', trixie: undefined, sid: undefined }, ['route', 'group_by', 0]],
+    ['a URL with a line separator', hook({ url: 'http://h/\u2028x' }), 'U+2028 cannot go into the rendered alertmanager.yml', ['receivers', 0, 'webhook_configs', 0, 'url']],
+    ['a group_wait with DEL', { route: { ...route, group_wait: '1s\x7f' } }, 'U+007F cannot go into the rendered alertmanager.yml', ['route', 'group_wait']],
+  ];
+  for (const release of RELEASE_NAMES)
+    for (const [name, overrides, want, where] of table) {
+      const expected = typeof want === 'object' ? want[release] : want;
+      it(`${release}: ${name} → ${expected ?? 'loads'}`, async () => {
+        const topology = topologyOf(fast((t) => Object.assign(t['alertmanagers'], overrides)));
+        const errors = errorsOf(topology, release, 'PH503');
+        const verdict = await toolVerdict(topology, release, 'amtool', 'alertmanager1-1');
+        if (expected === undefined) {
+          assert.deepEqual(errors.map((f) => f.message), []);
+          assert.equal(verdict, undefined, `${release}'s amtool refuses what check takes`);
+          return;
+        }
+        const at = topology.locate(['alertmanagers', ...where]);
+        assert.ok(
+          errors.some((f) => f.message.includes(expected) && f.location.line === at.line && f.location.column === at.column),
+          `no error "${expected}" at ${at.line}:${at.column}: ${errors.map((f) => `${f.location.line}:${f.location.column} ${f.message}`).join('; ')}`,
+        );
+        assert.notEqual(verdict, undefined, `${release}'s amtool accepts it`);
+      });
+    }
+
+  it('on every release, a refused URL gets amtool\'s own words', async () => {
+    const urls = ['203.0.113.200:5001/hook', 'example.net/hook', 'ftp://h/', 'http://', 'http://h:port/', 'http://[::1/', 'http://h/\x01', 'http://h/\x7f', 'x\nPWNED', ' ', 'http://h/%zz', 'http://h/%', '//h/x', 'http:h', 'mailto:a@b', ':', '1', 'http://h%20x/', 'http://[fe80::1%eth0]/', 'http://a b/', 'http://h/#%zz', 'http://u:p@h/', 'http://h/ü', 'http://h:/x', 'http://[fe80::1%25eth0]/', 'HTTP://h/'];
+    for (const release of RELEASE_NAMES) {
+      const configs = urls.map((u, i) => ({ file: `${i}/alertmanager.yml`, content: stringify({ route: { receiver: 'a' }, receivers: [{ name: 'a', webhook_configs: [{ url: u }] }] }) }));
+      const run = await runTool(await toolOf(release, 'amtool'), 'amtool', configs);
+      assert.ok(!('failed' in run), 'failed' in run ? run.failed : '');
+      for (const [i, u] of urls.entries()) {
+        const topology = topologyOf(fast((t) => Object.assign(t['alertmanagers'], hook({ url: u }))));
+        const mine = errorsOf(topology, release, 'PH503').map((f) => f.message.replace(/^url: /, ''));
+        const theirs = run.verdicts.get(`${i}/alertmanager.yml`);
+        // A raw DEL makes the whole file unreadable first: check says that too, at the same value.
+        if (theirs === undefined) assert.deepEqual(mine, [], `${release} ${JSON.stringify(u)}`);
+        else assert.ok(mine.some((m) => m === theirs || m.endsWith(`(${theirs})`)), `${release} ${JSON.stringify(u)}: amtool says ${theirs}; check says ${mine.join('; ')}`);
+      }
+    }
+  });
+});
+
+describe('scrape configs on every release: check refuses at the field what its promtool refuses', () => {
+  type Want = string | undefined | Partial<Record<ReleaseName, string | undefined>>;
+  const job = (extra: Input) => ({ job_name: 'extra', static_configs: [{ targets: ['127.0.0.103:9100'] }], ...extra });
+  // [case, the federators' extra scrape_configs (or an exporter group's with `exporter: true`), expected, where]
+  const table: Array<[string, Input[], Want, PropertyPath, boolean?]> = [
+    ['a valid extra job', [job({ scrape_interval: '5s', scrape_timeout: '1s', honor_labels: true })], undefined, []],
+    ['a numeric job name (Prometheus reads "5")', [job({ job_name: 5 })], undefined, []],
+    ['a target with a path', [job({ static_configs: [{ targets: ['/tmp/$(PWNED)'] }] })], '"/tmp/$(PWNED)" is not a valid hostname', ['federators', 'scrape_configs', 0, 'static_configs', 0, 'targets', 0]],
+    ['a target that is a URL', [job({ static_configs: [{ targets: ['http://127.0.0.1:9100'] }] })], '"http://127.0.0.1:9100" is not a valid hostname', ['federators', 'scrape_configs', 0, 'static_configs', 0, 'targets', 0]],
+    ['a target $(…) without a path', [job({ static_configs: [{ targets: ['$(PWNED)'] }] })], undefined, []],
+    ['an empty target', [job({ static_configs: [{ targets: [''] }] })], 'no address', ['federators', 'scrape_configs', 0, 'static_configs', 0, 'targets', 0]],
+    ['an unknown key', [job({ scrape_intervall: '5s' })], 'field scrape_intervall not found in a scrape config', ['federators', 'scrape_configs', 0, 'scrape_intervall']],
+    ['kubernetes_sd_configs on Debian 12', [{ job_name: 'k8s', kubernetes_sd_configs: [{ role: 'pod' }] }], { bookworm: 'field kubernetes_sd_configs not found', trixie: undefined, sid: undefined }, ['federators', 'scrape_configs', 0, 'kubernetes_sd_configs']],
+    ['a timeout longer than the interval', [job({ scrape_interval: '5s', scrape_timeout: '10s' })], 'scrape timeout greater than scrape interval for scrape config with job name "extra"', ['federators', 'scrape_configs', 0, 'scrape_timeout']],
+    ['a job name of promha\'s', [job({ job_name: 'promha-federator' })], 'found multiple scrape configs with job name "promha-federator"', ['federators', 'scrape_configs', 0, 'job_name']],
+    ['a bad relabel action', [job({ relabel_configs: [{ action: 'bogus', source_labels: ['a'], target_label: 'b' }] })], 'unknown relabel action "bogus"', ['federators', 'scrape_configs', 0, 'relabel_configs', 0, 'action']],
+    ['an empty relabel rule', [job({ relabel_configs: [null] })], 'empty or null target relabeling rule', ['federators', 'scrape_configs', 0, 'relabel_configs', 0]],
+    ['a dashed target label name', [job({ static_configs: [{ targets: ['127.0.0.103:9100'], labels: { 'data-center': 'x' } }] })], { bookworm: '"data-center" is not a valid label name', trixie: '"data-center" is not a valid label name', sid: undefined }, ['federators', 'scrape_configs', 0, 'static_configs', 0, 'labels', 'data-center']],
+    ['honor_labels not a boolean', [job({ honor_labels: 'maybe' })], 'cannot unmarshal !!str `maybe` into bool', ['federators', 'scrape_configs', 0, 'honor_labels']],
+    ['scrape_classic_histograms after 2.53', [job({ scrape_classic_histograms: true })], { bookworm: 'field scrape_classic_histograms not found', trixie: undefined, sid: 'field scrape_classic_histograms not found' }, ['federators', 'scrape_configs', 0, 'scrape_classic_histograms']],
+    ['an exporter group\'s target with a path', [job({ static_configs: [{ targets: ['h:9100/metrics'] }] })], '"h:9100/metrics" is not a valid hostname', ['exporters', 0, 'scrape_configs', 0, 'static_configs', 0, 'targets', 0], true],
+    ['a C1 control character in a label value', [job({ static_configs: [{ targets: ['127.0.0.103:9100'], labels: { dc: 'a\x9fb' } }] })], 'U+009F cannot go into the rendered prometheus.yml: Prometheus refuses the file', ['federators', 'scrape_configs', 0, 'static_configs', 0, 'labels', 'dc']],
+  ];
+  for (const release of RELEASE_NAMES)
+    for (const [name, configs, want, where, exporter] of table) {
+      const expected = typeof want === 'object' ? want[release] : want;
+      it(`${release}: ${name} → ${expected ?? 'loads'}`, async () => {
+        const topology = topologyOf(
+          fast((t) => {
+            if (exporter) t['exporters'][0] = { name: 'demo1', scrape_configs: configs };
+            else t['federators'].scrape_configs = configs;
+          }),
+        );
+        const errors = errorsOf(topology, release, 'PH105');
+        const verdict = await toolVerdict(topology, release, 'promtool', exporter ? 'scraper1-1' : 'federator1-1');
+        if (expected === undefined) {
+          assert.deepEqual(errors.map((f) => f.message), []);
+          assert.equal(verdict, undefined, `${release}'s promtool refuses what check takes`);
+          return;
+        }
+        const at = topology.locate(where);
+        assert.ok(
+          errors.some((f) => f.message.includes(expected) && f.location.line === at.line && f.location.column === at.column),
+          `no error "${expected}" at ${at.line}:${at.column}: ${errors.map((f) => `${f.location.line}:${f.location.column} ${f.message}`).join('; ')}`,
+        );
+        assert.notEqual(verdict, undefined, `${release}'s promtool accepts it`);
+      });
+    }
+});
+
+describe('PH1101 real-tools: check runs the release\'s own amtool and promtool on what render writes', () => {
+  const realTools = (topology: Topology, release: ReleaseName, options = {}) => realToolFindings(topology, RELEASES[release], plan(topology, { release: RELEASES[release] }), options);
+
+  it('one file per distinct content: the active Alertmanagers share one, each scraper member has its own', () => {
+    const configs = renderedConfigs(plan(topologyOf(fastTopology())));
+    const am = configs.filter((c) => c.tool === 'amtool');
+    assert.deepEqual(am.map((c) => [c.file, c.nodes.map((n) => n.name)]), [['alertmanager1-1/alertmanager.yml', ['alertmanager1-1', 'alertmanager1-2']], ['alertmanager1-3/alertmanager.yml', ['alertmanager1-3']]]);
+    assert.deepEqual(configs.filter((c) => c.tool === 'promtool').map((c) => c.file), ['scraper1-1/prometheus.yml', 'scraper1-2/prometheus.yml', 'scraper2-1/prometheus.yml', 'scraper2-2/prometheus.yml', 'federator1-1/prometheus.yml', 'federator1-2/prometheus.yml']);
+  });
+
+  for (const release of RELEASE_NAMES) {
+    it(`${release}: the valid topology gives no finding`, async () => {
+      assert.deepEqual(await realTools(topologyOf(fastTopology()), release), []);
+    });
+
+    it(`${release}: a refusal the rules cannot see is an error at the value it quotes, in amtool's words`, async () => {
+      const topology = topologyOf(fast((t) => (t['alertmanagers'].receivers = [{ name: 'webhook', wechat_configs: [{ api_secret: 's', corp_id: 'c', message_type: 'zz' }] }])));
+      assert.deepEqual(errorsOf(topology, release, 'PH503'), [], 'the rules leave message_type to amtool');
+      const findings = await realTools(topology, release);
+      const at = topology.locate(['alertmanagers', 'receivers', 0, 'wechat_configs', 0, 'message_type']);
+      assert.equal(findings.length, 1, JSON.stringify(findings));
+      const [f] = findings;
+      assert.equal(f?.code, 'PH1101');
+      assert.equal(f?.severity, 'error');
+      assert.match(f?.message ?? '', new RegExp(`^amtool ${RELEASES[release].components.amtool.version.replace('.', '\\.')}\\.\\d+ of ${release} refuses the alertmanager.yml rendered for alertmanager1-1, alertmanager1-2: weChat message type "zz" does not match valid options`));
+      assert.deepEqual([f?.location.line, f?.location.column], [at.line, at.column]);
+      assert.match(f?.hint ?? '', /^fix alertmanagers\.receivers\[0\]\.wechat_configs\[0\]\.message_type so that `amtool check-config` accepts alertmanager1-1\/alertmanager\.yml/);
+    });
+
+    it(`${release}: a refusal with a line number is located at the topology field of that line`, async () => {
+      const topology = topologyOf(fast((t) => (t['exporters'][1] = { name: 'demo2', scrape_configs: [{ job_name: 'demo2', params: 'x', static_configs: [{ targets: ['127.0.0.102:9100'] }] }] })));
+      assert.deepEqual(errorsOf(topology, release, 'PH105'), [], 'the rules leave params to promtool');
+      const findings = await realTools(topology, release);
+      const at = topology.locate(['exporters', 1, 'scrape_configs', 0, 'params']);
+      assert.deepEqual(
+        findings.map((f) => [f.code, f.severity, f.location.line, f.location.column]),
+        [['PH1101', 'error', at.line, at.column]],
+      );
+      assert.match(findings[0]?.message ?? '', /refuses the prometheus\.yml rendered for scraper2-1, scraper2-2: parsing YAML file scraper2-1\/prometheus\.yml: yaml: unmarshal errors: line \d+: cannot unmarshal !!str `x` into url\.Values$/);
+    });
+  }
+
+  it('a tool that is not there is a warning naming the files left unverified and the fix, never silence', async () => {
+    const topology = topologyOf(fastTopology());
+    const findings = await realTools(topology, 'bookworm', { binaries: { amtool: path.join(dir, 'no-such-amtool') } });
+    assert.deepEqual(findings.map((f) => [f.code, f.severity]), [['PH1101', 'warning']]);
+    assert.match(findings[0]?.message ?? '', /^the 2 rendered alertmanager\.yml file\(s\) were not verified by bookworm's amtool \(0\.25\): amtool is not at .*no-such-amtool; static checks only$/);
+    assert.deepEqual(findings[0]?.location, topology.locate(['alertmanagers'], { key: true }));
+  });
+
+  it('a release not fetched is a warning whose fix is `promha setup --release`', async () => {
+    const cache = path.join(dir, 'empty-cache');
+    const saved = process.env['PROMHA_CACHE'];
+    process.env['PROMHA_CACHE'] = cache;
+    try {
+      // Not the host's release: its tools would come from the (empty) cache.
+      const findings = await realTools(topologyOf(fastTopology()), 'sid');
+      assert.deepEqual(findings.map((f) => [f.severity, f.hint]), [['warning', '`promha setup --release sid`, then check again'], ['warning', '`promha setup --release sid`, then check again']]);
+      assert.match(findings.map((f) => f.message).join('\n'), /sid's amtool has not been fetched[\s\S]*sid's promtool has not been fetched/);
+    } finally {
+      if (saved === undefined) delete process.env['PROMHA_CACHE'];
+      else process.env['PROMHA_CACHE'] = saved;
+    }
+  });
+
+  it('another release\'s tool is a warning, not a verdict', async () => {
+    const findings = await realTools(topologyOf(fastTopology()), 'bookworm', { binaries: { amtool: await toolOf('sid', 'amtool') } });
+    assert.deepEqual(findings.map((f) => f.severity), ['warning']);
+    assert.match(findings[0]?.message ?? '', /is amtool 0\.33\.\d+, not 0\.25/);
+  });
+
+  it('a file amtool crashes on is refused with the crash; the files after it are still checked', async () => {
+    const ok = stringify({ route: { receiver: 'a' }, receivers: [{ name: 'a' }] });
+    // Alertmanager 0.25 dereferences the empty route: it would crash on start just the same.
+    const crash = stringify({ route: { receiver: 'a', routes: [null] }, receivers: [{ name: 'a' }] });
+    const bad = stringify({ route: { receiver: 'b' }, receivers: [{ name: 'a' }] });
+    const configs = [ok, crash, bad, ok].map((content, i) => ({ file: `m${i}/alertmanager.yml`, content }));
+    const run = await runTool(await toolOf('bookworm', 'amtool'), 'amtool', configs);
+    assert.ok('verdicts' in run);
+    assert.equal(run.verdicts.get('m0/alertmanager.yml'), undefined);
+    assert.match(run.verdicts.get('m1/alertmanager.yml') ?? '', /^amtool crashed \(exit code 2\): panic: runtime error: invalid memory address or nil pointer dereference/);
+    assert.equal(run.verdicts.get('m2/alertmanager.yml'), 'undefined receiver "b" used in route');
+    assert.equal(run.verdicts.get('m3/alertmanager.yml'), undefined);
+    assert.equal(run.verdicts.size, 4);
+  });
+
+  it('a tool that does not finish is an error, not a pass', async () => {
+    const slow = path.join(dir, 'slow-amtool');
+    await writeFile(slow, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    const run = await runTool(slow, 'amtool', [{ file: 'a/alertmanager.yml', content: 'route: {}\n' }], 300);
+    assert.ok('failed' in run);
+    assert.match(run.failed, /^amtool gave no verdict within 0\.3 s$/);
+  });
+
+  it('templates are the members\' files: amtool does not read this machine\'s files for them', async () => {
+    // A template here that Alertmanager could not parse: were the glob read on this machine, amtool would refuse it.
+    const local = path.dirname(await temp('bad.tmpl', '{{ define "x" }}{{'));
+    // Also by climbing out of the config directory: Alertmanager cleans the joined path.
+    const climbing = `${'../'.repeat(20)}${local.slice(1)}/*.tmpl`;
+    const topology = topologyOf(fast((t) => (t['alertmanagers'].templates = [path.join(local, '*.tmpl'), climbing])));
+    const config = renderedConfigs(plan(topology)).find((c) => c.tool === 'amtool');
+    assert.ok(config);
+    assert.deepEqual((parse(config.content) as { templates: string[] }).templates, [`promha-check-no-templates${path.join(local, '*.tmpl')}`, `promha-check-no-templates/${'dot-dot/'.repeat(20)}${local.slice(1)}/*.tmpl`]);
+    const unmoved = await runTool(await toolOf('bookworm', 'amtool'), 'amtool', [{ file: 'a/alertmanager.yml', content: stringify({ templates: [path.join(local, '*.tmpl')], route: { receiver: 'a' }, receivers: [{ name: 'a' }] }) }]);
+    assert.ok('verdicts' in unmoved && /template/.test(unmoved.verdicts.get('a/alertmanager.yml') ?? ''), 'amtool reads the glob as given');
+    assert.deepEqual(await realTools(topology, 'bookworm'), []);
+  });
+
+  it('quotes a tool\'s message on one line, control characters escaped', () => {
+    assert.equal(quote('yaml: unmarshal errors:\n  line 5: a\x01b\x7f\u2028c\ttab'), 'yaml: unmarshal errors: line 5: a\\x01b\\x7f\\u2028c\\x09tab');
+  });
+
+  it('`check --json` and `check` carry it, with exit 1', async () => {
+    const project = path.dirname(await temp('promha.yaml', stringify(fast((t) => {
+      t['federators'].rule_files = [];
+      t['alertmanagers'].receivers = [{ name: 'webhook', wechat_configs: [{ api_secret: 's', corp_id: 'c', message_type: 'zz' }] }];
+    }))));
+    const json = await promha(['check', '--json', '--release', 'trixie'], project);
+    assert.equal(json.exitCode, 1, json.stderr);
+    const report = JSON.parse(json.stdout) as { findings: Array<{ code: string; severity: string; message: string }>; errors: number };
+    assert.deepEqual(report.findings.filter((f) => f.code === 'PH1101').map((f) => f.severity), ['error']);
+    assert.equal(report.errors, 1);
+    const text = await promha(['check', '--release', 'trixie'], project);
+    assert.equal(text.exitCode, 1);
+    assert.match(text.stdout, /error PH1101 real-tools: amtool 0\.28\.\d+ of trixie refuses the alertmanager\.yml rendered for alertmanager1-1, alertmanager1-2: weChat message type "zz"/);
+  });
+
+  it('the rules\' errors come alone: the tools run only on a topology the rules pass', async () => {
+    const topology = topologyOf(fast((t) => (t['alertmanagers'].receivers = [{ name: 'webhook', webhook_configs: [{ url: '203.0.113.200:5001/hook' }] }])));
+    const report = await checkReport(topology, 'bookworm');
+    assert.deepEqual(report.findings.filter((f) => f.severity === 'error').map((f) => f.code), ['PH503']);
+  });
 });

@@ -7,6 +7,7 @@ import { RELEASES } from '../src/release/release.ts';
 import type { Finding } from '../src/check/finding.ts';
 import { loadTopology } from '../src/topology/load.ts';
 import { FAST_RULES, fastTopology, tempProject } from './helpers.ts';
+import { parseToolOutput } from '../src/check/real-tools.ts';
 
 type Rule = Record<string, unknown>;
 
@@ -349,4 +350,95 @@ describe('PH502 alertmanager-timing: peer_timeout off the evaluation beat', () =
       assert.match(f[0]?.hint ?? '', /use `auto` \(3\.5 × evaluate = 3s500ms\)/);
       assert.equal(f[0]?.location.line, stringify(topology).split('\n').findIndex((l) => l.includes('peer_timeout')) + 1);
     });
+});
+
+describe('PH1101 real-tools: reading what amtool and promtool say (no binaries: their output as they print it)', () => {
+  const files = ['a/alertmanager.yml', 'b/alertmanager.yml', 'c/alertmanager.yml'];
+  it('amtool: a verdict per file, the message of a refusal on one line', () => {
+    const out = [
+      "Checking 'a/alertmanager.yml'  SUCCESS",
+      'Found:',
+      ' - global config',
+      '',
+      "Checking 'b/alertmanager.yml'  FAILED: yaml: unmarshal errors:",
+      '  line 5: cannot unmarshal !!str `x` into []*config.WebhookConfig',
+      '',
+      "Checking 'c/alertmanager.yml'  FAILED: missing URL in webhook config",
+      '',
+      'amtool: error: failed to validate 2 file(s)',
+      '',
+    ].join('\n');
+    const parsed = parseToolOutput('amtool', out, files);
+    assert.equal(parsed.unfinished, undefined);
+    assert.deepEqual([...parsed.verdicts], [
+      ['a/alertmanager.yml', undefined],
+      ['b/alertmanager.yml', 'yaml: unmarshal errors:\n  line 5: cannot unmarshal !!str `x` into []*config.WebhookConfig'],
+      ['c/alertmanager.yml', 'missing URL in webhook config'],
+    ]);
+  });
+  it('amtool: a crash leaves the file it was on unfinished, with the panic', () => {
+    const out = "Checking 'a/alertmanager.yml'  SUCCESS\nFound:\n\nChecking 'b/alertmanager.yml'panic: runtime error: invalid memory address or nil pointer dereference\n\ngoroutine 1 [running]:\n";
+    const parsed = parseToolOutput('amtool', out, files);
+    assert.deepEqual([...parsed.verdicts], [['a/alertmanager.yml', undefined]]);
+    assert.equal(parsed.unfinished?.file, 'b/alertmanager.yml');
+    assert.match(parsed.unfinished?.output ?? '', /^panic: runtime error/);
+  });
+  it('amtool: a config that loads but whose templates do not parse is refused', () => {
+    const out = "Checking 'a/alertmanager.yml'  SUCCESS\nFound:\n - 1 templates\n  FAILED: template: bad.tmpl:1: unclosed action\n\namtool: error: failed to validate 1 file(s)\n";
+    assert.deepEqual([...parseToolOutput('amtool', out, ['a/alertmanager.yml']).verdicts], [['a/alertmanager.yml', 'template: bad.tmpl:1: unclosed action']]);
+  });
+  it('amtool 0.28+: the classic-parser warnings logged amid the verdicts are not verdicts', () => {
+    const out = "Checking 'a/alertmanager.yml'time=2026-12-07T23:16:53.288Z level=WARN source=parse.go:176 msg=\"Alertmanager is moving to a new parser\" input=\"a=x y\"\n  SUCCESS\nFound:\n\nChecking 'b/alertmanager.yml'time=2026-12-07T23:16:53.288Z level=WARN source=parse.go:176 msg=\"…\"\n  FAILED: undefined receiver \"a\" used in route\n";
+    assert.deepEqual([...parseToolOutput('amtool', out, ['a/alertmanager.yml', 'b/alertmanager.yml']).verdicts], [['a/alertmanager.yml', undefined], ['b/alertmanager.yml', 'undefined receiver "a" used in route']]);
+  });
+  it('promtool: `Checking F` then SUCCESS or FAILED on the next line', () => {
+    const out = [
+      'Checking a/prometheus.yml',
+      ' SUCCESS: a/prometheus.yml is valid prometheus config file syntax',
+      '',
+      'Checking b/prometheus.yml',
+      '  FAILED: parsing YAML file b/prometheus.yml: "/tmp/x" is not a valid hostname',
+      '',
+    ].join('\n');
+    assert.deepEqual([...parseToolOutput('promtool', out, ['a/prometheus.yml', 'b/prometheus.yml']).verdicts], [
+      ['a/prometheus.yml', undefined],
+      ['b/prometheus.yml', 'parsing YAML file b/prometheus.yml: "/tmp/x" is not a valid hostname'],
+    ]);
+  });
+  it('a file the output never reaches gets no verdict (never a pass)', () => {
+    const parsed = parseToolOutput('promtool', 'Checking a/prometheus.yml\n SUCCESS: ok\n', ['a/prometheus.yml', 'b/prometheus.yml']);
+    assert.deepEqual([...parsed.verdicts.keys()], ['a/prometheus.yml']);
+  });
+});
+
+describe('PH503 and PH105 follow the release: a field one release has is unknown to an older one', () => {
+  const withReceiver = (receiver: Record<string, unknown>) => fastTopology({ alertmanagers: { ...(fastTopology()['alertmanagers'] as Record<string, unknown>), receivers: [{ name: 'webhook', ...receiver }] } });
+  const cases: Array<[string, Record<string, unknown>, string, Record<'bookworm' | 'trixie' | 'sid', boolean>]> = [
+    ['msteams_configs (0.28+)', withReceiver({ msteams_configs: [{ webhook_url: 'https://example.net/t' }] }), 'PH503', { bookworm: true, trixie: false, sid: false }],
+    ['webhook url_file (0.28+)', withReceiver({ webhook_configs: [{ url_file: '/etc/promha/url' }] }), 'PH503', { bookworm: true, trixie: false, sid: false }],
+    ['kubernetes_sd_configs (Debian builds 2.42 without it)', fastTopology({ federators: { ...(fastTopology()['federators'] as Record<string, unknown>), scrape_configs: [{ job_name: 'k', kubernetes_sd_configs: [{ role: 'pod' }] }] } }), 'PH105', { bookworm: true, trixie: false, sid: false }],
+    ['a UTF-8 target label name (3.x)', fastTopology({ federators: { ...(fastTopology()['federators'] as Record<string, unknown>), scrape_configs: [{ job_name: 'k', static_configs: [{ targets: ['h:1'], labels: { 'dc.zone': 'a' } }] }] } }), 'PH105', { bookworm: true, trixie: true, sid: false }],
+  ];
+  for (const [name, topology, code, refused] of cases)
+    for (const release of ['bookworm', 'trixie', 'sid'] as const)
+      it(`${name} on ${release}: ${refused[release] ? 'refused' : 'taken'}`, async () => {
+        const project = await tempProject({ 'promha.yaml': topology, 'rules/demo.yml': stringify(FAST_RULES) });
+        try {
+          const f = only(check(await loadTopology(path.join(project.dir, 'promha.yaml')), CHECK_RULES, RELEASES[release]), code).filter((x) => x.severity === 'error');
+          assert.equal(f.length, refused[release] ? 1 : 0, JSON.stringify(f));
+        } finally {
+          await project.cleanup();
+        }
+      });
+
+  it('a number is judged as the rendered file spells it: group_wait -0 is "-0", not 0', async () => {
+    const am = fastTopology()['alertmanagers'] as { route: Record<string, unknown> };
+    const project = await tempProject({ 'promha.yaml': fastTopology({ alertmanagers: { ...am, route: { ...am.route, group_wait: -0, group_by: [Infinity] } } }), 'rules/demo.yml': stringify(FAST_RULES) });
+    try {
+      const messages = only(check(await loadTopology(path.join(project.dir, 'promha.yaml'))), 'PH503').map((f) => f.message);
+      assert.deepEqual(messages, ['invalid label name ".inf" in group_by list', 'group_wait: not a valid duration string: "-0"']);
+    } finally {
+      await project.cleanup();
+    }
+  });
 });

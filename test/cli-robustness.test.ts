@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { expectedFailure } from '../src/cli/expected-failure.ts';
+import { plain } from '../src/cli/paint.ts';
+import { formatTestRules, printable, testRulesExit, type TestRulesReport } from '../src/commands/test-rules.ts';
+import { ExitError } from '../src/errors.ts';
+import { MAX_NESTING } from '../src/promql/shape.ts';
+import { firstInvalidUtf8 } from '../src/topology/input-file.ts';
 import { Duration } from '../src/duration.ts';
 import { ProbeError } from '../src/probe/http.ts';
 import { metricPatternProblem } from '../src/topology/metric-pattern.ts';
@@ -162,6 +167,236 @@ describe('input files that are no regular file, or too large: exit 2 at once', (
     } finally {
       await p.cleanup();
     }
+  });
+});
+
+describe('bytes that are no UTF-8: exit 2 at the first of them, never a U+FFFD passed on', () => {
+  const utf8 = (text: string) => Buffer.from(text, 'utf8');
+  const cases: Array<[name: string, bytes: Buffer, offset: number]> = [
+    ['ASCII', utf8('up == 0'), -1],
+    ['é, €, 😀 and a byte order mark', utf8('\uFEFFé € 😀'), -1],
+    ['Latin-1 é', Buffer.from([0x61, 0xe9, 0x22]), 1],
+    ['a lone continuation byte', Buffer.from([0x61, 0x80]), 1],
+    ['an overlong /', Buffer.from([0xc0, 0xaf]), 0],
+    ['an encoded surrogate', Buffer.from([0x61, 0x62, 0xed, 0xa0, 0x80]), 2],
+    ['past U+10FFFF', Buffer.from([0xf4, 0x90, 0x80, 0x80]), 0],
+    ['cut off at the end', Buffer.from([0x61, 0xf0, 0x9f, 0x98]), 1],
+  ];
+  for (const [name, bytes, offset] of cases)
+    it(`${name}: ${offset < 0 ? 'UTF-8' : `not from byte ${offset}`}`, () => {
+      assert.equal(firstInvalidUtf8(bytes), offset);
+      // The same verdict as the decoder that reads input files.
+      let decodes = true;
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      } catch {
+        decodes = false;
+      }
+      assert.equal(decodes, offset < 0);
+    });
+
+  it('a job name in Latin-1 in the topology, located at the byte', TIMEOUT, async () => {
+    const text = topologyText(fastTopology({ pushgateways: [{ ...(fastTopology()['pushgateways'] as object[])[0], jobs: [{ name: 'caf\u00e9', metrics: [] }] }] }));
+    const line = lineOf(text, 'café');
+    const column = (text.split('\n')[line - 1] ?? '').indexOf('é') + 1;
+    const p = await tempProject({ 'rules/demo.yml': FAST_RULES });
+    try {
+      const bytes = Buffer.from(text.replace('café', 'caf\u00ff'), 'latin1');
+      await writeFile(path.join(p.dir, 'promha.yaml'), bytes);
+      for (const args of [[], ['--json']]) {
+        const r = await inProcess(['check', 'promha.yaml', ...args], p.dir);
+        assertClean(r, 'latin-1 topology');
+        assert.equal(r.exitCode, 2);
+        const message = `cannot read "promha.yaml": not UTF-8: byte 0xFF at line ${line}, column ${column}`;
+        if (args.length) assert.ok((JSON.parse(r.stdout) as { problems: Array<{ message: string; location: { line: number; column: number } }> }).problems.some((q) => q.message.startsWith(message) && q.location.line === line && q.location.column === column), r.stdout);
+        else assert.match(r.stderr, new RegExp(`^promha\\.yaml:${line}:${column}: error ${message.replace(/[.()]/g, '\\$&')}`, 'm'));
+      }
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('a rule file in Latin-1, located in the rule file, not rewritten by render', TIMEOUT, async () => {
+    const p = await tempProject({ 'promha.yaml': topologyText() });
+    try {
+      await mkdir(path.join(p.dir, 'rules'));
+      await writeFile(path.join(p.dir, 'rules', 'demo.yml'), Buffer.from('groups:\n  - name: g\n    rules:\n      - record: x\n        expr: up{job="caf\u00e9"}\n', 'latin1'));
+      for (const command of [['check', 'promha.yaml'], ['render', 'promha.yaml', '--out', 'out']]) {
+        const r = await inProcess(command, p.dir);
+        assertClean(r, command.join(' '));
+        assert.equal(r.exitCode, 2, `${command.join(' ')}: ${r.stderr}${r.stdout}`);
+        assert.match(r.stderr, /^rules\/demo\.yml:5:26: error rule file "rules\/demo\.yml" cannot be read: not UTF-8: byte 0xE9 at line 5, column 26 \(byte offset \d+\)\n\s+fix: save the file as UTF-8/m);
+      }
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
+describe('rule expressions: what promtool accepts at any length, nesting to a bound, U+FFFD refused', () => {
+  const ruleFile = (expr: string) => ({ groups: [{ name: 'g', rules: [{ record: 'x', expr }] }] });
+  const chain = Array(3000).fill('up').join(' + ');
+  const deep = `${'('.repeat(5000)}up${')'.repeat(5000)}`;
+  const cases: Array<[name: string, expr: string, exit: number, message?: string, column?: (line: string) => number]> = [
+    ['3,000 terms (exit 70 before)', chain, 0],
+    ['600 terms (PH801 "unexpected" before)', Array(600).fill('up').join(' + '), 0],
+    [
+      '5,000 parentheses: located where the bound is crossed',
+      deep,
+      1,
+      `PH801 rule-files: recording rule x: the expression nests more than ${MAX_NESTING} levels deep`,
+      (line) => line.indexOf('(') + MAX_NESTING + 1,
+    ],
+    ['U+FFFD in a matcher', 'up{job="\uFFFD"}', 1, 'PH801 rule-files: recording rule x: invalid UTF-8 rune', (line) => line.indexOf('\uFFFD') + 1],
+  ];
+  for (const [name, expr, exit, message, column] of cases)
+    it(name, TIMEOUT, async () => {
+      const r = await checkText(topologyText(), { 'rules/demo.yml': ruleFile(expr) });
+      assertClean(r, name);
+      assert.equal(r.exitCode, exit, `${r.stderr}${r.stdout}`.slice(0, 2000));
+      assert.doesNotMatch(r.stdout, /PH801/.test(message ?? '') ? /unexpected "/ : /PH801/);
+      if (message === undefined || column === undefined) return;
+      const text = stringify(ruleFile(expr));
+      const line = lineOf(text, 'expr:');
+      const located = r.stdout.split('\n').find((l) => l.includes(message));
+      assert.ok(located, r.stdout.slice(0, 2000));
+      assert.ok(located.startsWith(`rules/demo.yml:${line}:${column(text.split('\n')[line - 1] ?? '')}: error ${message}`), located.slice(0, 300));
+    });
+});
+
+describe('rules that read each other', () => {
+  it('a chain of 5,000 recording rules, each reading the one before (exit 70 before): the alert at its end reads what the first reads', TIMEOUT, async () => {
+    const rules = [{ record: 'r0', expr: 'pushed_value' }, ...Array.from({ length: 4999 }, (_, i) => ({ record: `r${i + 1}`, expr: `r${i} + 1` })), { alert: 'A', expr: 'r4999 > 0' }];
+    const r = await checkText(topologyText(), { 'rules/demo.yml': { groups: [{ name: 'g', rules }] } });
+    assertClean(r, 'record chain');
+    assert.ok(r.exitCode === 0 || r.exitCode === 1, `exit ${r.exitCode}: ${r.stderr}`);
+    // What the alert reads is followed through the chain, and the chain is named by its ends, not 5,000 names.
+    assert.match(r.stdout, /PH601 pushed-keep-firing: alert A reads pushed metrics \(pushgateway1\) through recording rule r4999 → r4998 → r4997 → … → r1 → r0 \(5000 recording rules\) with no keep_firing_for/);
+  });
+});
+
+describe('test rules: what would make promtool wait or fill memory is refused before it runs (exit 2, located)', () => {
+  const group = (over: Record<string, unknown> = {}) => ({
+    interval: '1m',
+    input_series: [{ series: 'demo_value{job="demo1"}', values: '0x10' }],
+    alert_rule_test: [{ eval_time: '5m', alertname: 'DemoHigh', exp_alerts: [] }],
+    ...over,
+  });
+  const testFile = (over: Record<string, unknown> = {}, groupOver: Record<string, unknown> = {}) => stringify({ rule_files: ['../rules/demo.yml'], tests: [group(groupOver)], ...over });
+  const cases: Array<[name: string, text: string | Buffer, message: string, where: string]> = [
+    ['a rule file that is a device', testFile({ rule_files: ['../rules/demo.yml', '/dev/zero'] }), 'rule file "/dev/zero" cannot be read: a device, not a regular file', '/dev/zero'],
+    ['a rule file that is a FIFO', testFile({ rule_files: ['fifo.yml'] }), 'rule file "tests/fifo.yml" cannot be read: a FIFO (named pipe), not a regular file', 'fifo.yml'],
+    ['a pattern that matches no file (promtool would test no rule)', testFile({ rule_files: ['../rules/none*.yml'] }), 'rule_files: "../rules/none*.yml" matches no file', 'none*'],
+    ['a missing rule file', testFile({ rule_files: ['missing.yml'] }), 'rule file "tests/missing.yml" cannot be read: no such file', 'missing.yml'],
+    ['a pattern that is no pattern', testFile({ rule_files: ['../rules/[.yml'] }), 'rule_files: "../rules/[.yml" is not a valid pattern (syntax error in pattern)', '[.yml'],
+    [
+      'a series of 10^21 samples',
+      testFile({}, { input_series: [{ series: 'up', values: '1x999999999999999999999' }] }),
+      'values expand to about 1,000,000,000,000,000,000,000 samples; promha runs series of at most 1,000,000 (promtool would fill memory)',
+      '1x999',
+    ],
+    ['a native histogram repeated 10^12 times', testFile({}, { input_series: [{ series: 'h', values: '{{count:1}}x999999999999' }] }), 'values expand to 1,000,000,000,000 samples', '{{count'],
+    [
+      '11 series of 10^6 samples',
+      testFile({}, { input_series: Array.from({ length: 11 }, (_, i) => ({ series: `up{i="${i}"}`, values: '1x999999' })) }),
+      'the input series hold 11,000,000 samples in all; promha runs test groups of at most 10,000,000',
+      'i="0"',
+    ],
+    [
+      'an eval_time 10^6 evaluation steps away',
+      testFile({ evaluation_interval: '1s' }, { alert_rule_test: [{ eval_time: '300h', alertname: 'DemoHigh', exp_alerts: [] }] }),
+      'eval_time 300h is 1,080,000 evaluation_interval steps of 1s; promha runs at most 100,000',
+      '300h',
+    ],
+    ['a test file in Latin-1', Buffer.from(`${testFile()}# caf\u00e9\n`, 'latin1'), 'test file "tests/t_test.yml": not UTF-8: byte 0xE9', '# caf'],
+  ];
+  for (const [name, text, message, where] of cases)
+    it(name, TIMEOUT, async () => {
+      const p = await tempProject({ 'promha.yaml': topologyText(), 'rules/demo.yml': FAST_RULES });
+      try {
+        await mkdir(path.join(p.dir, 'tests'));
+        await promisify(execFile)('mkfifo', [path.join(p.dir, 'tests', 'fifo.yml')]);
+        await writeFile(path.join(p.dir, 'tests', 't_test.yml'), text);
+        const r = await inProcess(['test', 'rules', 'tests/t_test.yml', '--release', 'bookworm'], p.dir);
+        assertClean(r, name);
+        assert.equal(r.exitCode, 2, `${r.stderr}${r.stdout}`);
+        const located = r.stderr.split('\n').find((l) => l.includes(message));
+        assert.ok(located, r.stderr);
+        const lines = text.toString('latin1').split('\n');
+        const line = lines.findIndex((l) => l.includes(where)) + 1;
+        assert.ok(located.startsWith(`tests/t_test.yml:${line}:`), `${located}: not at line ${line}`);
+      } finally {
+        await p.cleanup();
+      }
+    });
+});
+
+describe('test rules output: user text escaped, a condition not run never a pass', () => {
+  const report = (over: Partial<TestRulesReport>): TestRulesReport => ({
+    release: 'sid',
+    promtool: { path: '/usr/bin/promtool', version: '3.5.3' },
+    pushGap: '1m4s',
+    files: [],
+    failed: 0,
+    changed: 0,
+    notRun: 0,
+    ...over,
+  });
+  const merged = { kind: 'merged-copies', title: 'merged scraper copies' } as const;
+  const gap = { kind: 'push-gap', title: 'a push gap of 1m4s ending at 8m' } as const;
+  const cases: Array<[name: string, r: TestRulesReport, lines: RegExp[], exit: number]> = [
+    [
+      'every condition run and holding: exit 0',
+      report({ files: [{ file: 't.yml', groups: [{ group: 'g', asWritten: { outcome: 'pass' }, conditions: [{ condition: merged, outcome: 'pass' }] }] }] }),
+      [/^ {2}pass merged scraper copies$/m, /^1 test group\(s\): every outcome holds under the HA conditions$/m],
+      0,
+    ],
+    [
+      'a condition not run: listed with the reason, exit 1, never "every outcome holds"',
+      report({
+        notRun: 2,
+        files: [
+          {
+            file: 't.yml',
+            groups: [
+              {
+                group: 'hist',
+                asWritten: { outcome: 'pass' },
+                conditions: [
+                  { condition: merged, outcome: 'not-run', detail: 'h: native histogram samples ({{…}}): promha does not rewrite them' },
+                  { condition: gap, outcome: 'not-run', detail: 'promtool did not finish within 120 s and was stopped' },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+      [
+        /^ {2}NOT RUN merged scraper copies\n {6}h: native histogram samples/m,
+        /^ {2}NOT RUN a push gap of 1m4s ending at 8m\n {6}promtool did not finish within 120 s/m,
+        /^1 test group\(s\): every outcome tested holds under the HA conditions; 2 condition\(s\) NOT RUN, so their outcome is unknown$/m,
+      ],
+      1,
+    ],
+    [
+      'ANSI escapes and other controls in a group name, a file name and promtool words',
+      report({ failed: 1, files: [{ file: 'x\u001b[2J.yml', groups: [{ group: 'evil \u001b[31mred\u001b[0m\r\u0007\u202e', asWritten: { outcome: 'fail', detail: 'alertname: A, \u001b]0;title\u0007\ngot: []' }, conditions: [] }] }] }),
+      [/^x\\x1b\[2J\.yml: evil \\x1b\[31mred\\x1b\[0m\\x0d\\x07\\u202e$/m, /^ {6}alertname: A, \\x1b\]0;title\\x07\n {6}got: \[\]$/m],
+      1,
+    ],
+  ];
+  for (const [name, r, lines, exit] of cases)
+    it(name, () => {
+      const text = formatTestRules(r, plain);
+      for (const line of lines) assert.match(text, line);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/, 'no raw control character');
+      if (exit === 0) testRulesExit(r);
+      else assert.throws(() => testRulesExit(r), (e: unknown) => e instanceof ExitError && e.code === exit);
+    });
+
+  it('printable: one line, every control escaped, the rest as it is', () => {
+    assert.equal(printable('a\tb\nc\u001b[0m é 😀 \u2066'), 'a\\x09b\\x0ac\\x1b[0m é 😀 \\u2066');
   });
 });
 

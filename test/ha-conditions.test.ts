@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Duration } from '../src/duration.ts';
 import { haParameters } from '../src/commands/test-rules.ts';
 import { haVariants, pushedSeriesMatcher, type HaParameters, type TestGroup } from '../src/rules/ha-conditions.ts';
-import { expandValues, formatValues, MAX_STEPS } from '../src/rules/series-values.ts';
+import { countSteps, expandValues, formatValues, MAX_STEPS } from '../src/rules/series-values.ts';
 import { parseTopology } from '../src/topology/load.ts';
 import { seedTopology } from '../src/topology/seed.ts';
 
@@ -24,6 +24,25 @@ describe('series values notation', () => {
     assert.match(String(expandValues('{{schema:0 sum:1 count:1}}')), /native histogram/);
     assert.match(String(expandValues('1 two 3')), /"two" is not a term/);
     assert.match(String(expandValues(`1x${MAX_STEPS}`)), /more than/);
+  });
+});
+
+describe('countSteps: the samples promtool makes of a values string, counted without making them', () => {
+  const cases: Array<[string, number]> = [
+    ['1 2 3', 3],
+    ['0x3', 4],
+    ['1+2x3 -1-1x2', 7],
+    ['_ _x3 stale', 5],
+    ['{{schema:0 sum:1 count:1 buckets:[1 2 1]}}', 1],
+    ['{{schema:0 sum:1}}x5 1', 7],
+    ['{{count:1}}+{{count:2}}x3', 4],
+    ['1x999999999999999999999', 1e21],
+    ['1 two', 2],
+    ['', 0],
+  ];
+  for (const [values, want] of cases) it(`${JSON.stringify(values)}: ${want}`, () => assert.equal(countSteps(values), want));
+  it('agrees with the expansion wherever promha expands', () => {
+    for (const v of ['1 2 3', '0x3', '1+2x3 -1-1x2', '_ _x3 stale']) assert.equal(countSteps(v), (expandValues(v) as unknown[]).length);
   });
 });
 
@@ -66,6 +85,26 @@ describe('HA conditions of a test group', () => {
     assert.match(steps(hist[0]!.group, 0), /native histogram/);
     assert.equal(hist.length, 2, 'no push gap without pushed series');
   });
+});
+
+describe('a condition that cannot be made is listed with the reason, never left out', () => {
+  const tests = { alert_rule_test: [{ eval_time: '2m' }, { eval_time: '3m' }] };
+  const allTitles = ['merged scraper copies', 'a scraper member lost at 1m30s', 'a push gap of 1m30s ending at 2m', 'a push gap of 1m30s ending at 3m'];
+  const cases: Array<[name: string, group: TestGroup, evaluationInterval: string | undefined, reason: RegExp]> = [
+    ['a native histogram among the series', { interval: '1m', input_series: [scraped, pushed, { series: 'h{job="node"}', values: '{{count:1}}x3' }], ...tests }, undefined, /^h\{job="node"\}: native histogram samples/],
+    ['more samples in all than promha rewrites', { interval: '1m', input_series: [pushed, { series: 'up', values: `1x${MAX_STEPS / 2}` }, { series: 'up2', values: `1x${MAX_STEPS / 2}` }], ...tests }, undefined, /more than 1000000 samples in all/],
+    ['an interval that is no duration', { interval: 'soon', input_series: [scraped, pushed], ...tests }, undefined, /the interval "soon" is no duration/],
+  ];
+  for (const [name, group, evaluationInterval, reason] of cases)
+    it(name, () => {
+      const variants = haVariants(group, evaluationInterval, params);
+      assert.deepEqual(
+        variants.map((v) => v.condition.title),
+        allTitles,
+        'the push gaps too: which series are pushed is known without their samples',
+      );
+      for (const v of variants) assert.match(steps(v.group, 0), reason);
+    });
 });
 
 describe('which input series are pushed', () => {

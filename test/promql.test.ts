@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as T from '@prometheus-io/lezer-promql';
 import { Duration } from '../src/duration.ts';
 import { historyNeeded, promqlDiagnostics, selectorUses, unquote, vectorSelectors, type PromqlDiagnostic, type SelectorRef } from '../src/promql/analyze.ts';
 import { PROMQL_2_42, PROMQL_2_53, PROMQL_3_5, type PromqlDialect } from '../src/promql/dialect.ts';
 import { jobMayMatch, nameMayMatch, namesJob, regexesMayIntersect } from '../src/promql/selector-match.ts';
+import { LONG_CHAIN, MAX_NESTING, shape } from '../src/promql/shape.ts';
 
 const err = (message: string, from: number, to: number): PromqlDiagnostic => ({ severity: 'error', message, from, to });
 const AT_WARNING = 'the @ modifier pins the evaluation time, so the history this expression reads cannot be computed';
@@ -316,4 +318,162 @@ describe('selectorUses', () => {
         want,
       );
     });
+});
+
+describe('long and deep expressions: what promtool accepts, up to a stated depth; past it a located error', () => {
+  const chain = (n: number, op = ' + ', term = (i: number) => `up${i}`) => Array.from({ length: n }, (_, i) => term(i)).join(op);
+  const nest = (n: number, open: string, close: string, inner = 'up') => `${open.repeat(n)}${inner}${close.repeat(n)}`;
+  const bound = (from: number, to = from + 1): PromqlDiagnostic => err(`the expression nests more than ${MAX_NESTING} levels deep (brackets, unary operators and modifiers); promha checks expressions up to that depth`, from, to);
+  const cases: Array<[name: string, expr: string, want: PromqlDiagnostic[]]> = [
+    // lezer alone cut these at about 400 terms ("unexpected"), and the walks overflowed the stack at 3,000 (exit 70).
+    ['600 terms', chain(600), []],
+    ['3,000 terms', chain(3000), []],
+    ['5,000 terms without spaces', chain(5000, '+'), []],
+    ['1,000 terms of every operator and modifier', chain(1000, ' * on(a) group_left(b) -', (i) => `rate(x${i}[5m] offset 1m) + bool y ^ 2 or z unless w atan2 v`), []],
+    ['3,000 arguments of a sum', `sum(${chain(3000)}) by (job)`, []],
+    ['a long chain in every one of 100 nested parentheses', nest(100, '(', `${' + up'.repeat(100)})`), []],
+    [`${MAX_NESTING} parentheses`, nest(MAX_NESTING, '(', ')'), []],
+    [`${MAX_NESTING} calls`, nest(MAX_NESTING, 'abs(', ')'), []],
+    [`${MAX_NESTING} signs`, `${'-'.repeat(MAX_NESTING)}up`, []],
+    [`${MAX_NESTING + 1} parentheses`, nest(MAX_NESTING + 1, '(', ')'), [bound(MAX_NESTING)]],
+    ['5,000 parentheses', nest(5000, '(', ')'), [bound(MAX_NESTING)]],
+    ['5,000 calls', nest(5000, 'abs(', ')'), [bound(4 * MAX_NESTING + 3)]],
+    ['300 signs', `${'-'.repeat(300)}up`, [bound(MAX_NESTING)]],
+    // Operators waiting for their right side nest too: `^` binds to the right.
+    ['300 powers', chain(300, '^', () => 'x'), [bound(2 * MAX_NESTING + 1)]],
+    // Each one a level of brackets and a modifier of the one before.
+    ['300 subqueries of subqueries', `x${'[5m:1m]'.repeat(300)}`, [bound(1 + 7 * (MAX_NESTING - 1))]],
+    // Regrouping long chains leaves the first error where it is.
+    ['an operator with no operand after 1,000 terms', `${chain(1000)} + * b`, [err('unexpected "*"', chain(1000).length + 3, chain(1000).length + 4)]],
+    ['an unknown function inside a long chain', `${chain(500)} + foo_bar(x) + ${chain(500)}`, [err('unknown function with name "foo_bar"', chain(500).length + 3, chain(500).length + 10)]],
+    ['a chain left open', `sum(${chain(1000)}`, [err('unexpected end of expression, missing ")"', chain(1000).length + 4, chain(1000).length + 4)]],
+    ['4 MB of closing parentheses', ')'.repeat(4_000_000), [err('unexpected ")"', 0, 1)]],
+    ['a million metric names in a row', 'up '.repeat(1_000_000), [err('unexpected "up"', 3, 5)]],
+  ];
+  for (const [name, expr, want] of cases)
+    it(name, () => {
+      assert.deepEqual(promqlDiagnostics(expr), want);
+    });
+
+  it('reads every selector of a long chain, at its own offset', () => {
+    const expr = chain(1000);
+    const uses = selectorUses(expr);
+    assert.equal(uses.length, 1000);
+    for (const [i, u] of uses.entries()) {
+      assert.equal(u.selector.metric, `up${i}`);
+      assert.equal(expr.slice(u.selector.from, u.selector.to), `up${i}`);
+    }
+  });
+
+  it('reads the history of a long chain and of a deep one', () => {
+    assert.equal(historyNeeded(`${chain(999)} + rate(x[2h] offset 1d)`, Duration.parse('5m')).toString(), '1d2h');
+    assert.equal(historyNeeded(nest(200, 'max_over_time(', '[1m:])', 'x'), Duration.parse('5m')).toString(), '3h25m');
+    assert.equal(historyNeeded(nest(5000, '(', ')'), Duration.parse('5m')).toString(), '0s', 'past the bound nothing is read');
+  });
+
+  it('reports what a release refuses inside a long chain, at its place', () => {
+    const expr = `${chain(700)} + mad_over_time(x[5m])`;
+    const at = chain(700).length + 3;
+    assert.deepEqual(promqlDiagnostics(expr), [err('function "mad_over_time" is not supported by Prometheus 2.42', at, at + 13)]);
+  });
+});
+
+describe('shape: long chains get parentheses of their own, mapped back to the expression', () => {
+  const cases: Array<[string, number]> = [
+    ['up', 0],
+    [Array(LONG_CHAIN + 1).fill('up').join(' + '), 0],
+    // 34 operands: 5 runs (4 of 8, one of 2).
+    [Array(LONG_CHAIN + 2).fill('up').join(' + '), 2 * 5],
+    // 66 operands: 9 runs (8 of 8, one of 2), each in parentheses; then 2 runs of those runs (8, and one left alone).
+    [Array(66).fill('up').join(' + '), 2 * (9 + 1)],
+    // 100: 13 runs, then 2 runs of those.
+    [`sum(${Array(100).fill('x[5m] offset 1m').join(' or ')}) by (a)`, 2 * (13 + 2)],
+    // A string holds no operator; a comment none either.
+    [`"${'a + '.repeat(100)}" # ${'+ b '.repeat(100)}`, 0],
+  ];
+  for (const [expr, added] of cases)
+    it(`${expr.slice(0, 40)}… (${expr.length} characters)`, () => {
+      const s = shape(expr);
+      assert.equal(s.tooDeep, undefined);
+      assert.equal(s.text.length - expr.length, added);
+      // Every character of the new text is the expression's at its offset, or an added parenthesis (which advances no offset).
+      let kept = '';
+      for (let i = 0; i < s.text.length; i++) {
+        const o = s.toOriginal(i);
+        if (s.toOriginal(i + 1) === o) assert.match(s.text.charAt(i), /[()]/);
+        else {
+          assert.equal(s.text.charAt(i), expr.charAt(o));
+          kept += s.text.charAt(i);
+        }
+      }
+      assert.equal(kept, expr);
+      assert.equal(s.toOriginal(s.text.length), expr.length);
+    });
+});
+
+describe('U+FFFD: every release refuses it in a string ("invalid UTF-8 rune"), accepts it in a comment', () => {
+  const cases: Array<[string, PromqlDiagnostic[]]> = [
+    ['up{job="\uFFFD"}', [err('invalid UTF-8 rune: Prometheus refuses U+FFFD (the replacement character) in a string, as it would a byte that is no UTF-8', 8, 9)]],
+    ["up{job='a\uFFFD'}", [err('invalid UTF-8 rune: Prometheus refuses U+FFFD (the replacement character) in a string, as it would a byte that is no UTF-8', 9, 10)]],
+    ['up{job=`\uFFFD`}', [err('invalid UTF-8 rune: Prometheus refuses U+FFFD (the replacement character) in a string, as it would a byte that is no UTF-8', 8, 9)]],
+    ['label_replace(up, "a", "\uFFFD", "b", "c")', [err('invalid UTF-8 rune: Prometheus refuses U+FFFD (the replacement character) in a string, as it would a byte that is no UTF-8', 24, 25)]],
+    // Before a later syntax error, as the lexer meets it; after an earlier one, that one.
+    ['up{job="\uFFFD"} +', [err('invalid UTF-8 rune: Prometheus refuses U+FFFD (the replacement character) in a string, as it would a byte that is no UTF-8', 8, 9)]],
+    ['a b{job="\uFFFD"}', [err('unexpected "b"', 2, 3)]],
+    ['up # \uFFFD', []],
+    // The escape is a valid string: the character only comes from the bytes of the expression.
+    ['up{job="\\uFFFD"}', []],
+  ];
+  for (const [expr, want] of cases)
+    it(JSON.stringify(expr), () => {
+      assert.deepEqual(promqlDiagnostics(expr), want);
+    });
+});
+
+describe('shape: regrouping changes no verdict of the parser (random expressions, seeded)', () => {
+  // Chains of 33 to 122 operators: long enough to be regrouped, short enough for lezer as written.
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+  const operand = (depth: number): string => {
+    const r = random();
+    if (depth > 2 || r < 0.4) return pick(['up', 'x{a="b", c!~"d"}', '1', '2.5e+3', 'rate(x[5m])', 'x offset -5m', 'x @ start()', '"s"', '-y', 'x[1h:5m]']);
+    if (r < 0.6) return `(${chain(depth + 1)})`;
+    if (r < 0.8) return `sum by (a) (${chain(depth + 1)})`;
+    return `max_over_time((${chain(depth + 1)})[5m:1m])`;
+  };
+  const operator = () => pick([' + ', ' - ', '*', ' / ', ' % ', '^', ' == bool ', ' > ', ' and ', ' or on(a) ', ' unless ignoring(b) ', ' * on(a) group_left(b) ', ' atan2 ']);
+  function chain(depth: number): string {
+    const n = depth === 0 ? 33 + Math.floor(random() * 90) : 1 + Math.floor(random() * 6);
+    return Array.from({ length: n }, () => operand(depth)).join(operator());
+  }
+  /** Damage somewhere: an operator doubled, a character dropped (a bracket left open), a word or a stray token added. */
+  const damage = (e: string) => {
+    const at = Math.floor(random() * e.length);
+    const junk = pick(['(', ')', '[', ']', '{', '}', ',', ':', '@', '"', "'", '#', ' offset ', ' by ', ' bool ', ' on(', ' -', '^', ' and ', ' 5m ', '`', '\n', ' group_left ', ' fill(0) ', ' anchored ', '{{', 'x[', ')[5m:]']);
+    return pick([() => `${e.slice(0, at)} + * ${e.slice(at)}`, () => `${e.slice(0, at)}${e.slice(at + 1)}`, () => `${e.slice(0, at)} foo ${e.slice(at)}`, () => `${e.slice(0, at)}${junk}${e.slice(at)}`, () => e])();
+  };
+  const strict = T.parser.configure({ strict: true });
+  const failsAt = (text: string): number | undefined => {
+    try {
+      strict.parse(text);
+      return undefined;
+    } catch (e) {
+      return Number(/No parse at (\d+)/.exec(String(e))?.[1]);
+    }
+  };
+  it('300 expressions: the same verdict, the first error at the same place', () => {
+    let regrouped = 0;
+    for (let i = 0; i < 300; i++) {
+      const expr = i % 2 === 0 ? chain(0) : damage(chain(0));
+      const s = shape(expr);
+      if (s.tooDeep) continue;
+      if (s.text !== expr) regrouped++;
+      const written = failsAt(expr);
+      const shaped = failsAt(s.text);
+      const skip = (at: number | undefined) => (at === undefined ? undefined : at + (/^\s*/.exec(expr.slice(at))?.[0].length ?? 0));
+      assert.equal(skip(shaped === undefined ? undefined : s.toOriginal(shaped)), skip(written), expr);
+    }
+    assert.ok(regrouped > 250, `${regrouped} regrouped`);
+  });
 });

@@ -237,3 +237,24 @@ describe('RuleDefinition.exprLocation', () => {
     assert.deepEqual([d?.message, d && r.exprLocation(d.from)], ['unexpected end of expression, missing ")"', { file: 'rules.yml', line: 5, column: 30 }]);
   });
 });
+
+describe('parseRuleFile: nesting past what a rule file needs is one located problem', () => {
+  const head = 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: up\n        labels:\n          a: ';
+  const flow = (n: number) => `${head}${'['.repeat(n)}x${']'.repeat(n)}\n`;
+  const block = (n: number) => `${head.slice(0, -3)}\n${Array.from({ length: n }, (_, i) => `${' '.repeat(10 + i)}a${i}:\n`).join('')}${' '.repeat(10 + n)}x\n`;
+  const nested = 'YAML: values nest more than 64 levels deep';
+  // The rule file itself is 6 levels deep at `labels`.
+  const cases: Array<[name: string, text: string, want: RegExp]> = [
+    ['50 flow lists: a label that is no string', flow(50), /^7:14 recording rule x: labels\.a must be a string$/],
+    ['60 flow lists', flow(60), new RegExp(`^7:${14 + 64 - 6} ${nested}$`)],
+    // The YAML parser recurses: this deep its stack runs out first, and that is told the same way.
+    ['5,000 flow lists', flow(5000), new RegExp(`^7:\\d+ ${nested}$`)],
+    ['100 block mappings', block(100), new RegExp(`^6\\d:\\d+ ${nested}$`)],
+  ];
+  for (const [name, text, want] of cases)
+    it(name, () => {
+      const got = problems(text);
+      assert.equal(got.length, 1, got.join('\n'));
+      assert.match(got[0] ?? '', want);
+    });
+});

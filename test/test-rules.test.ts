@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestRulesReport } from '../src/commands/test-rules.ts';
+import { runLimited } from '../src/release/promtool.ts';
 import { RELEASE_NAMES } from '../src/release/release.ts';
 import { seedTopology } from '../src/topology/seed.ts';
-import { inProcess, promha, tempProject } from './helpers.ts';
+import { inProcess, promha, releaseBinary, tempProject } from './helpers.ts';
 
 /*
  * `promha test rules` through each release's real promtool: a rule that counts samples
@@ -112,6 +113,107 @@ describe('promha test rules on the real promtool', () => {
       assert.match(r.stdout, /pass merged scraper copies\n\s+pass a scraper member lost at 5m\n1 test group\(s\): every outcome holds/);
     } finally {
       await project2.cleanup();
+    }
+  });
+});
+
+describe('a condition that cannot be run is NOT RUN, never a pass (real promtool)', () => {
+  const backup = { series: 'backup_last_success_timestamp_seconds{job="batch-backup"}', values: '0x20' };
+  const histogram = { series: 'request_duration_seconds{job="node"}', values: '{{schema:0 sum:1 count:1}}x20' };
+  const group = (series: object[]) => ({
+    name: 'backup present',
+    interval: '30s',
+    input_series: series,
+    alert_rule_test: [{ eval_time: '8m', alertname: 'BackupMissing', exp_alerts: [] }],
+  });
+  let project: Awaited<ReturnType<typeof tempProject>>;
+  before(async () => {
+    project = await tempProject({
+      'promha.yaml': seedTopology('promha.schema.json'),
+      'rules/app.yml': RULES,
+      'rules/plain_test.yml': { rule_files: ['app.yml'], tests: [group([backup])] },
+      'rules/hist_test.yml': { rule_files: ['app.yml'], tests: [group([backup, histogram])] },
+    });
+  });
+  after(() => project.cleanup());
+
+  const outcomes = (r: { stdout: string }) =>
+    (JSON.parse(r.stdout) as TestRulesReport).files[0]!.groups.map((g) => [g.asWritten.outcome, ...g.conditions.map((c) => `${c.condition.kind}:${c.outcome}`)].join(' '));
+
+  for (const release of ['trixie', 'sid'] as const)
+    it(`${release}: the group with a native histogram lists every condition NOT RUN (the push gap too), exit 1; without it the gap is CHANGED`, async () => {
+      const plain = await inProcess(['test', 'rules', 'rules/plain_test.yml', '--json', '--release', release], project.dir);
+      assert.deepEqual(outcomes(plain), ['pass merged-copies:pass scraper-lost:pass push-gap:changed']);
+      const r = await inProcess(['test', 'rules', 'rules/hist_test.yml', '--json', '--release', release], project.dir);
+      assert.equal(r.exitCode, 1, r.stderr);
+      assert.deepEqual(outcomes(r), ['pass merged-copies:not-run scraper-lost:not-run push-gap:not-run']);
+      const report = JSON.parse(r.stdout) as TestRulesReport;
+      assert.equal(report.notRun, 3);
+      assert.match(report.files[0]!.groups[0]!.conditions[2]!.detail ?? '', /^request_duration_seconds\{job="node"\}: native histogram samples/);
+      const text = await inProcess(['test', 'rules', 'rules/hist_test.yml', '--release', release], project.dir);
+      assert.equal(text.exitCode, 1);
+      assert.match(text.stdout, /^ {2}NOT RUN a push gap of 1m4s ending at 8m$/m);
+      assert.match(text.stdout, /3 condition\(s\) NOT RUN, so their outcome is unknown$/m);
+      assert.doesNotMatch(text.stdout, /every outcome holds/);
+    });
+
+  it('bookworm: promtool 2.42 knows no native histogram: the test fails as written, with its words', async () => {
+    const r = await inProcess(['test', 'rules', 'rules/hist_test.yml', '--json', '--release', 'bookworm'], project.dir);
+    assert.equal(r.exitCode, 1);
+    const g = (JSON.parse(r.stdout) as TestRulesReport).files[0]!.groups[0]!;
+    assert.equal(g.asWritten.outcome, 'fail');
+    assert.match(g.asWritten.detail ?? '', /unexpected character in series sequence/);
+  });
+
+  it("promtool's words name the rule file the user wrote, not promha's copy of it", async () => {
+    const p = await tempProject({
+      'promha.yaml': seedTopology('promha.schema.json'),
+      'rules/broken.yml': 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(\n',
+      'rules/broken_test.yml': { rule_files: ['broken.yml'], tests: [group([backup])] },
+    });
+    try {
+      const r = await inProcess(['test', 'rules', 'rules/broken_test.yml', '--json', '--release', 'bookworm'], p.dir);
+      assert.equal(r.exitCode, 1);
+      const detail = (JSON.parse(r.stdout) as TestRulesReport).files[0]!.groups[0]!.asWritten.detail ?? '';
+      assert.match(detail, /rules\/broken\.yml/);
+      assert.doesNotMatch(detail, /promha-test-rules-/);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
+
+describe('runLimited: a tool that does not answer is reported with the reason, never with nothing', () => {
+  const cases: Array<[name: string, binary: string, args: string[], options: Parameters<typeof runLimited>[2], failure: RegExp | undefined]> = [
+    ['an answer', '/bin/sh', ['-c', 'echo fine; exit 1'], {}, undefined],
+    ['a timeout', '/bin/sleep', ['30'], { timeoutMs: 300 }, /^sleep did not finish within 0\.3 s and was stopped$/],
+    ['a signal', '/bin/sh', ['-c', 'kill -SEGV $$'], {}, /^sh was killed by SIGSEGV$/],
+    ['an exit without a word', '/bin/false', [], {}, /^false exited with code 1 without a message$/],
+    ['a flood', '/bin/sh', ['-c', 'yes flood'], {}, /^sh printed more than 4 MiB and was stopped$/],
+    ['a binary that is not there', '/nonexistent/promtool', ['test', 'rules'], {}, undefined],
+  ];
+  for (const [name, binary, args, options, failure] of cases)
+    it(name, async () => {
+      const r = await runLimited(binary, args, options);
+      if (failure) assert.match(r.failure ?? '', failure);
+      else assert.equal(r.failure, undefined, r.output);
+      if (name === 'a binary that is not there') {
+        assert.equal(r.exitCode, 127);
+        assert.match(r.output, /not found|No such file/);
+      }
+    });
+
+  it("the release's promtool out of memory: stopped at the data limit, the reason given", async () => {
+    const dir = await tempProject({
+      'rules.yml': { groups: [{ name: 'g', rules: [{ record: 'x', expr: 'up' }] }] },
+      'test.yml': { rule_files: ['rules.yml'], tests: [{ interval: '1m', input_series: [{ series: 'up', values: '1x999999999999' }], promql_expr_test: [] }] },
+    });
+    try {
+      // 10^12 samples, as promha never lets through (MAX_STEPS): promtool takes all the memory it may.
+      const r = await runLimited(await releaseBinary('bookworm', 'promtool'), ['test', 'rules', 'test.yml'], { cwd: dir.dir, dataBytes: 256 * 1024 ** 2 });
+      assert.match(r.failure ?? '', /^promtool ran out of memory \(promha allows it 256 MiB\)$/, r.output.slice(0, 500));
+    } finally {
+      await dir.cleanup();
     }
   });
 });

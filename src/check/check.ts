@@ -67,7 +67,11 @@ export const CHECK_RULES: readonly CheckRule[] = [
  */
 export function check(topology: Topology, rules: readonly CheckRule[] = CHECK_RULES, release: Release = RELEASES[topology.spec.release ?? 'bookworm']): Finding[] {
   const ctx = { topology, nodes: plan(topology, { release }), release };
-  const findings = rules.flatMap((r) => [...r.run(ctx)].map((f) => ({ code: r.code, rule: r.name, ...f })));
+  return sortFindings(rules.flatMap((r) => [...r.run(ctx)].map((f) => ({ code: r.code, rule: r.name, ...f }))));
+}
+
+/** Errors first, then by file position. */
+export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) ||

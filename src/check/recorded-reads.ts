@@ -9,6 +9,24 @@ export interface Reach<T> {
   readonly via: readonly string[];
 }
 
+/**
+ * A reach through a chain of records, sharing the rest of the chain with the reach of the
+ * record it reads: a chain of n records, each reading the one before, would otherwise
+ * hold n² names. `via` is made when asked for.
+ */
+class Through<T> implements Reach<T> {
+  constructor(
+    readonly value: T,
+    private readonly record?: string,
+    private readonly inner?: Through<T>,
+  ) {}
+  get via(): readonly string[] {
+    const out: string[] = [];
+    for (let r: Through<T> | undefined = this; r?.record !== undefined; r = r.inner) out.push(r.record);
+    return out;
+  }
+}
+
 /** Whether `use` may read the series that recording rule `rec` writes. */
 function readsRecord(use: SelectorUse, rec: RuleDefinition): boolean {
   // A selector without a name would match every record; what it reads directly is judged by `direct`.
@@ -42,22 +60,48 @@ export function readsThroughRecords<T>(
   };
   const memo = new Map<RuleDefinition, readonly Reach<T>[]>();
   const visiting = new Set<RuleDefinition>();
+  /** What one rule reads; it yields each record it reads through and is sent back what that record reads. */
+  function* body(rule: RuleDefinition): Generator<RuleDefinition, readonly Reach<T>[], readonly Reach<T>[]> {
+    const out = new Map<T, Through<T>>();
+    for (const use of selectorUses(rule.expr)) {
+      for (const value of direct(use)) if (!out.has(value)) out.set(value, new Through(value));
+      for (const rec of candidates(use))
+        if (rec !== rule && readsRecord(use, rec))
+          for (const r of yield rec) if (!out.has(r.value)) out.set(r.value, new Through(r.value, rec.name, r as Through<T>));
+    }
+    return [...out.values()];
+  }
+  /**
+   * Depth first over the records, with a stack of its own: a chain of thousands of
+   * records, each reading the one before, would overflow the call stack.
+   */
   const reads = (rule: RuleDefinition): readonly Reach<T>[] => {
     const known = memo.get(rule);
     if (known) return known;
-    if (visiting.has(rule)) return [];
-    visiting.add(rule);
-    const out = new Map<T, Reach<T>>();
-    for (const use of selectorUses(rule.expr)) {
-      for (const value of direct(use)) if (!out.has(value)) out.set(value, { value, via: [] });
-      for (const rec of candidates(use))
-        if (rec !== rule && readsRecord(use, rec))
-          for (const r of reads(rec)) if (!out.has(r.value)) out.set(r.value, { value: r.value, via: [rec.name, ...r.via] });
+    const stack: Array<{ rule: RuleDefinition; steps: Generator<RuleDefinition, readonly Reach<T>[], readonly Reach<T>[]> }> = [];
+    const enter = (r: RuleDefinition) => {
+      visiting.add(r);
+      stack.push({ rule: r, steps: body(r) });
+    };
+    enter(rule);
+    let answer: readonly Reach<T>[] = [];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as (typeof stack)[number];
+      const step = top.steps.next(answer);
+      if (step.done) {
+        visiting.delete(top.rule);
+        memo.set(top.rule, step.value);
+        stack.pop();
+        answer = step.value;
+        continue;
+      }
+      const rec = step.value;
+      const recorded = memo.get(rec);
+      // A record being read further up reads nothing more here (a cycle).
+      if (recorded || visiting.has(rec)) answer = recorded ?? [];
+      else enter(rec);
     }
-    visiting.delete(rule);
-    const result = [...out.values()];
-    memo.set(rule, result);
-    return result;
+    return answer;
   };
   return reads;
 }

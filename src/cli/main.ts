@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkReport, runCheck, formatFaults, formatReport } from '../commands/check.ts';
+import { checkReport, runCheck, faultsJson, formatFaults, formatReport } from '../commands/check.ts';
 import { init, SCHEMA_FILE } from '../commands/init.ts';
 import { RENDER_TARGETS, type RenderTarget } from '../commands/render-targets.ts';
 import type { DashboardCommandOptions } from '../commands/dashboard.ts';
@@ -84,13 +84,14 @@ function program(io: CliIo): Command {
         return;
       }
       const k = o.faults === true ? 2 : o.faults;
-      const { faultMatrix } = await import('../faults/matrix.ts');
+      const { faultAnalysis } = await import('../faults/matrix.ts');
       const { loadTopology } = await import('../topology/load.ts');
       const topology = await loadTopology(file);
       const report = await checkReport(topology, o.release);
-      const matrix = faultMatrix(topology.spec, k);
-      out(o.json ? JSON.stringify({ ...report, faults: { k, matrix } }, null, 2) : `${formatReport(report, io.paint)}\n\n${formatFaults(matrix, k, io.paint)}`);
-      if (report.errors > 0 || matrix.some((i) => i.failed.length === 1 && i.losses.length > 0)) throw new ExitError(1);
+      const faults = faultAnalysis(topology.spec, k);
+      out(o.json ? JSON.stringify({ ...report, faults: faultsJson(faults) }, null, 2) : `${formatReport(report, io.paint)}\n\n${formatFaults(faults, io.paint)}`);
+      // Something lost with every host up is lost with any one host down too.
+      if (report.errors > 0 || faults.singlePointsOfFailure.length > 0 || faults.lostWithoutFailure.length > 0) throw new ExitError(1);
     });
 
 
@@ -316,7 +317,7 @@ function program(io: CliIo): Command {
     .option('-f, --file <file>', 'topology file (which series are pushed, the failover gap)', 'promha.yaml')
     .option('--json', 'print the results as JSON')
     .addOption(releaseOption())
-    .description("run rule tests with the release's promtool as written and as the federators see the input: merged scraper copies, a scraper member lost, a gateway failover's push gap; exit 1 when a test fails or an outcome changes")
+    .description("run rule tests with the release's promtool as written and as the federators see the input: merged scraper copies, a scraper member lost, a gateway failover's push gap; exit 1 when a test fails, an outcome changes or a condition cannot be run")
     .action(async (files: string[], o: { file: string; json?: boolean; release?: ReleaseName }) => {
       const { formatTestRules, runTestRules, testRulesExit } = await import('../commands/test-rules.ts');
       const report = await runTestRules(files, o.file, o.release);

@@ -1,6 +1,7 @@
 import * as T from '@prometheus-io/lezer-promql';
 import { Duration } from '../duration.ts';
 import { functionProblem, PROMQL_2_42, type PromqlDialect } from './dialect.ts';
+import { shape } from './shape.ts';
 
 /*
  * Static facts about PromQL expressions, read from the official lezer grammar.
@@ -13,6 +14,9 @@ import { functionProblem, PROMQL_2_42, type PromqlDialect } from './dialect.ts';
  *    binary and unary operators (`a + b offset 5m` parses as `(a + b) offset 5m`),
  *    whereas Prometheus applies them to the operand right before them. `operand`
  *    walks down to that operand.
+ *
+ * Every walk here is a loop or an explicit stack, never recursion: an expression may be
+ * thousands of levels deep (`up + up + …`), and shape.ts bounds what lezer is given.
  */
 
 type Tree = ReturnType<typeof T.parser.parse>;
@@ -74,7 +78,63 @@ function perExpression<V>(compute: (expr: string) => V): (expr: string) => V {
   };
 }
 
-const parse = perExpression((expr): Tree => T.parser.parse(maskLegacyFunctions(expr)));
+/** A parser that stops at the first error instead of recovering: linear on any input. */
+const strict = T.parser.configure({ strict: true });
+
+/**
+ * An expression as parsed: the tree of the text lezer read (shape.ts may have added
+ * parentheses), and the way back to the expression's own offsets and text.
+ */
+interface Parsed {
+  readonly tree: Tree;
+  /** The text of the tree. */
+  readonly source: string;
+  /** An offset of `source` in the expression. */
+  readonly at: (offset: number) => number;
+  /** The expression's text of a node (never the added parentheses of a node inside it). */
+  readonly text: (node: { from: number; to: number }) => string;
+  /** A node's span in the expression. */
+  readonly span: (node: { from: number; to: number }) => { from: number; to: number };
+  /** The first syntax error (offset in the expression), or the bound the expression crossed. */
+  readonly error?: { readonly at: number } | { readonly bound: PromqlDiagnostic };
+}
+
+const EMPTY: Tree = T.parser.parse('');
+
+/**
+ * Parses with the strict parser; on an error, the tree is that of the text before it (the
+ * recovering parser, which takes minutes on some 4 MiB inputs, only ever sees valid text
+ * and its end), so that the facts of the valid part can still be read.
+ */
+const parse = perExpression((expr): Parsed => {
+  const shaped = shape(expr);
+  const at = shaped.toOriginal;
+  const view = (tree: Tree, source: string, error?: Parsed['error']): Parsed => ({
+    tree,
+    source,
+    at,
+    text: (n) => expr.slice(at(n.from), at(n.to)),
+    span: (n) => ({ from: at(n.from), to: at(n.to) }),
+    ...(error ? { error } : {}),
+  });
+  if (shaped.tooDeep) return view(EMPTY, '', { bound: { severity: 'error', ...shaped.tooDeep } });
+  const source = maskLegacyFunctions(shaped.text);
+  try {
+    return view(strict.parse(source), source);
+  } catch (e) {
+    const position = e instanceof SyntaxError ? /^No parse at (\d+)$/.exec(e.message)?.[1] : undefined;
+    if (position !== undefined) {
+      const before = source.slice(0, Number(position));
+      return view(T.parser.parse(before), before, { at: at(Number(position)) });
+    }
+    // lezer builds its tree recursively: past shape.ts's bounds a tree could still be too deep for the stack.
+    if (e instanceof RangeError)
+      return view(EMPTY, '', {
+        bound: { severity: 'error', message: 'the expression is too complex for promha to check (its syntax tree is too deep)', from: 0, to: expr.length },
+      });
+    throw e;
+  }
+});
 
 /** The innermost bracket or quote left open at the end of `expr`, as the character that would close it. */
 function missingCloser(expr: string): string | undefined {
@@ -121,52 +181,53 @@ function exprChildren(node: SyntaxNode): SyntaxNode[] {
   return children(node).filter((c) => c.type.is('Expr'));
 }
 
+/** Whether a node below `node` satisfies `pred`, depth first with a stack of its own. */
 function containsNode(node: SyntaxNode, pred: (n: SyntaxNode) => boolean): boolean {
-  return children(node).some((c) => pred(c) || containsNode(c, pred));
-}
-
-function text(expr: string, node: { from: number; to: number }): string {
-  return expr.slice(node.from, node.to);
+  const stack = children(node);
+  for (let n = stack.pop(); n; n = stack.pop()) {
+    if (pred(n)) return true;
+    stack.push(...children(n));
+  }
+  return false;
 }
 
 /** The node a postfix modifier really applies to (see the file comment). */
 function operand(node: SyntaxNode): SyntaxNode {
-  if (node.type.id === T.BinaryExpr) {
-    const right = exprChildren(node).at(-1);
-    return right ? operand(right) : node;
+  for (let n = node; ; ) {
+    const next = n.type.id === T.BinaryExpr ? exprChildren(n).at(-1) : n.type.id === T.UnaryExpr ? exprChildren(n)[0] : undefined;
+    if (!next) return n;
+    n = next;
   }
-  if (node.type.id === T.UnaryExpr) {
-    const inner = exprChildren(node)[0];
-    return inner ? operand(inner) : node;
-  }
-  return node;
 }
 
-/** The part of a postfix node after its operand, e.g. ` offset 5m` (trimmed), for diagnostics. */
-function modifierSpan(expr: string, node: SyntaxNode): { from: number; to: number } {
+/** The part of a postfix node after its operand, e.g. ` offset 5m` (trimmed), in the expression, for diagnostics. */
+function modifierSpan(p: Parsed, node: SyntaxNode): { from: number; to: number } {
   let from = node.firstChild?.to ?? node.from;
-  while (from < node.to && /\s/.test(expr.charAt(from))) from++;
-  return { from, to: node.to };
+  while (from < node.to && /\s/.test(p.source.charAt(from))) from++;
+  return p.span({ from, to: node.to });
 }
 
 /** Milliseconds of a plain duration (`5m`, `-5m`, `(5m)`), negative allowed; undefined when not a literal. */
-function durationMs(expr: string, node: SyntaxNode): number | undefined {
-  const kids = children(node);
-  const [first, second] = kids;
-  if (!first) return undefined;
-  if (kids.length === 1 && first.type.id === T.NumberDurationLiteralInDurationContext)
-    return Duration.tryParse(text(expr, first))?.ms;
-  if (kids.length === 1 && (first.type.id === T.DurationExpr || first.type.id === T.OffsetDurationExpr))
-    return durationMs(expr, first);
-  if (kids.length === 2 && first.type.id === T.UnaryOp && second) {
-    const v = durationMs(expr, second);
-    return v === undefined ? undefined : text(expr, first) === '-' ? -v : v;
+function durationMs(p: Parsed, node: SyntaxNode): number | undefined {
+  let sign = 1;
+  for (let n = node; ; ) {
+    const kids = children(n);
+    const [first, second] = kids;
+    if (!first) return undefined;
+    if (kids.length === 1 && first.type.id === T.NumberDurationLiteralInDurationContext) {
+      const ms = Duration.tryParse(p.text(first))?.ms;
+      return ms === undefined ? undefined : sign * ms;
+    }
+    if (kids.length === 1 && (first.type.id === T.DurationExpr || first.type.id === T.OffsetDurationExpr)) n = first;
+    else if (kids.length === 2 && first.type.id === T.UnaryOp && second) {
+      if (p.text(first) === '-') sign = -sign;
+      n = second;
+    } else return undefined;
   }
-  return undefined;
 }
 
-function durationOf(expr: string, node: SyntaxNode | undefined): Duration {
-  const ms = node ? durationMs(expr, node) : undefined;
+function durationOf(p: Parsed, node: SyntaxNode | undefined): Duration {
+  const ms = node ? durationMs(p, node) : undefined;
   return ms !== undefined && ms > 0 ? Duration.milliseconds(ms) : Duration.ZERO;
 }
 
@@ -174,15 +235,9 @@ function durationOf(expr: string, node: SyntaxNode | undefined): Duration {
 
 const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'atan2']);
 
-function syntaxError(expr: string, tree: Tree): PromqlDiagnostic | undefined {
-  let first: { from: number; to: number } | undefined;
-  tree.iterate({
-    enter(n) {
-      if (n.type.isError && (!first || n.from < first.from)) first = { from: n.from, to: n.to };
-    },
-  });
-  if (!first) return undefined;
-  let at = first.from;
+/** The first syntax error, at `offset` in the expression, in Prometheus' words where they are known. */
+function syntaxError(expr: string, offset: number): PromqlDiagnostic {
+  let at = offset;
   while (at < expr.length && /\s/.test(expr.charAt(at))) at++;
   if (at >= expr.length) {
     const closer = missingCloser(expr);
@@ -191,10 +246,33 @@ function syntaxError(expr: string, tree: Tree): PromqlDiagnostic | undefined {
   }
   const token = tokenAt(expr, at);
   // An unknown function shows up as a metric name followed by a stray "(".
-  const callee = token === '(' ? /([A-Za-z_:][\w:]*)\s*$/.exec(expr.slice(0, at)) : null;
-  if (callee?.[1] && !KEYWORDS.has(callee[1].toLowerCase()))
-    return { severity: 'error', message: `unknown function with name ${JSON.stringify(callee[1])}`, from: callee.index, to: callee.index + callee[1].length };
+  const callee = token === '(' ? /([A-Za-z_:][\w:]*)\s*$/.exec(expr.slice(Math.max(0, at - 1024), at)) : null;
+  if (callee?.[1] && !KEYWORDS.has(callee[1].toLowerCase())) {
+    const from = at - (callee[0].length);
+    return { severity: 'error', message: `unknown function with name ${JSON.stringify(callee[1])}`, from, to: from + callee[1].length };
+  }
   return { severity: 'error', message: `unexpected ${JSON.stringify(token)}`, from: at, to: at + token.length };
+}
+
+/**
+ * Prometheus' lexer refuses U+FFFD in a string literal ("invalid UTF-8 rune", measured
+ * with the promtool of every release): it is what Go decodes a byte that is no UTF-8 to,
+ * and the lexer cannot tell the two apart. In a comment it is accepted.
+ */
+function replacementCharacter(expr: string): PromqlDiagnostic | undefined {
+  let found: PromqlDiagnostic | undefined;
+  forEachOpaque(expr, (from, to) => {
+    if (found || expr.charAt(from) === '#') return;
+    const i = expr.indexOf('\uFFFD', from);
+    if (i >= 0 && i < to)
+      found = {
+        severity: 'error',
+        message: 'invalid UTF-8 rune: Prometheus refuses U+FFFD (the replacement character) in a string, as it would a byte that is no UTF-8',
+        from: i,
+        to: i + 1,
+      };
+  });
+  return found;
 }
 
 const DURATION_OPERATORS = new Set([T.Add, T.Sub, T.Mul, T.Div, T.Mod, T.Pow]);
@@ -210,38 +288,50 @@ function literalSeconds(literal: string, d: PromqlDialect): number | undefined {
  * Ranges and steps take a literal greater than 0 and offsets an optionally negated one:
  * `<digits><unit>...` in Prometheus 2, also a number of seconds in Prometheus 3.
  */
-function durationProblem(expr: string, node: SyntaxNode, isOffset: boolean, d: PromqlDialect): string | undefined {
-  const kids = children(node);
-  const [first, second] = kids;
-  if (!first) return undefined;
-  if (kids.length === 1 && first.type.id === T.NumberDurationLiteralInDurationContext) {
-    const literal = text(expr, first);
-    const seconds = literalSeconds(literal, d);
-    if (seconds === undefined)
-      return d.numbersAreDurations
-        ? `${JSON.stringify(literal)} is not a duration or a number of seconds`
-        : `${JSON.stringify(literal)} is not a duration in Prometheus ${d.version}, which needs a unit (e.g. 5m)`;
-    if (seconds === 0 && (!isOffset || !d.zeroOffset)) return 'duration must be greater than 0';
-    return undefined;
+function durationProblem(p: Parsed, outer: SyntaxNode, outerIsOffset: boolean, d: PromqlDialect): string | undefined {
+  // A loop over the signs of `- - 5m`, each level judged as the one around it would be.
+  let node = outer;
+  let isOffset = outerIsOffset;
+  for (;;) {
+    const kids = children(node);
+    const [first, second] = kids;
+    if (!first) return undefined;
+    if (kids.length === 1 && first.type.id === T.NumberDurationLiteralInDurationContext) {
+      const literal = p.text(first);
+      const seconds = literalSeconds(literal, d);
+      if (seconds === undefined)
+        return d.numbersAreDurations
+          ? `${JSON.stringify(literal)} is not a duration or a number of seconds`
+          : `${JSON.stringify(literal)} is not a duration in Prometheus ${d.version}, which needs a unit (e.g. 5m)`;
+      if (seconds === 0 && (!isOffset || !d.zeroOffset)) return 'duration must be greater than 0';
+      return undefined;
+    }
+    if (containsNode(node, (n) => DURATION_OPERATORS.has(n.type.id)))
+      return d.durationArithmeticFlag
+        ? `duration arithmetic needs --enable-feature=${d.durationArithmeticFlag} in Prometheus ${d.version}, which promha does not set`
+        : `duration arithmetic is not supported by Prometheus ${d.version}`;
+    if (kids.length === 2 && first.type.id === T.UnaryOp && p.text(first) === '-' && second) {
+      // Prometheus 3 negates as often as written; Prometheus 2 takes one `-` before an offset literal.
+      if (!isOffset) return d.numbersAreDurations ? 'duration must be greater than 0' : undefinedDuration(p, node, isOffset, d);
+      if (d.numbersAreDurations) {
+        node = second;
+        continue;
+      }
+      const inner = children(second);
+      if (inner.length === 1 && inner[0]?.type.id === T.NumberDurationLiteralInDurationContext) {
+        node = second;
+        isOffset = false;
+        continue;
+      }
+    }
+    return undefinedDuration(p, node, isOffset, d);
   }
-  if (containsNode(node, (n) => DURATION_OPERATORS.has(n.type.id)))
-    return d.durationArithmeticFlag
-      ? `duration arithmetic needs --enable-feature=${d.durationArithmeticFlag} in Prometheus ${d.version}, which promha does not set`
-      : `duration arithmetic is not supported by Prometheus ${d.version}`;
-  if (kids.length === 2 && first.type.id === T.UnaryOp && text(expr, first) === '-' && second) {
-    // Prometheus 3 negates as often as written; Prometheus 2 takes one `-` before an offset literal.
-    if (!isOffset) return d.numbersAreDurations ? 'duration must be greater than 0' : undefinedDuration(expr, node, isOffset, d);
-    if (d.numbersAreDurations) return durationProblem(expr, second, true, d);
-    const inner = children(second);
-    if (inner.length === 1 && inner[0]?.type.id === T.NumberDurationLiteralInDurationContext) return durationProblem(expr, second, false, d);
-  }
-  return undefinedDuration(expr, node, isOffset, d);
 }
 
-function undefinedDuration(expr: string, node: SyntaxNode, isOffset: boolean, d: PromqlDialect): string {
+function undefinedDuration(p: Parsed, node: SyntaxNode, isOffset: boolean, d: PromqlDialect): string {
   return d.durationArithmeticFlag
-    ? `${JSON.stringify(text(expr, node))} is a duration expression: Prometheus ${d.version} needs --enable-feature=${d.durationArithmeticFlag} for it, which promha does not set`
-    : `${JSON.stringify(text(expr, node))} is not a plain duration; Prometheus ${d.version} accepts only literals such as 5m${isOffset ? ' or -5m' : ''}`;
+    ? `${JSON.stringify(p.text(node))} is a duration expression: Prometheus ${d.version} needs --enable-feature=${d.durationArithmeticFlag} for it, which promha does not set`
+    : `${JSON.stringify(p.text(node))} is not a plain duration; Prometheus ${d.version} accepts only literals such as 5m${isOffset ? ' or -5m' : ''}`;
 }
 
 /** Prometheus keeps offset and @ as fields of a selector or subquery, so they need one and may be set once. */
@@ -274,17 +364,24 @@ function rangeTargetProblem(node: SyntaxNode): string | undefined {
   }
 }
 
-function versionDiagnostics(expr: string, tree: Tree, d: PromqlDialect): PromqlDiagnostic[] {
+const INTERESTING = new Set([
+  T.MatrixSelector, T.DurationExpr, T.OffsetDurationExpr, T.OffsetExpr, T.StepInvariantExpr, T.NumberDurationLiteral, T.FunctionIdentifier,
+  T.LimitK, T.LimitRatio, T.Anchored, T.Smoothed, T.FillModifier, T.TrimUpper, T.TrimLower, T.QuotedLabelName,
+]);
+
+function versionDiagnostics(p: Parsed, d: PromqlDialect): PromqlDiagnostic[] {
   const out: PromqlDiagnostic[] = [];
   const error = (message: string, at: { from: number; to: number }) => out.push({ severity: 'error', message, from: at.from, to: at.to });
-  const unsupported = (what: string, at: { from: number; to: number }) => error(`${what} is not supported by Prometheus ${d.version}`, at);
-  tree.iterate({
+  const unsupported = (what: string, node: SyntaxNode) => error(`${what} is not supported by Prometheus ${d.version}`, p.span(node));
+  p.tree.iterate({
     enter(ref) {
+      if (!INTERESTING.has(ref.type.id)) return undefined;
+      // Materialized only for the node types below: most nodes of a long expression are not.
       const node = ref.node;
       switch (node.type.id) {
         case T.MatrixSelector: {
           const problem = rangeTargetProblem(node);
-          if (problem) error(problem, modifierSpan(expr, node));
+          if (problem) error(problem, modifierSpan(p, node));
           break;
         }
         case T.DurationExpr:
@@ -292,17 +389,17 @@ function versionDiagnostics(expr: string, tree: Tree, d: PromqlDialect): PromqlD
           // Only the outermost duration of a modifier; its parts are judged as a whole.
           const parent = node.parent?.type.id;
           if (parent !== T.MatrixSelector && parent !== T.SubqueryExpr && parent !== T.OffsetExpr) break;
-          const problem = durationProblem(expr, node, parent === T.OffsetExpr, d);
-          if (problem) error(problem, node);
+          const problem = durationProblem(p, node, parent === T.OffsetExpr, d);
+          if (problem) error(problem, p.span(node));
           return false;
         }
         case T.OffsetExpr: {
           const problem = modifierTargetProblem(node, 'offset');
-          if (problem) error(problem, modifierSpan(expr, node));
+          if (problem) error(problem, modifierSpan(p, node));
           break;
         }
         case T.StepInvariantExpr: {
-          const span = modifierSpan(expr, node);
+          const span = modifierSpan(p, node);
           const problem = modifierTargetProblem(node, '@');
           if (problem) error(problem, span);
           out.push({
@@ -314,30 +411,30 @@ function versionDiagnostics(expr: string, tree: Tree, d: PromqlDialect): PromqlD
         }
         case T.NumberDurationLiteral:
           // The grammar reads `5m` as the number 300 anywhere; Prometheus 2 only has durations after `[` and `offset`.
-          if (!d.numbersAreDurations && /^[+-]?(?:\d+(?:ms|[ywdhms]))+$/.test(text(expr, node)))
-            error(`${JSON.stringify(text(expr, node))} is a duration, but Prometheus ${d.version} needs a number here (in seconds)`, node);
+          if (!d.numbersAreDurations && /^[+-]?(?:\d+(?:ms|[ywdhms]))+$/.test(p.text(node)))
+            error(`${JSON.stringify(p.text(node))} is a duration, but Prometheus ${d.version} needs a number here (in seconds)`, p.span(node));
           break;
         case T.FunctionIdentifier: {
-          const problem = functionProblem(d, 'function', text(expr, node));
-          if (problem) error(problem, node);
+          const problem = functionProblem(d, 'function', p.text(node));
+          if (problem) error(problem, p.span(node));
           break;
         }
         case T.LimitK:
         case T.LimitRatio: {
-          const problem = functionProblem(d, 'aggregation', text(expr, node));
-          if (problem) error(problem, node);
+          const problem = functionProblem(d, 'aggregation', p.text(node));
+          if (problem) error(problem, p.span(node));
           break;
         }
         case T.Anchored:
         case T.Smoothed:
-          unsupported(`the ${JSON.stringify(text(expr, node))} modifier`, node);
+          unsupported(`the ${JSON.stringify(p.text(node))} modifier`, node);
           break;
         case T.FillModifier:
           unsupported('fill() in binary operations', node);
           return false;
         case T.TrimUpper:
         case T.TrimLower:
-          unsupported(`the ${JSON.stringify(text(expr, node))} operator`, node);
+          unsupported(`the ${JSON.stringify(p.text(node))} operator`, node);
           break;
         case T.QuotedLabelName:
           if (!d.quotedNames) unsupported('a quoted metric or label name', node);
@@ -351,16 +448,20 @@ function versionDiagnostics(expr: string, tree: Tree, d: PromqlDialect): PromqlD
 
 /**
  * Problems the Prometheus of dialect `d` would report for `expr`: the first syntax error
- * (later ones are mostly the parser's recovery guessing), or else constructs that version
- * rejects, plus warnings.
+ * (or U+FFFD in a string, whichever comes first, as Prometheus' lexer meets them), or
+ * else constructs that version rejects, plus warnings. An expression nested past
+ * shape.ts's bound is one error there.
  */
 export function promqlDiagnostics(expr: string, d: PromqlDialect = PROMQL_2_42): PromqlDiagnostic[] {
-  const tree = parse(expr);
   const onlyComments = expr.replace(OPAQUE, (m) => (m.startsWith('#') ? '' : m)).trim() === '';
   if (onlyComments) return [{ severity: 'error', message: 'empty expression', from: 0, to: expr.length }];
-  const syntax = syntaxError(expr, tree);
-  if (syntax) return [syntax];
-  return versionDiagnostics(expr, tree, d);
+  const p = parse(expr);
+  const rune = replacementCharacter(expr);
+  if (p.error && 'bound' in p.error) return [rune && rune.from < p.error.bound.from ? rune : p.error.bound];
+  const syntax = p.error ? syntaxError(expr, p.error.at) : undefined;
+  const first = rune && (!syntax || rune.from < syntax.from) ? rune : syntax;
+  if (first) return [first];
+  return versionDiagnostics(p, d);
 }
 
 /* --------------------------------------------------------------- history -- */
@@ -368,52 +469,76 @@ export function promqlDiagnostics(expr: string, d: PromqlDialect = PROMQL_2_42):
 /**
  * How far before the evaluation instant `expr` reads samples. `@` pins evaluation to a
  * fixed time that cannot be known here, so it is ignored (promqlDiagnostics warns).
+ *
+ * Each selector reads its range (or the lookback) plus every offset and subquery range
+ * on its way up; a postfix node applies to its real operand only (see `operand`), the
+ * rest of a binary chain keeps what it had. The walk keeps its own stack of
+ * (node, window, added) and takes the largest sum over the selectors.
  */
 export function historyNeeded(expr: string, lookback: Duration): Duration {
-  return need(expr, parse(expr).topNode, lookback);
-}
-
-function need(expr: string, node: SyntaxNode, lookback: Duration): Duration {
-  const durations = () => children(node).filter((c) => c.type.id === T.DurationExpr || c.type.id === T.OffsetDurationExpr);
-  switch (node.type.id) {
-    case T.VectorSelector:
-      return lookback;
-    case T.MatrixSelector: {
-      // A range replaces the lookback: the selector reads exactly the range.
-      const range = durationOf(expr, durations()[0]);
-      return throughOperand(expr, node, lookback, (target) => need(expr, target, range));
-    }
-    case T.SubqueryExpr: {
-      const range = durationOf(expr, durations()[0]);
-      return throughOperand(expr, node, lookback, (target) => range.plus(need(expr, target, lookback)));
-    }
-    case T.OffsetExpr: {
-      const offset = durationOf(expr, durations()[0]);
-      return throughOperand(expr, node, lookback, (target) => offset.plus(need(expr, target, lookback)));
-    }
-    case T.StepInvariantExpr:
-      return throughOperand(expr, node, lookback, (target) => need(expr, target, lookback));
-    default:
-      return Duration.max(...children(node).map((c) => need(expr, c, lookback)));
-  }
-}
-
-/** Applies a postfix node's effect to its real operand only, leaving the rest of a binary chain as is. */
-function throughOperand(expr: string, postfix: SyntaxNode, lookback: Duration, apply: (target: SyntaxNode) => Duration): Duration {
-  const walk = (node: SyntaxNode): Duration => {
-    if (node.type.id === T.BinaryExpr) {
-      const sides = exprChildren(node);
-      const right = sides.pop();
-      const left = sides.map((s) => need(expr, s, lookback));
-      return Duration.max(...left, right ? walk(right) : Duration.ZERO);
-    }
-    if (node.type.id === T.UnaryExpr) {
-      const inner = exprChildren(node)[0];
-      return inner ? walk(inner) : Duration.ZERO;
-    }
-    return apply(node);
+  const p = parse(expr);
+  let most = Duration.ZERO;
+  const reach = (d: Duration) => {
+    if (d.ms > most.ms) most = d;
   };
-  return postfix.firstChild ? walk(postfix.firstChild) : Duration.ZERO;
+  const work: Array<{ node: SyntaxNode; window: Duration; added: Duration }> = [{ node: p.tree.topNode, window: lookback, added: Duration.ZERO }];
+  for (let item = work.pop(); item; item = work.pop()) {
+    const { node, window, added } = item;
+    const durations = () => children(node).filter((c) => c.type.id === T.DurationExpr || c.type.id === T.OffsetDurationExpr);
+    /**
+     * The postfix node's operand gets `target`; the left sides of binary operators on the
+     * way keep (window, added). Without an operand (a broken tree) the node reads nothing.
+     */
+    const throughOperand = (target: (n: SyntaxNode) => { window: Duration; added: Duration }) => {
+      for (let n = node.firstChild; ; ) {
+        if (!n) return reach(added);
+        if (n.type.id === T.BinaryExpr) {
+          const sides = exprChildren(n);
+          const right = sides.pop();
+          for (const s of sides) work.push({ node: s, window, added });
+          n = right ?? null;
+          continue;
+        }
+        if (n.type.id === T.UnaryExpr) {
+          n = exprChildren(n)[0] ?? null;
+          continue;
+        }
+        work.push({ node: n, ...target(n) });
+        return;
+      }
+    };
+    switch (node.type.id) {
+      case T.VectorSelector:
+        reach(window.plus(added));
+        break;
+      case T.MatrixSelector: {
+        // A range replaces the lookback: the selector reads exactly the range.
+        const range = durationOf(p, durations()[0]);
+        throughOperand(() => ({ window: range, added }));
+        break;
+      }
+      case T.SubqueryExpr: {
+        const range = durationOf(p, durations()[0]);
+        throughOperand(() => ({ window, added: added.plus(range) }));
+        break;
+      }
+      case T.OffsetExpr: {
+        const offset = durationOf(p, durations()[0]);
+        throughOperand(() => ({ window, added: added.plus(offset) }));
+        break;
+      }
+      case T.StepInvariantExpr:
+        throughOperand(() => ({ window, added }));
+        break;
+      default: {
+        const kids = children(node);
+        // A leaf reads nothing itself, but what it stands for is shifted like a selector would be.
+        if (kids.length === 0) reach(added);
+        for (const c of kids) work.push({ node: c, window, added });
+      }
+    }
+  }
+  return most;
 }
 
 /* ------------------------------------------------------------- selectors -- */
@@ -422,11 +547,12 @@ const MATCH_OPS: Readonly<Record<string, '=' | '!=' | '=~' | '!~'>> = { '=': '='
 
 /** Every series selector in `expr`, including those under ranges and subqueries. */
 export function vectorSelectors(expr: string): SelectorRef[] {
+  const p = parse(expr);
   const out: SelectorRef[] = [];
-  parse(expr).iterate({
+  p.tree.iterate({
     enter(ref) {
       if (ref.type.id !== T.VectorSelector) return undefined;
-      out.push(selectorRef(expr, ref.node));
+      out.push(selectorRef(p, ref.node));
       return false;
     },
   });
@@ -452,9 +578,13 @@ export interface SelectorUse {
 export const selectorUses: (expr: string) => readonly SelectorUse[] = perExpression((expr) => Object.freeze(findSelectorUses(expr)));
 
 function findSelectorUses(expr: string): SelectorUse[] {
+  const p = parse(expr);
   const out: SelectorUse[] = [];
-  parse(expr).iterate({
+  // Subqueries around the current node, counted on the way in and out (not by walking up from each selector).
+  let subqueries = 0;
+  p.tree.iterate({
     enter(ref) {
+      if (ref.type.id === T.SubqueryExpr) subqueries++;
       if (ref.type.id !== T.VectorSelector) return undefined;
       const node = ref.node;
       let up = node.parent;
@@ -463,43 +593,44 @@ function findSelectorUses(expr: string): SelectorUse[] {
       if (up?.type.id === T.MatrixSelector) {
         range = true;
         const duration = children(up).find((c) => c.type.id === T.DurationExpr);
-        rangeMs = duration ? durationMs(expr, duration) : undefined;
+        rangeMs = duration ? durationMs(p, duration) : undefined;
         up = up.parent;
       }
       while (up && (up.type.id === T.OffsetExpr || up.type.id === T.StepInvariantExpr)) up = up.parent;
       const call = up?.type.id === T.FunctionCallBody && up.parent?.type.id === T.FunctionCall ? up.parent : undefined;
       const id = call ? children(call).find((c) => c.type.id === T.FunctionIdentifier) : undefined;
-      let inSubquery = false;
-      for (let a = node.parent; a; a = a.parent) if (a.type.id === T.SubqueryExpr) inSubquery = true;
-      out.push({ selector: selectorRef(expr, node), range, ...(id ? { fn: text(expr, id) } : {}), inSubquery, ...(rangeMs !== undefined ? { rangeMs } : {}) });
+      out.push({ selector: selectorRef(p, node), range, ...(id ? { fn: p.text(id) } : {}), inSubquery: subqueries > 0, ...(rangeMs !== undefined ? { rangeMs } : {}) });
       return false;
+    },
+    leave(ref) {
+      if (ref.type.id === T.SubqueryExpr) subqueries--;
     },
   });
   return out;
 }
 
-function selectorRef(expr: string, node: SyntaxNode): SelectorRef {
+function selectorRef(p: Parsed, node: SyntaxNode): SelectorRef {
   let metric: string | undefined;
   const matchers: Array<SelectorRef['matchers'][number]> = [];
   for (const part of children(node)) {
-    if (part.type.id === T.Identifier) metric = text(expr, part);
+    if (part.type.id === T.Identifier) metric = p.text(part);
     if (part.type.id !== T.LabelMatchers) continue;
     for (const m of children(part)) {
       if (m.type.id === T.QuotedLabelName) {
         // `{"metric.name"}`: a bare quoted name is the metric name.
-        metric ??= unquote(text(expr, m));
+        metric ??= unquote(p.text(m));
         continue;
       }
       if (m.type.id !== T.UnquotedLabelMatcher && m.type.id !== T.QuotedLabelMatcher) continue;
       const [nameNode, opNode, valueNode] = children(m);
-      const op = opNode && MATCH_OPS[text(expr, opNode)];
+      const op = opNode && MATCH_OPS[p.text(opNode)];
       if (!nameNode || !op || !valueNode) continue;
-      const name = nameNode.type.id === T.QuotedLabelName ? unquote(text(expr, nameNode)) : text(expr, nameNode);
-      matchers.push({ name, op, value: unquote(text(expr, valueNode)) });
+      const name = nameNode.type.id === T.QuotedLabelName ? unquote(p.text(nameNode)) : p.text(nameNode);
+      matchers.push({ name, op, value: unquote(p.text(valueNode)) });
     }
   }
   metric ??= matchers.find((m) => m.name === '__name__' && m.op === '=')?.value;
-  return { ...(metric !== undefined ? { metric } : {}), matchers, from: node.from, to: node.to };
+  return { ...(metric !== undefined ? { metric } : {}), matchers, ...p.span(node) };
 }
 
 const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, "'": 39, '"': 34 };

@@ -17,7 +17,7 @@
 import { Duration } from '../duration.ts';
 import { vectorSelectors } from '../promql/analyze.ts';
 import { nameMayMatch } from '../promql/selector-match.ts';
-import { expandValues, formatValues, type SeriesStep } from './series-values.ts';
+import { expandValues, formatValues, MAX_STEPS, type SeriesStep } from './series-values.ts';
 
 export interface InputSeries {
   readonly series: string;
@@ -44,7 +44,7 @@ export interface Condition {
 
 export interface Variant {
   readonly condition: Condition;
-  /** The transformed group, or why the condition cannot apply to it. */
+  /** The transformed group, or why it cannot be made (`promha test rules` reports the condition NOT RUN). */
   readonly group: TestGroup | { readonly skipped: string };
 }
 
@@ -80,9 +80,12 @@ type Expanded = Array<{ readonly source: InputSeries; readonly steps: SeriesStep
 
 function expandAll(group: TestGroup, p: HaParameters): Expanded | string {
   const out: Expanded = [];
+  let total = 0;
   for (const s of group.input_series ?? []) {
     const steps = expandValues(s.values);
     if (typeof steps === 'string') return `${s.series}: ${steps}`;
+    total += steps.length;
+    if (total > MAX_STEPS) return `the input series hold more than ${MAX_STEPS} samples in all, more than promha rewrites`;
     out.push({ source: s, steps, pushed: p.pushed(s.series) });
   }
   return out;
@@ -116,29 +119,31 @@ function pushGap(group: TestGroup, interval: Duration, series: Expanded, gap: Du
   return withSeries(group, cut);
 }
 
-/** Every HA variant of a test group, in a fixed order: merged copies, scraper lost, then a push gap before each eval_time. */
+/**
+ * Every HA variant of a test group, in a fixed order: merged copies, scraper lost, then a
+ * push gap before each eval_time (when a series is pushed). A condition that cannot be
+ * made is still listed, with the reason, so that it is never taken for one that holds.
+ */
 export function haVariants(group: TestGroup, evaluationInterval: string | undefined, p: HaParameters): Variant[] {
   const interval = groupInterval(group, evaluationInterval);
   const times = evalTimes(group);
   const lostAt = Duration.milliseconds(Math.floor((times.at(-1)?.ms ?? 0) / 2));
-  const mergedTitle = 'merged scraper copies';
-  const lostTitle = `a scraper member lost at ${lostAt}`;
+  const mergedCondition: Condition = { kind: 'merged-copies', title: 'merged scraper copies' };
+  const lostCondition: Condition = { kind: 'scraper-lost', title: `a scraper member lost at ${lostAt}` };
+  // Which series are pushed is known from their selectors alone, even when their samples cannot be rewritten.
+  const pushed = (group.input_series ?? []).some((s) => p.pushed(s.series));
+  const gaps = pushed ? times.filter((end) => end.ms > 0) : [];
+  const gapCondition = (end: Duration): Condition => ({ kind: 'push-gap', title: `a push gap of ${p.pushGap} ending at ${end}` });
   const series = expandAll(group, p);
   if (interval === undefined || typeof series === 'string') {
     const skipped = interval === undefined ? `the interval "${group.interval ?? evaluationInterval}" is no duration` : series;
-    return [
-      { condition: { kind: 'merged-copies', title: mergedTitle }, group: { skipped } },
-      { condition: { kind: 'scraper-lost', title: lostTitle }, group: { skipped } },
-    ];
+    return [mergedCondition, lostCondition, ...gaps.map(gapCondition)].map((condition) => ({ condition, group: { skipped } }));
   }
-  const variants: Variant[] = [
-    { condition: { kind: 'merged-copies', title: mergedTitle }, group: merged(group, interval, series) },
-    { condition: { kind: 'scraper-lost', title: lostTitle }, group: merged(group, interval, series, lostAt) },
+  return [
+    { condition: mergedCondition, group: merged(group, interval, series) },
+    { condition: lostCondition, group: merged(group, interval, series, lostAt) },
+    ...gaps.map((end) => ({ condition: gapCondition(end), group: pushGap(group, interval, series, p.pushGap, end) })),
   ];
-  if (series.some((s) => s.pushed))
-    for (const end of times)
-      if (end.ms > 0) variants.push({ condition: { kind: 'push-gap', title: `a push gap of ${p.pushGap} ending at ${end}` }, group: pushGap(group, interval, series, p.pushGap, end) });
-  return variants;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { Duration } from '../duration.ts';
 import { LineIndex, type Location } from '../location.ts';
+import { MAX_YAML_DEPTH } from '../topology/yaml-limits.ts';
 import { controlCharacterProblems, indentationProblems } from './go-yaml.ts';
 
 /*
@@ -57,11 +58,20 @@ export function parseRuleFile(path: string, text: string): LoadedRuleFile {
   if (doc.errors.length > 0) {
     // A file that is not YAML is not loaded at all; anything read from it would be a guess.
     for (const e of doc.errors)
-      report(
-        `YAML: ${e.message.split('\n')[0]}`,
-        e.pos[0],
-        e.code === 'DUPLICATE_KEY' ? 'each key may appear once per mapping' : 'fix the YAML syntax (indentation, quotes, colons)',
-      );
+      if (e.code === 'RESOURCE_EXHAUSTION' && /call stack/i.test(e.message))
+        // The YAML parser recurses: nesting far past the limit overflows its stack before it is counted.
+        report(`YAML: values nest more than ${MAX_YAML_DEPTH} levels deep`, e.pos[0], NESTING_HINT);
+      else
+        report(
+          `YAML: ${e.message.split('\n')[0]}`,
+          e.pos[0],
+          e.code === 'DUPLICATE_KEY' ? 'each key may appear once per mapping' : 'fix the YAML syntax (indentation, quotes, colons)',
+        );
+    return { path, rules, problems: byPosition(problems) };
+  }
+  const deep = tooDeep(doc);
+  if (deep !== undefined) {
+    report(`YAML: values nest more than ${MAX_YAML_DEPTH} levels deep`, deep, NESTING_HINT);
     return { path, rules, problems: byPosition(problems) };
   }
   // Prometheus' YAML reader is stricter than this one: what it refuses is not loaded either.
@@ -132,6 +142,22 @@ export function parseRuleFile(path: string, text: string): LoadedRuleFile {
     }
   }
   return { path, rules, problems: byPosition(problems) };
+}
+
+const NESTING_HINT = `a rule file nests 4 levels (groups, a group, rules, a rule) and its labels one more; promha reads at most ${MAX_YAML_DEPTH}`;
+
+/** The offset of the first collection nested deeper than MAX_YAML_DEPTH, by a walk with a stack of its own. */
+function tooDeep(doc: Document): number | undefined {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: doc.contents, depth: 1 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const { node, depth } = item;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth > MAX_YAML_DEPTH) return node.range?.[0] ?? 0;
+    for (const child of node.items as unknown[])
+      if (isPair(child)) stack.push({ node: child.key, depth: depth + 1 }, { node: child.value, depth: depth + 1 });
+      else stack.push({ node: child, depth: depth + 1 });
+  }
+  return undefined;
 }
 
 function byPosition(problems: RuleFileProblem[]): RuleFileProblem[] {

@@ -69,7 +69,7 @@ export async function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Promis
     throw new ValidationError([
       {
         message: e.code === 'ENOENT' ? `no topology file "${file}"` : `cannot read "${file}": ${e.message}`,
-        location: { file, line: 1, column: 1 },
+        location: { file, line: 1, column: 1, ...e.position },
         hint: e.code === 'ENOENT' ? 'create one with `promha init`, or pass its path' : e.hint,
       },
     ]);
@@ -83,17 +83,18 @@ export async function loadTopology(file: string = DEFAULT_TOPOLOGY_FILE): Promis
     if (problem) problems.push(problem);
     for (const name of names) {
       const abs = path.resolve(dir, name);
+      const display = path.relative(process.cwd(), abs) || abs;
       const ruleText = await readInputFile(abs).catch((e: unknown) => {
         if (!(e instanceof UnreadableInput)) throw e;
         problems.push({
           message: `rule file "${name}" cannot be read: ${e.message}`,
-          location: topology.locate(['federators', 'rule_files', entry]),
+          // A problem with a place in the rule file (a byte that is no UTF-8) is shown there.
+          location: e.position ? { file: display, ...e.position } : topology.locate(['federators', 'rule_files', entry]),
           hint: e.code === 'ENOENT' ? `paths are relative to ${file}` : e.hint,
         });
         return undefined;
       });
       if (ruleText === undefined) continue;
-      const display = path.relative(process.cwd(), abs) || abs;
       ruleFiles.push({ name, entry, text: ruleText, parsed: parseRuleFile(display, ruleText) });
     }
   }

@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { seedTopology } from '../../src/topology/seed.ts';
 import { FAST_RULES, fastTopology } from '../helpers.ts';
 import { PATTERNS } from './dictionary.ts';
-import type { FuzzInput } from './input.ts';
+import { TOPOLOGY_FILE, type FuzzInput } from './input.ts';
 
 export const HOSTILE_DIR = path.join(import.meta.dirname, '..', 'fixtures', 'hostile');
 
@@ -50,12 +50,50 @@ export function seedInputs(): FuzzInput[] {
       ),
       files: RULES,
     },
+    // Certificates supplied as files: reading them costs nothing, where a generated CA
+    // issues a certificate per member with openssl (about 2 s; the TLS surface does that).
     {
-      topology: yaml(fastTopology({ security: { tls: { ca: 'generate', client_certs: 'optional' }, basic_auth: { username: 'promha', password_file: 'secrets/password' } } })),
-      files: { ...RULES, 'secrets/password': 'correct-horse-battery\n' },
+      topology: yaml(
+        fastTopology({
+          security: {
+            tls: { ca: { ca_file: 'certs/ca.crt', cert_file: 'certs/cert.pem', key_file: 'certs/key.pem' }, client_certs: 'optional' },
+            basic_auth: { username: 'promha', password_file: 'secrets/password' },
+          },
+        }),
+      ),
+      files: { ...RULES, ...TLS_FILES, 'secrets/password': 'correct-horse-battery\n' },
+      modes: SECRET_MODES,
     },
   ];
 }
+
+/** A CA, and a certificate it signed with its key: fixed, so that inputs are the same on every machine. */
+const TLS_DIR = path.join(import.meta.dirname, '..', 'fixtures', 'hostile', 'tls');
+const tlsFixture = (name: string) => readFileSync(path.join(TLS_DIR, name), 'utf8');
+export const TLS_FILES: Readonly<Record<string, string>> = {
+  'certs/ca.crt': tlsFixture('ca.crt'),
+  'certs/cert.pem': tlsFixture('cert.pem'),
+  'certs/key.pem': tlsFixture('key.pem'),
+};
+/** The CA with its key, for a `ca: generate` whose ca_dir already holds one (promha then only issues). */
+export const CA_FILES = { crt: tlsFixture('ca.crt'), key: tlsFixture('ca.key') };
+/** Keys and passwords must be private (mode 0600), or render refuses them. */
+export const SECRET_MODES: Readonly<Record<string, number>> = { 'certs/key.pem': 0o600, 'secrets/password': 0o600 };
+
+/** Every input the fuzzer starts from. */
+export interface Seeds {
+  /** Valid topologies: what `promha init` writes and the fast test topology. */
+  readonly valid: readonly FuzzInput[];
+  /** The hostile corpus, minus the pipes and endless files. */
+  readonly hostile: readonly FuzzInput[];
+}
+
+export function seeds(): Seeds {
+  return { valid: seedInputs(), hostile: hostileCases().filter((c) => c.fuzzSeed).map((c) => c.input) };
+}
+
+/** The rule files of the fast seeds, for the test files and deep expressions of the surfaces. */
+export const SEED_RULES: Readonly<Record<string, string>> = RULES;
 
 export interface HostileCase {
   readonly name: string;
@@ -121,9 +159,12 @@ export function hostileCases(): HostileCase[] {
     .sort();
   return [
     ...files.map((f) => {
-      const text = readFileSync(path.join(HOSTILE_DIR, f), 'utf8');
+      const raw = readFileSync(path.join(HOSTILE_DIR, f));
+      const text = raw.toString('utf8');
       const fifos = header(text, 'fifo');
-      return { name: f, input: { topology: text, files: rules, ...(fifos.length ? { fifos } : {}) }, fuzzSeed: !header(text, 'fuzz-seed').includes('no') };
+      // A fixture that is not UTF-8 is written byte for byte.
+      const bytes = Buffer.from(text, 'utf8').equals(raw) ? undefined : { [TOPOLOGY_FILE]: raw.toString('base64') };
+      return { name: f, input: { topology: text, files: rules, ...(fifos.length ? { fifos } : {}), ...(bytes ? { bytes } : {}) }, fuzzSeed: !header(text, 'fuzz-seed').some((v) => v.startsWith('no')) };
     }),
     ...generatedCases(),
   ];

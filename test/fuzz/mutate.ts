@@ -118,7 +118,7 @@ const KEYS = [
   'constructor',
 ];
 
-function structural(rng: Prng, root: Tree): void {
+export function structural(rng: Prng, root: Tree): void {
   const paths = allPaths(root);
   if (paths.length === 0) return;
   const path = rng.pick(paths);
@@ -176,7 +176,7 @@ function randomChar(rng: Prng): string {
   return rng.chance(0.5) ? rng.pick([':', '-', ' ', '\t', '"', "'", '&', '*', '!', '{', '}', '[', ']', '#', '|', '>', '%', '@', '`', ',', '?', '\u0000', '\r', '\ufeff', 'é']) : String.fromCharCode(rng.int(32, 126));
 }
 
-function textual(rng: Prng, text: string): string {
+export function textual(rng: Prng, text: string): string {
   const at = rng.int(0, text.length);
   const ls = lines(text);
   const li = rng.int(0, Math.max(0, ls.length - 1));
@@ -252,7 +252,7 @@ function plainTree(v: unknown, depth: number, seen = new Set<unknown>()): boolea
 }
 
 /** Parses a YAML text for structural mutation; undefined when it is no plain tree. */
-function tree(text: string): Tree | undefined {
+export function tree(text: string): Tree | undefined {
   try {
     const v: unknown = parse(text, { maxAliasCount: 100, uniqueKeys: false, logLevel: 'silent' });
     return (isMap(v) || Array.isArray(v)) && plainTree(v, 100) ? structuredClone(v) : undefined;
@@ -293,5 +293,5 @@ export function mutate(rng: Prng, seed: FuzzInput): FuzzInput {
     write(name, textual(rng, read(name)));
   }
   const foreign = rng.chance(0.15) ? rng.pick(FOREIGN) : seed.foreign;
-  return { topology, files, ...(seed.fifos ? { fifos: seed.fifos } : {}), ...(foreign ? { foreign } : {}) };
+  return { ...seed, topology, files, ...(foreign ? { foreign } : {}) };
 }

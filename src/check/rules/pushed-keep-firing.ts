@@ -30,7 +30,7 @@ export const pushedKeepFiring: CheckRule = {
         yield {
           severity: 'error',
           message: `alert ${rule.name} reads pushed metrics (${reached.map((r) => r.value.name).join(', ')})${
-            via ? ` through recording rule ${via.join(' → ')}` : ''
+            via ? ` through recording rule ${chain(via)}` : ''
           } with ${have ? `keep_firing_for ${have}` : 'no keep_firing_for'}: when the active gateway dies its series go stale until the next push lands on the standby and is scraped, and the alert would resolve and fire again`,
           location: rule.location,
           hint: `add \`keep_firing_for: ${worst.need}\` (${worst.derivation})`,
@@ -38,3 +38,8 @@ export const pushedKeepFiring: CheckRule = {
       }
   },
 };
+
+/** A chain of records for a message: a long one (a generated rule file) by its ends and its length. */
+function chain(via: readonly string[]): string {
+  return via.length <= 6 ? via.join(' → ') : `${via.slice(0, 3).join(' → ')} → … → ${via.slice(-2).join(' → ')} (${via.length} recording rules)`;
+}
