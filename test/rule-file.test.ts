@@ -258,3 +258,16 @@ describe('parseRuleFile: nesting past what a rule file needs is one located prob
       assert.match(got[0] ?? '', want);
     });
 });
+
+describe('parseRuleFile: YAML tags as Prometheus reads them', () => {
+  const rule = (value: string) => `groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        for: ${value}\n`;
+  // promtool 2.42: `for: !!int 2m` is "cannot decode !!str `2m` as a !!int"; `!!str` and local tags load.
+  const cases: Array<[string, string[]]> = [
+    ['!!int 2m', ['6:20 YAML: cannot decode "2m" as a !!int (Prometheus\' YAML reader refuses it)']],
+    ['!!float 2m', ['6:22 YAML: cannot decode "2m" as a !!float (Prometheus\' YAML reader refuses it)']],
+    ['!!str 2m', []],
+    ['!foo 2m', []],
+    ['2m', []],
+  ];
+  for (const [value, expected] of cases) it(`for: ${value}`, () => assert.deepEqual(problems(rule(value)), expected));
+});

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { Duration } from '../duration.ts';
 import { LineIndex, type Location } from '../location.ts';
 import { MAX_YAML_DEPTH } from '../topology/yaml-limits.ts';
@@ -76,6 +76,7 @@ export function parseRuleFile(path: string, text: string): LoadedRuleFile {
   }
   // Prometheus' YAML reader is stricter than this one: what it refuses is not loaded either.
   for (const p of indentationProblems(text, doc)) report(p.message, p.offset, p.hint);
+  for (const p of tagProblems(doc)) report(p.message, p.offset, p.hint);
   if (problems.length > 0) return { path, rules, problems: byPosition(problems) };
 
   const top = resolve(doc, doc.contents);
@@ -517,4 +518,38 @@ function blockScalar(header: string, body: string, base: number, parentIndent: n
   const trailing = chomping === 'strip' || last < 0 ? 0 : chomping === 'clip' ? Math.min(1, breaksAfter) : breaksAfter;
   for (let k = 0; k < trailing; k++) out.push('\n', end);
   return out.done(end);
+}
+
+/** What a core YAML tag promises of its scalar, as Go's YAML reader checks it. */
+const TAGGED: Readonly<Record<string, (v: unknown) => boolean>> = {
+  'tag:yaml.org,2002:str': () => true,
+  'tag:yaml.org,2002:int': (v) => typeof v === 'number' && Number.isInteger(v),
+  'tag:yaml.org,2002:float': (v) => typeof v === 'number',
+  'tag:yaml.org,2002:bool': (v) => typeof v === 'boolean',
+  'tag:yaml.org,2002:null': (v) => v === null,
+};
+
+/**
+ * Explicit tags Prometheus' YAML reader refuses: `for: !!int 2m` is "cannot decode !!str
+ * `2m` as a !!int" in promtool, while this parser would take the string. Tags on
+ * mappings and lists, `!!str` and local tags (`!x`, which Go ignores) pass. The document
+ * is at most MAX_YAML_DEPTH deep here, so the visit's recursion is bounded.
+ */
+function tagProblems(doc: Document): Array<{ message: string; offset: number; hint: string }> {
+  const found: Array<{ message: string; offset: number; hint: string }> = [];
+  visit(doc, {
+    Scalar(_key, node) {
+      const tag = node.tag;
+      if (tag === undefined || !tag.startsWith('tag:yaml.org,2002:')) return;
+      const fits = TAGGED[tag];
+      if (fits?.(node.value)) return;
+      const short = `!!${tag.slice('tag:yaml.org,2002:'.length)}`;
+      found.push({
+        message: `YAML: cannot decode ${JSON.stringify(String(node.source ?? node.value))} as a ${short} (Prometheus' YAML reader refuses it)`,
+        offset: node.range?.[0] ?? 0,
+        hint: `remove the ${short} tag`,
+      });
+    },
+  });
+  return found;
 }
