@@ -411,6 +411,18 @@ describe('Alertmanager fields on every release: check refuses at the field what 
     ['slack without api_url nor app token', { receivers: [{ name: 'webhook', slack_configs: [{ channel: '#ops' }] }] }, { bookworm: 'no global Slack API URL set either inline or in a file', trixie: 'no global Slack API URL set either inline or in a file', sid: 'no Slack API URL nor App token set either inline or in a file' }, ['receivers', 0, 'slack_configs', 0]],
     ['wechat without api_secret', { receivers: [{ name: 'webhook', wechat_configs: [{ corp_id: 'c' }] }] }, { bookworm: 'no global Wechat ApiSecret set', trixie: 'no global Wechat ApiSecret set', sid: 'no global Wechat Api Secret set either inline or in a file' }, ['receivers', 0, 'wechat_configs', 0]],
     ['a group_by number the file spells .inf', { route: { ...route, group_by: [Infinity] } }, { bookworm: 'invalid label name ".inf" in group_by list', trixie: undefined, sid: undefined }, ['route', 'group_by', 0]],
+    ['a smarthost without a port', { global: { smtp_smarthost: 'mail.example.com', smtp_from: 'am@example.net' }, receivers: [{ name: 'webhook', email_configs: [{ to: 'ops@example.net' }] }] }, 'address mail.example.com: missing port in address', ['global', 'smtp_smarthost']],
+    ['a smarthost with an empty port', { receivers: [{ name: 'webhook', email_configs: [{ to: 'ops@example.net', from: 'am@example.net', smarthost: 'mail:' }] }] }, 'address "mail:": port cannot be empty', ['receivers', 0, 'email_configs', 0, 'smarthost']],
+    ['an IPv6 smarthost', { receivers: [{ name: 'webhook', email_configs: [{ to: 'ops@example.net', from: 'am@example.net', smarthost: '[2001:db8::25]:25' }] }] }, undefined, []],
+    ['a bearer token and basic auth', hook({ url, http_config: { bearer_token: 't', basic_auth: { username: 'u', password: 'p' } } }), 'at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured', ['receivers', 0, 'webhook_configs', 0, 'http_config', 'bearer_token']],
+    ['authorization and a bearer token', hook({ url, http_config: { bearer_token_file: '/etc/t', authorization: { credentials: 'c' } } }), 'authorization is not compatible with bearer_token & bearer_token_file', ['receivers', 0, 'webhook_configs', 0, 'http_config', 'authorization']],
+    ['authorization of type basic', hook({ url, http_config: { authorization: { type: 'Basic', credentials: 'c' } } }), 'authorization type cannot be set to "basic", use "basic_auth" instead', ['receivers', 0, 'webhook_configs', 0, 'http_config', 'authorization', 'type']],
+    ['a password and a password file', hook({ url, http_config: { basic_auth: { username: 'u', password: 'p', password_file: '/etc/p' } } }), { bookworm: 'at most one of basic_auth password & password_file must be configured', trixie: 'at most one of basic_auth password, password_file & password_ref must be configured', sid: 'at most one of basic_auth password, password_file & password_ref must be configured' }, ['receivers', 0, 'webhook_configs', 0, 'http_config', 'basic_auth']],
+    ['oauth2 without client_id', { global: { http_config: { oauth2: { token_url: 'http://t/', client_secret: 's' } } } }, 'oauth2 client_id must be configured', ['global', 'http_config', 'oauth2']],
+    ['a template glob that does not parse', { templates: ['['] }, 'syntax error in pattern', ['templates', 0]],
+    ['a template glob', { templates: ['templates/*.tmpl', '/etc/alertmanager/[a-z]*.tmpl'] }, undefined, []],
+    ['MS Teams without its webhook URL', { receivers: [{ name: 'webhook', msteams_configs: [{ title: 't' }] }] }, { bookworm: 'unknown key "msteams_configs"', trixie: 'one of webhook_url or webhook_url_file must be configured', sid: 'one of webhook_url or webhook_url_file must be configured' }, ['receivers', 0, 'msteams_configs']],
+    ['Discord without its webhook URL', { receivers: [{ name: 'webhook', discord_configs: [{ title: 't' }] }] }, { bookworm: 'no discord webhook URL provided', trixie: 'one of webhook_url or webhook_url_file must be configured', sid: 'one of webhook_url or webhook_url_file must be configured' }, ['receivers', 0, 'discord_configs', 0]],
     ['a URL with a line separator', hook({ url: 'http://h/\u2028x' }), 'U+2028 cannot go into the rendered alertmanager.yml', ['receivers', 0, 'webhook_configs', 0, 'url']],
     ['a group_wait with DEL', { route: { ...route, group_wait: '1s\x7f' } }, 'U+007F cannot go into the rendered alertmanager.yml', ['route', 'group_wait']],
   ];
@@ -565,6 +577,19 @@ describe('PH1101 real-tools: check runs the release\'s own amtool and promtool o
     } finally {
       if (saved === undefined) delete process.env['PROMHA_CACHE'];
       else process.env['PROMHA_CACHE'] = saved;
+    }
+  });
+
+  it('no place to write the files is a warning, not a pass', async () => {
+    const saved = process.env['TMPDIR'];
+    process.env['TMPDIR'] = path.join(dir, 'no-such-tmp');
+    try {
+      const findings = await realTools(topologyOf(fastTopology()), 'bookworm');
+      assert.deepEqual(findings.map((f) => f.severity), ['warning', 'warning']);
+      assert.match(findings[0]?.message ?? '', /were not verified by bookworm's amtool \(0\.25\): the files could not be written for it: ENOENT/);
+    } finally {
+      if (saved === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = saved;
     }
   });
 

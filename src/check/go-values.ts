@@ -201,3 +201,27 @@ export function goText(v: string | number | boolean): string {
   if (Object.is(v, -0)) return '-0';
   return String(v);
 }
+
+/**
+ * Go's net.SplitHostPort's error for `host:port`, as Alertmanager's HostPort fields
+ * (smtp_smarthost, smarthost) say it; undefined when it takes the value.
+ */
+export function goHostPortProblem(hostport: string): string | undefined {
+  const fail = (why: string) => `address ${hostport}: ${why}`;
+  const i = hostport.lastIndexOf(':');
+  if (i < 0) return fail('missing port in address');
+  let j = 0;
+  let k = 0;
+  if (hostport.startsWith('[')) {
+    const end = hostport.indexOf(']');
+    if (end < 0) return fail("missing ']' in address");
+    if (end + 1 === hostport.length) return fail('missing port in address');
+    if (end + 1 !== i) return fail(hostport[end + 1] === ':' ? 'too many colons in address' : 'missing port in address');
+    j = 1;
+    k = end + 1;
+  } else if (hostport.slice(0, i).includes(':')) return fail('too many colons in address');
+  if (hostport.slice(j).includes('[')) return fail("unexpected '[' in address");
+  if (hostport.slice(k).includes(']')) return fail("unexpected ']' in address");
+  if (hostport.slice(i + 1) === '') return `address ${goQuote(hostport)}: port cannot be empty`;
+  return undefined;
+}

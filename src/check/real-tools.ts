@@ -236,7 +236,14 @@ export async function realToolFindings(topology: Topology, release: Release, nod
       if ('missing' in binary) return [unverified(topology, release, tool, mine, binary.missing, binary.fix)];
       const expected = release.components[tool].version;
       // An unrecorded version (the host's package) is asked while the files are checked: both are short processes.
-      const [version, run] = await Promise.all([binary.version ?? binaryVersion(binary.path), runTool(binary.path, tool, mine, options.timeoutMs)]);
+      let version: string | undefined;
+      let run: ToolRun;
+      try {
+        [version, run] = await Promise.all([binary.version ?? binaryVersion(binary.path), runTool(binary.path, tool, mine, options.timeoutMs)]);
+      } catch (e) {
+        // No private directory to write the files to (a read-only or full TMPDIR): not verified, and said so.
+        return [unverified(topology, release, tool, mine, `the files could not be written for it: ${(e as Error).message}`, 'TMPDIR=<a writable directory> promha check')];
+      }
       if (version === undefined || !versionMatches(version, expected))
         return [unverified(topology, release, tool, mine, `${binary.path} is ${tool} ${version ?? 'of an unknown version'}, not ${expected}`, `promha setup --release ${release.name}`)];
       if ('failed' in run)

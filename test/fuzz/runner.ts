@@ -12,8 +12,11 @@ import type { Request } from './worker.ts';
 
 /** Generous: `check` runs two tools, and a deep expression takes seconds on a loaded machine. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** `promha test rules` runs promtool three or four times per test group: its inputs get this many timeouts. */
-const TEST_RULES_TIMEOUTS = 3;
+/**
+ * `promha test rules` runs promtool three or four times per test group, seconds each on a
+ * deep expression (promha allows a run 120 s): its inputs get this many timeouts.
+ */
+const TEST_RULES_TIMEOUTS = 6;
 /** The worker's heap: a blowup ends the worker with ERR_WORKER_OUT_OF_MEMORY, not the test. */
 export const HEAP_MB = 512;
 

@@ -534,7 +534,9 @@ export function largeFaults(rng: Prng): FuzzInput {
   const shared = rng.chance(0.3);
   const ip = (n: number) => `10.${1 + Math.floor(n / 65_536)}.${Math.floor(n / 256) % 256}.${n % 256}`;
   let host = 1;
-  const address = (port: number) => `${ip(shared ? 1 + (host++ % Math.max(2, Math.floor(sets / 2))) : host++)}:${port}`;
+  // Shared hosts: several members on one host, each on a port of its own.
+  // (from 10000 up: clear of the Alertmanager gossip port 9094 a shared host also has).
+  const address = (port: number) => (shared ? `${ip(1 + (host % Math.max(2, Math.floor(sets / 2))))}:${10_000 + 2 * host++}` : `${ip(host++)}:${port}`);
   const pair = (set: string, port: number) => [1, 2].map((m) => ({ name: `${set}-${m}`, address: address(port) }));
   const topology = fastTopology({
     exporters: Array.from({ length: sets }, (_, i) => ({ name: `exporters${i + 1}`, targets: [`${ip(200_000 + i)}:9100`] })),

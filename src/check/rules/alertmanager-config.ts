@@ -1,5 +1,6 @@
 import { LABEL_NAME, matchersProblem, regexpProblem } from '../../alertmanager/matchers.ts';
 import { Duration } from '../../duration.ts';
+import { GlobSyntaxError, globMatch } from '../../topology/glob.ts';
 import type { PropertyPath } from '../../topology/yaml-source.ts';
 import type { CheckRule, Finding } from '../finding.ts';
 import { goText } from '../go-values.ts';
@@ -37,6 +38,17 @@ const GLOBAL_FALLBACKS: ReadonlyArray<{ configs: string; own: string[]; global: 
   { configs: 'wechat_configs', own: ['api_secret'], global: ['wechat_api_secret'], message: 'no global Wechat ApiSecret set', versions: ['0.25', '0.28'] },
   { configs: 'wechat_configs', own: ['api_secret', 'api_secret_file'], global: ['wechat_api_secret', 'wechat_api_secret_file'], message: 'no global Wechat Api Secret set either inline or in a file', versions: ['0.33'] },
   { configs: 'wechat_configs', own: ['corp_id'], global: ['wechat_api_corp_id'], message: 'no global Wechat CorpID set', versions: ['0.25', '0.28', '0.33'] },
+];
+
+/** Integrations that need one of their own fields (no global fallback), and Alertmanager's message when none is set. */
+const REQUIRED: ReadonlyArray<{ configs: string; keys: string[]; message: string; versions: readonly AlertmanagerVersion[] }> = [
+  { configs: 'discord_configs', keys: ['webhook_url'], message: 'no discord webhook URL provided', versions: ['0.25'] },
+  { configs: 'discord_configs', keys: ['webhook_url', 'webhook_url_file'], message: 'one of webhook_url or webhook_url_file must be configured', versions: ['0.28', '0.33'] },
+  { configs: 'msteams_configs', keys: ['webhook_url', 'webhook_url_file'], message: 'one of webhook_url or webhook_url_file must be configured', versions: ['0.28', '0.33'] },
+  { configs: 'msteamsv2_configs', keys: ['webhook_url', 'webhook_url_file'], message: 'one of webhook_url or webhook_url_file must be configured', versions: ['0.28', '0.33'] },
+  { configs: 'pushover_configs', keys: ['user_key'], message: 'missing user key in Pushover config', versions: ['0.25'] },
+  { configs: 'pushover_configs', keys: ['user_key', 'user_key_file'], message: 'one of user_key or user_key_file must be configured', versions: ['0.28', '0.33'] },
+  { configs: 'incidentio_configs', keys: ['url', 'url_file'], message: 'one of url or url_file must be configured', versions: ['0.33'] },
 ];
 
 const DOCS = 'see https://prometheus.io/docs/alerting/latest/configuration/';
@@ -191,6 +203,14 @@ export const alertmanagerConfig: CheckRule = {
     for (const p of renderedCharProblems(topology, nodes, 'alertmanager.yml'))
       yield { severity: 'error', message: p.message, location: locate(p.path), hint: p.hint };
     yield* partFields(global, 'global', [...base, 'global'], version, 'global', locate);
+    // Alertmanager checks each template glob, matching or not (Go's filepath.Glob).
+    for (const [i, pattern] of (am.templates ?? []).entries())
+      try {
+        globMatch(pattern, '');
+      } catch (e) {
+        if (!(e instanceof GlobSyntaxError)) throw e;
+        yield { severity: 'error', message: 'syntax error in pattern', location: locate([...base, 'templates', i]), hint: 'close every `[` of the glob, and end no pattern with a lone `\\`' };
+      }
     const names = new Set<string>();
     for (const [i, rcv] of am.receivers.entries()) {
       const path: PropertyPath = [...base, 'receivers', i];
@@ -200,6 +220,13 @@ export const alertmanagerConfig: CheckRule = {
       else if (names.has(name))
         yield { severity: 'error', message: `notification config name "${name}" is not unique`, location: locate([...path, 'name']), hint: 'give every receiver its own name' };
       names.add(name);
+      for (const f of REQUIRED) {
+        const configs = rcv[f.configs];
+        if (!f.versions.includes(version) || !Array.isArray(configs)) continue;
+        for (const [j, c] of configs.entries())
+          if (isObj(c) && !f.keys.some((k) => present(c, k)))
+            yield { severity: 'error', message: f.message, location: locate([...path, f.configs, j]), hint: `set ${f.keys.join(' or ')}` };
+      }
       for (const f of GLOBAL_FALLBACKS) {
         const configs = rcv[f.configs];
         if (!f.versions.includes(version)) continue;

@@ -2,7 +2,7 @@ import { Duration } from '../../duration.ts';
 import type { Release } from '../../release/release.ts';
 import type { PropertyPath } from '../../topology/yaml-source.ts';
 import type { Finding } from '../finding.ts';
-import { alertmanagerUrlProblem, goDurationProblem, goText } from '../go-values.ts';
+import { alertmanagerUrlProblem, goDurationProblem, goHostPortProblem, goText } from '../go-values.ts';
 
 /*
  * The fields of Alertmanager's configuration as each release's Alertmanager reads them:
@@ -167,6 +167,47 @@ export function* partFields(o: Obj, part: string, path: PropertyPath, version: A
       yield { severity: 'error', message: `${key}: ${problem.message}`, location: locate([...path, key]), hint: problem.hint };
       continue;
     }
-    if (kind === 'object' && isObj(value)) yield* partFields(value, key === 'smtp_tls_config' ? 'tls_config' : key, [...path, key], version, key, locate);
+    if ((key === 'smarthost' || key === 'smtp_smarthost') && (typeof value === 'string' || typeof value === 'number') && value !== '') {
+      const hostPort = goHostPortProblem(goText(value));
+      if (hostPort) yield { severity: 'error', message: hostPort, location: locate([...path, key]), hint: 'write the mail server as host:port, e.g. mail.example.net:587 ([::1]:25 for an IPv6 address)' };
+    }
+    if (kind === 'object' && isObj(value)) {
+      yield* partFields(value, key === 'smtp_tls_config' ? 'tls_config' : key, [...path, key], version, key, locate);
+      if (key === 'http_config') yield* httpConfigRules(value, [...path, key], version, locate);
+    }
   }
+}
+
+/**
+ * What Prometheus' common HTTP client config (which Alertmanager's http_config is) refuses
+ * on load: more than one way to authenticate, and an oauth2 without client_id. Messages as
+ * the release's Alertmanager words them (0.28 added the *_ref fields to the count).
+ */
+function* httpConfigRules(c: Obj, path: PropertyPath, version: AlertmanagerVersion, locate: Locate): Generator<Yield> {
+  const set = (o: unknown, key: string) => isObj(o) && o[key] !== undefined && o[key] !== null && o[key] !== '';
+  const has = (key: string) => c[key] !== undefined && c[key] !== null;
+  const err = (message: string, at: PropertyPath, hint: string): Yield => ({ severity: 'error', message, location: locate([...path, ...at]), hint });
+  const bearer = set(c, 'bearer_token') || set(c, 'bearer_token_file');
+  if (set(c, 'bearer_token') && set(c, 'bearer_token_file')) yield err('at most one of bearer_token & bearer_token_file must be configured', ['bearer_token_file'], 'keep bearer_token or bearer_token_file');
+  if ((has('basic_auth') || has('oauth2')) && bearer)
+    yield err('at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured', [set(c, 'bearer_token') ? 'bearer_token' : 'bearer_token_file'], 'authenticate one way: basic_auth, oauth2 or a bearer token');
+  const refs = version === '0.25' ? '' : '_ref';
+  const basic = c['basic_auth'];
+  if (isObj(basic)) {
+    if (refs && ['username', 'username_file', 'username_ref'].filter((k) => set(basic, k)).length > 1)
+      yield err('at most one of basic_auth username, username_file & username_ref must be configured', ['basic_auth'], 'keep one of username, username_file, username_ref');
+    const passwords = ['password', 'password_file', ...(refs ? ['password_ref'] : [])];
+    if (passwords.filter((k) => set(basic, k)).length > 1)
+      yield err(refs ? 'at most one of basic_auth password, password_file & password_ref must be configured' : 'at most one of basic_auth password & password_file must be configured', ['basic_auth'], 'keep password or password_file');
+  }
+  const auth = c['authorization'];
+  if (isObj(auth)) {
+    if (bearer) yield err('authorization is not compatible with bearer_token & bearer_token_file', ['authorization'], 'keep authorization (type Bearer and credentials) or the bearer token');
+    if (typeof auth['type'] === 'string' && auth['type'].trim().toLowerCase() === 'basic')
+      yield err('authorization type cannot be set to "basic", use "basic_auth" instead', ['authorization', 'type'], 'use `basic_auth: {username, password_file}` for basic authentication');
+  }
+  if ((has('basic_auth') || has('oauth2')) && has('authorization')) yield err('at most one of basic_auth, oauth2 & authorization must be configured', ['authorization'], 'authenticate one way');
+  else if (has('basic_auth') && has('oauth2')) yield err('at most one of basic_auth, oauth2 & authorization must be configured', ['oauth2'], 'authenticate one way');
+  const oauth2 = c['oauth2'];
+  if (isObj(oauth2) && !set(oauth2, 'client_id')) yield err('oauth2 client_id must be configured', ['oauth2'], 'give the oauth2 client_id (and token_url, client_secret or client_secret_file)');
 }
