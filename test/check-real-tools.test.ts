@@ -370,8 +370,8 @@ describe('Alertmanager fields on every release: check refuses at the field what 
   const url = 'http://127.0.0.99:5001/';
   const route = { receiver: 'webhook', group_by: ['alertname'], group_wait: '1s', group_interval: '10s', repeat_interval: '1h' };
   type Want = string | undefined | Partial<Record<ReleaseName, string | undefined>>;
-  // [case, alertmanagers overrides, what each release's Alertmanager says (undefined: it loads), where (under alertmanagers)]
-  const table: Array<[string, Input, Want, PropertyPath]> = [
+  // [case, alertmanagers overrides, what each release's Alertmanager says (undefined: it loads), where (under alertmanagers; per release where it differs)]
+  const table: Array<[string, Input, Want, PropertyPath | Partial<Record<ReleaseName, PropertyPath>>]> = [
     ['a valid webhook', hook({ url, send_resolved: false, max_alerts: 10 }), undefined, []],
     ['url without a scheme', hook({ url: '203.0.113.200:5001/hook' }), { bookworm: 'parse "203.0.113.200:5001/hook": first path segment in URL cannot contain colon', trixie: 'parse "203.0.113.200:5001/hook": first path segment in URL cannot contain colon', sid: 'invalid URL: parse "203.0.113.200:5001/hook": first path segment in URL cannot contain colon' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
     ['url with a host name but no scheme', hook({ url: 'example.net/hook' }), { bookworm: 'unsupported scheme "" for URL', trixie: 'unsupported scheme "" for URL', sid: 'invalid URL: unsupported scheme "" for URL' }, ['receivers', 0, 'webhook_configs', 0, 'url']],
@@ -421,7 +421,7 @@ describe('Alertmanager fields on every release: check refuses at the field what 
     ['oauth2 without client_id', { global: { http_config: { oauth2: { token_url: 'http://t/', client_secret: 's' } } } }, 'oauth2 client_id must be configured', ['global', 'http_config', 'oauth2']],
     ['a template glob that does not parse', { templates: ['['] }, 'syntax error in pattern', ['templates', 0]],
     ['a template glob', { templates: ['templates/*.tmpl', '/etc/alertmanager/[a-z]*.tmpl'] }, undefined, []],
-    ['MS Teams without its webhook URL', { receivers: [{ name: 'webhook', msteams_configs: [{ title: 't' }] }] }, { bookworm: 'unknown key "msteams_configs"', trixie: 'one of webhook_url or webhook_url_file must be configured', sid: 'one of webhook_url or webhook_url_file must be configured' }, ['receivers', 0, 'msteams_configs']],
+    ['MS Teams without its webhook URL', { receivers: [{ name: 'webhook', msteams_configs: [{ title: 't' }] }] }, { bookworm: 'unknown key "msteams_configs"', trixie: 'one of webhook_url or webhook_url_file must be configured', sid: 'one of webhook_url or webhook_url_file must be configured' }, { bookworm: ['receivers', 0, 'msteams_configs'], trixie: ['receivers', 0, 'msteams_configs', 0], sid: ['receivers', 0, 'msteams_configs', 0] }],
     ['Discord without its webhook URL', { receivers: [{ name: 'webhook', discord_configs: [{ title: 't' }] }] }, { bookworm: 'no discord webhook URL provided', trixie: 'one of webhook_url or webhook_url_file must be configured', sid: 'one of webhook_url or webhook_url_file must be configured' }, ['receivers', 0, 'discord_configs', 0]],
     ['a URL with a line separator', hook({ url: 'http://h/\u2028x' }), 'U+2028 cannot go into the rendered alertmanager.yml', ['receivers', 0, 'webhook_configs', 0, 'url']],
     ['a group_wait with DEL', { route: { ...route, group_wait: '1s\x7f' } }, 'U+007F cannot go into the rendered alertmanager.yml', ['route', 'group_wait']],
@@ -438,7 +438,7 @@ describe('Alertmanager fields on every release: check refuses at the field what 
           assert.equal(verdict, undefined, `${release}'s amtool refuses what check takes`);
           return;
         }
-        const at = topology.locate(['alertmanagers', ...where]);
+        const at = topology.locate(['alertmanagers', ...(Array.isArray(where) ? where : (where as Partial<Record<ReleaseName, PropertyPath>>)[release] ?? [])]);
         assert.ok(
           errors.some((f) => f.message.includes(expected) && f.location.line === at.line && f.location.column === at.column),
           `no error "${expected}" at ${at.line}:${at.column}: ${errors.map((f) => `${f.location.line}:${f.location.column} ${f.message}`).join('; ')}`,

@@ -24,7 +24,7 @@ import { ToolChecker, type Artifact } from './fuzz/tools.ts';
 
 const SEED = Number(process.env['PROMHA_FUZZ_SEED'] ?? 20261203);
 /** A fixed number of inputs per release, so that a slow machine runs the same inputs, only later. */
-const INPUTS = Number(process.env['PROMHA_FUZZ_INPUTS'] ?? 40);
+const INPUTS = Number(process.env['PROMHA_FUZZ_INPUTS'] ?? 32);
 /** Generous: the count above is what is asserted, never a rate. */
 const BUDGET_MS = Number(process.env['PROMHA_FUZZ_SECONDS'] ?? 600) * 1000;
 
