@@ -72,6 +72,8 @@ describe('state.json: read bounded, checked against what `up` writes', () => {
     ['a namespace promha never creates', JSON.stringify({ ...STATE, network: { ...STATE.network, namespaces: ['default'] } }), /network\.namespaces\[0\]: not a namespace promha creates/],
     ['a link promha never creates', JSON.stringify({ ...STATE, network: { ...STATE.network, links: ['eth0'] } }), /network\.links\[0\]: not a link promha creates/],
     ['an unknown role', JSON.stringify(withNode({ role: 'database' })), /nodes\[0\]\.role: /],
+    // Found by the fuzzer: the drills parse it (Address.parse threw, exit 70).
+    ['a local address that is no host:port', JSON.stringify(withNode({ localAddress: 'eth0;PWNED' })), /nodes\[0\]\.localAddress: not an address `up` records/],
   ];
   for (const [name, text, message] of cases)
     it(`refuses ${name}: exit 2, the file named, the fix`, async () => {

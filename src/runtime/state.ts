@@ -1,6 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
+import { Address } from '../address.ts';
 import { ExitError } from '../errors.ts';
 import type { BinaryName, Role } from '../plan/node-spec.ts';
 import { RELEASE_NAMES, type ReleaseName } from '../release/release.ts';
@@ -99,13 +100,24 @@ const networkRecordSchema = z.looseObject({
   links: z.array(z.string().regex(/^phv\d{1,6}$/, 'not a link promha creates (phv<N>)')).optional(),
 });
 
+/** `host:port` as `up` records it, or empty (the demo workload has none): drills and status parse it. */
+const addressText = plainText.refine((v) => {
+  if (v === '') return true;
+  try {
+    Address.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not an address `up` records (host:port)');
+
 const nodeRecordSchema = z.looseObject({
   name: recordName,
   role: z.enum(['scraper', 'pushgateway', 'federator', 'alertmanager', 'vip', 'demo']),
   set: plainText,
   backup: z.boolean(),
-  topologyAddress: plainText,
-  localAddress: plainText,
+  topologyAddress: addressText,
+  localAddress: addressText,
   netns: namespace.optional(),
   processes: z.array(processRecordSchema),
   servedBy: recordName.optional(),
