@@ -307,6 +307,40 @@ describe('files secure mode reads: bounded, never blocking, located at their key
       }
     });
 
+  // Supplied PEM files are parsed as what they are (found by the fuzzer: damaged ones passed render, HAProxy refused them).
+  const TLS = path.join(import.meta.dirname, 'fixtures/hostile/tls');
+  const pems = async (d: string, over: { cert?: string; key?: string; ca?: string } = {}) => {
+    await writeFile(path.join(d, 'member.crt'), over.cert ?? (await readFile(path.join(TLS, 'cert.pem'), 'utf8')));
+    await writeFile(path.join(d, 'member.key'), over.key ?? (await readFile(path.join(TLS, 'key.pem'), 'utf8')), { mode: 0o600 });
+    await writeFile(path.join(d, 'ca.crt'), over.ca ?? (await readFile(path.join(TLS, 'ca.crt'), 'utf8')));
+  };
+  const pemCases: Array<[string, (d: string) => Promise<unknown>, string, RegExp | undefined]> = [
+    ['valid supplied files', (d) => pems(d), 'cert_file:', undefined],
+    ['a certificate whose base64 is damaged', (d) => pems(d, { cert: PEM }), 'cert_file:', /^"member\.crt" is not a PEM certificate/],
+    ['a CA file that is no certificate', (d) => pems(d, { ca: 'not a certificate\n' }), 'ca_file:', /^"ca\.crt" is not a PEM certificate/],
+    ['a key that is no key', (d) => pems(d, { key: PEM }), 'key_file:', /^"member\.key" is not a PEM private key/],
+    ['the CA\'s key instead of the member\'s', async (d) => pems(d, { key: await readFile(path.join(TLS, 'ca.key'), 'utf8') }), 'key_file:', /^"member\.key" is not the key of "member\.crt"$/],
+  ];
+  for (const [name, prepare, key, message] of pemCases)
+    it(`supplied TLS: ${name}`, TIMEOUT, async () => {
+      const p = await secureProject(supplied({}));
+      try {
+        await prepare(p.dir);
+        if (message === undefined) {
+          assert.ok(await prepareSecurity(p.topology));
+          return;
+        }
+        await assert.rejects(prepareSecurity(p.topology), (e: unknown) => {
+          assert.ok(e instanceof ValidationError, String(e));
+          assert.match(e.problems[0]?.message ?? '', message);
+          assert.equal(e.problems[0]?.location.line, lineOf(p.text, key));
+          return true;
+        });
+      } finally {
+        await p.cleanup();
+      }
+    });
+
   it('a password file readable by others is still refused, with the chmod', async () => {
     const p = await secureProject({ tls: {}, basic_auth: { password_file: 'pw' } });
     try {

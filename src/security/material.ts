@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -87,7 +88,9 @@ async function tlsMaterial(topology: Topology, spec: TopologySpec, o: PrepareOpt
       cert: await readInput(topology, tls.ca.cert_file, [...at, 'cert_file'], 'certificate'),
       key: await readInput(topology, tls.ca.key_file, [...at, 'key_file'], 'key', true),
     };
-    return { caCert: await readInput(topology, tls.ca.ca_file, [...at, 'ca_file'], 'CA certificate'), certificate: () => pair };
+    const caCert = await readInput(topology, tls.ca.ca_file, [...at, 'ca_file'], 'CA certificate');
+    suppliedPemProblem(topology, tls.ca, pair, caCert);
+    return { caCert, certificate: () => pair };
   }
   const ca = await caIn(topology, o.generateIn ?? path.resolve(path.dirname(topology.file), tls.ca_dir), o.generateIn === undefined);
   const certs = new Map<string, CertificatePair>();
@@ -101,6 +104,34 @@ async function tlsMaterial(topology: Topology, spec: TopologySpec, o: PrepareOpt
       return c;
     },
   };
+}
+
+/**
+ * Supplied PEM files parse as what they are, and the key is the certificate's: a damaged
+ * one passed check and render, and then HAProxy ("unable to load certificate") and
+ * Prometheus' web config ("failed to find any PEM data") refused it on the host.
+ */
+function suppliedPemProblem(topology: Topology, files: { cert_file: string; key_file: string; ca_file: string }, pair: CertificatePair, caCert: string): void {
+  const at = ['security', 'tls', 'ca'];
+  const refuse = (key: string, message: string, hint: string): never => {
+    throw new ValidationError([{ message, location: topology.locate([...at, key]), hint }]);
+  };
+  const certOf = (text: string, key: 'cert_file' | 'ca_file', file: string): X509Certificate => {
+    try {
+      return new X509Certificate(text);
+    } catch (e) {
+      return refuse(key, `"${file}" is not a PEM certificate (${(e as Error).message})`, 'name the PEM file itself (-----BEGIN CERTIFICATE-----); `openssl x509 -in FILE -noout` must read it');
+    }
+  };
+  const cert = certOf(pair.cert, 'cert_file', files.cert_file);
+  certOf(caCert, 'ca_file', files.ca_file);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pair.key);
+  } catch (e) {
+    return refuse('key_file', `"${files.key_file}" is not a PEM private key (${(e as Error).message})`, 'name the unencrypted PEM key of cert_file; `openssl pkey -in FILE -noout` must read it');
+  }
+  if (!cert.checkPrivateKey(key)) refuse('key_file', `"${files.key_file}" is not the key of "${files.cert_file}"`, 'name the private key the certificate was issued for');
 }
 
 /** The first line of the password file, which must be private and at least 8 characters long. */
