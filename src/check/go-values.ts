@@ -225,3 +225,18 @@ export function goHostPortProblem(hostport: string): string | undefined {
   if (hostport.slice(i + 1) === '') return `address ${goQuote(hostport)}: port cannot be empty`;
   return undefined;
 }
+
+/**
+ * The YAML tag and the value Go's YAML reader shows for a value as promha renders it:
+ * `!!str \`x\``, cut as Go cuts it (`pushgat...`).
+ */
+export function goShown(v: unknown): string {
+  if (Array.isArray(v)) return '!!seq';
+  if (v !== null && typeof v === 'object') return '!!map';
+  const tag = v === null ? '!!null' : typeof v === 'boolean' ? '!!bool' : typeof v === 'number' ? (Number.isInteger(v) ? '!!int' : '!!float') : '!!str';
+  const text = typeof v === 'number' ? goText(v) : String(v);
+  return `${tag} \`${text.length > 10 ? `${text.slice(0, 7)}...` : text}\``;
+}
+
+/** Strings the topology holds that promha renders plain and Go's YAML 1.1 reader takes as booleans. */
+export const YAML11_BOOLS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'on', 'On', 'ON', 'off', 'Off', 'OFF']);

@@ -3,9 +3,9 @@ import { Duration } from '../../duration.ts';
 import { GlobSyntaxError, globMatch } from '../../topology/glob.ts';
 import type { PropertyPath } from '../../topology/yaml-source.ts';
 import type { CheckRule, Finding } from '../finding.ts';
-import { goText } from '../go-values.ts';
+import { goText, goShown } from '../go-values.ts';
 import { renderedCharProblems } from '../rendered-source.ts';
-import { alertmanagerVersion, fieldsOf, goShown, partFields, type AlertmanagerVersion } from './alertmanager-fields.ts';
+import { alertmanagerVersion, fieldsOf, partFields, type AlertmanagerVersion } from './alertmanager-fields.ts';
 
 /*
  * The part of Alertmanager's config loading that applies to what the topology passes

@@ -2,7 +2,7 @@ import { Duration } from '../../duration.ts';
 import type { Release } from '../../release/release.ts';
 import type { PropertyPath } from '../../topology/yaml-source.ts';
 import type { Finding } from '../finding.ts';
-import { alertmanagerUrlProblem, goDurationProblem, goHostPortProblem, goText } from '../go-values.ts';
+import { alertmanagerUrlProblem, goDurationProblem, goHostPortProblem, goShown, goText, YAML11_BOOLS } from '../go-values.ts';
 
 /*
  * The fields of Alertmanager's configuration as each release's Alertmanager reads them:
@@ -75,21 +75,6 @@ type Yield = Omit<Finding, 'code' | 'rule'>;
 export type Locate = (path: PropertyPath) => Yield['location'];
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/**
- * The YAML tag and the value Go's YAML reader shows for a value as promha renders it:
- * `!!str \`x\``, cut as Go cuts it (`pushgat...`).
- */
-export function goShown(v: unknown): string {
-  if (Array.isArray(v)) return '!!seq';
-  if (isObj(v)) return '!!map';
-  const tag = v === null ? '!!null' : typeof v === 'boolean' ? '!!bool' : typeof v === 'number' ? (Number.isInteger(v) ? '!!int' : '!!float') : '!!str';
-  const text = typeof v === 'number' ? goText(v) : String(v);
-  return `${tag} \`${text.length > 10 ? `${text.slice(0, 7)}...` : text}\``;
-}
-
-/** Strings the topology holds that promha renders plain and Go's YAML 1.1 reader takes as booleans. */
-const YAML11_BOOLS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'on', 'On', 'ON', 'off', 'Off', 'OFF']);
 
 /** Alertmanager's error for one value of a given kind; undefined when it takes it. */
 export function valueProblem(kind: FieldKind, v: unknown, version: AlertmanagerVersion): { message: string; hint: string } | undefined {

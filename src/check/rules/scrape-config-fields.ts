@@ -3,7 +3,7 @@ import { regexpProblem } from '../../alertmanager/matchers.ts';
 import type { Release } from '../../release/release.ts';
 import type { PropertyPath } from '../../topology/yaml-source.ts';
 import type { Finding } from '../finding.ts';
-import { goText } from '../go-values.ts';
+import { goShown, goText, YAML11_BOOLS } from '../go-values.ts';
 
 /*
  * The fields of a Prometheus scrape config as each release's Prometheus reads them, so
@@ -62,23 +62,15 @@ type Yield = Omit<Finding, 'code' | 'rule'>;
 type Locate = (path: PropertyPath) => Yield['location'];
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const YAML11_BOOLS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'on', 'On', 'ON', 'off', 'Off', 'OFF']);
 /** Prometheus 2.x label names; 3.x takes any UTF-8 name but the empty one. */
 const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelNameOk = (name: string, version: PrometheusVersion) => (version === '3.5' ? name !== '' : LEGACY_LABEL.test(name));
 
-function shown(v: unknown): string {
-  if (Array.isArray(v)) return '!!seq';
-  if (isObj(v)) return '!!map';
-  const tag = v === null ? '!!null' : typeof v === 'boolean' ? '!!bool' : typeof v === 'number' ? (Number.isInteger(v) ? '!!int' : '!!float') : '!!str';
-  const text = typeof v === 'number' ? goText(v) : String(v);
-  return `${tag} \`${text.length > 10 ? `${text.slice(0, 7)}...` : text}\``;
-}
 
 function kindProblem(kind: Kind, v: unknown): { message: string; hint: string } | undefined {
   if (v === null || v === undefined || kind === 'any') return undefined;
   const scalar = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
-  const into = (type: string, hint: string) => ({ message: `cannot unmarshal ${shown(v)} into ${type}`, hint });
+  const into = (type: string, hint: string) => ({ message: `cannot unmarshal ${goShown(v)} into ${type}`, hint });
   switch (kind) {
     case 'string':
       return scalar ? undefined : into('string', 'give a single value here, not a list or a mapping');
@@ -209,9 +201,9 @@ export function* scrapeConfigProblems(c: Obj, path: PropertyPath, version: Prome
         if (!labelNameOk(name, version))
           yield { severity: 'error', message: `"${name}" is not a valid label name`, location: locate([...at, 'labels', name]), hint: version === '3.5' ? 'give the label a name' : 'label names are letters, digits and "_", not starting with a digit' };
         else if (value !== null && typeof value === 'object')
-          yield { severity: 'error', message: `labels.${name}: cannot unmarshal ${shown(value)} into model.LabelValue`, location: locate([...at, 'labels', name]), hint: 'label values are strings' };
+          yield { severity: 'error', message: `labels.${name}: cannot unmarshal ${goShown(value)} into model.LabelValue`, location: locate([...at, 'labels', name]), hint: 'label values are strings' };
       }
     else if (labels !== undefined && labels !== null)
-      yield { severity: 'error', message: `labels: cannot unmarshal ${shown(labels)} into model.LabelSet`, location: locate([...at, 'labels']), hint: 'write labels as a mapping of names to values' };
+      yield { severity: 'error', message: `labels: cannot unmarshal ${goShown(labels)} into model.LabelSet`, location: locate([...at, 'labels']), hint: 'write labels as a mapping of names to values' };
   }
 }
