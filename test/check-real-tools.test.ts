@@ -619,7 +619,15 @@ describe('PH1101 real-tools: check runs the release\'s own amtool and promtool o
     await writeFile(slow, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
     const run = await runTool(slow, 'amtool', [{ file: 'a/alertmanager.yml', content: 'route: {}\n' }], 300);
     assert.ok('failed' in run);
-    assert.match(run.failed, /^amtool gave no verdict within 0\.3 s$/);
+    assert.match(run.failed, /^slow-amtool did not finish within 0\.3 s and was stopped$/);
+  });
+
+  it('a tool that floods its output is stopped, not read into memory', async () => {
+    const loud = path.join(dir, 'loud-amtool');
+    await writeFile(loud, '#!/bin/sh\nexec yes flood\n', { mode: 0o755 });
+    const run = await runTool(loud, 'amtool', [{ file: 'a/alertmanager.yml', content: 'route: {}\n' }], 10_000);
+    assert.ok('failed' in run);
+    assert.match(run.failed, /^loud-amtool printed more than 4 MiB and was stopped$/);
   });
 
   it('templates are the members\' files: amtool does not read this machine\'s files for them', async () => {

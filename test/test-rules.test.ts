@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestRulesReport } from '../src/commands/test-rules.ts';
+import { validateRules } from '../src/apply/gate.ts';
+import { ExitError } from '../src/errors.ts';
+import type { NodeSpec } from '../src/plan/node-spec.ts';
 import { runLimited } from '../src/release/promtool.ts';
-import { RELEASE_NAMES } from '../src/release/release.ts';
+import { RELEASE_NAMES, RELEASES } from '../src/release/release.ts';
 import { seedTopology } from '../src/topology/seed.ts';
 import { inProcess, promha, releaseBinary, tempProject } from './helpers.ts';
 
@@ -203,6 +206,16 @@ describe('runLimited: a tool that does not answer is reported with the reason, n
       }
     });
 
+  it('stdout and stderr in the order written; stopped only when a limit or a failed start ended it', async () => {
+    const r = await runLimited('/bin/sh', ['-c', 'echo one; echo two >&2; echo three; echo four >&2; exit 3']);
+    assert.equal(r.output, 'one\ntwo\nthree\nfour');
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.stopped, undefined);
+    assert.equal((await runLimited('/bin/sh', ['-c', 'kill -SEGV $$'])).stopped, undefined);
+    assert.equal((await runLimited('/bin/sleep', ['30'], { timeoutMs: 300 })).stopped, true);
+    assert.equal((await runLimited('/bin/sh', ['-c', 'yes flood'])).stopped, true);
+  });
+
   it("the release's promtool out of memory: stopped at the data limit, the reason given", async () => {
     const dir = await tempProject({
       'rules.yml': { groups: [{ name: 'g', rules: [{ record: 'x', expr: 'up' }] }] },
@@ -212,8 +225,28 @@ describe('runLimited: a tool that does not answer is reported with the reason, n
       // 10^12 samples, as promha never lets through (MAX_STEPS): promtool takes all the memory it may.
       const r = await runLimited(await releaseBinary('bookworm', 'promtool'), ['test', 'rules', 'test.yml'], { cwd: dir.dir, dataBytes: 256 * 1024 ** 2 });
       assert.match(r.failure ?? '', /^promtool ran out of memory \(promha allows it 256 MiB\)$/, r.output.slice(0, 500));
+      assert.equal(r.stopped, true);
     } finally {
       await dir.cleanup();
     }
+  });
+});
+
+describe("apply's rule gate: the release's promtool on the new rule files, under the same limits", () => {
+  const federator = (content: string) => ({ role: 'federator', files: [{ path: 'rules/app.yml', content }] }) as unknown as NodeSpec;
+
+  it('takes valid rules', async () => {
+    await validateRules([federator('groups:\n  - name: g\n    rules:\n      - record: x\n        expr: up\n')], RELEASES.bookworm);
+  });
+
+  it("refuses broken ones with promtool's words, naming the file as render writes it", async () => {
+    await assert.rejects(validateRules([federator('groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(\n')], RELEASES.bookworm), (e: unknown) => {
+      assert.ok(e instanceof ExitError);
+      assert.equal(e.code, 1);
+      assert.match(e.message, /^bookworm's promtool refuses the new rule files; no member was changed:\n/);
+      assert.match(e.message, /rules\/app\.yml/);
+      assert.doesNotMatch(e.message, /promha-apply-rules-/);
+      return true;
+    });
   });
 });

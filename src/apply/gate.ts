@@ -3,7 +3,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { evaluate } from '../doctor/doctor.ts';
 import { observe } from '../doctor/observe.ts';
 import type { DoctorResult, DoctorTarget } from '../doctor/result.ts';
@@ -16,7 +15,7 @@ import { memberUrl } from '../probe/client-security.ts';
 import { getText } from '../probe/http.ts';
 import { findSamples, parseMetrics, sampleValue } from '../probe/metrics-text.ts';
 import { vipServedBy } from '../probe/pushgateway.ts';
-import { releasePromtool } from '../release/promtool.ts';
+import { releasePromtool, runLimited } from '../release/promtool.ts';
 import type { Release } from '../release/release.ts';
 import { readiness, type Readiness } from '../runtime/readiness.ts';
 import { RULES_DIR, type RolloutStep } from './rollout.ts';
@@ -177,9 +176,10 @@ export async function validateRules(federators: readonly NodeSpec[], release: Re
       files.push(file);
     }
     if (files.length === 0) return;
-    const r = await execa(promtool, ['check', 'rules', ...files], { reject: false });
-    if (r.exitCode !== 0)
-      throw new ExitError(1, `${release.name}'s promtool refuses the new rule files; no member was changed:\n${`${r.stdout}\n${r.stderr}`.trim().replaceAll(tmp + path.sep, '')}`);
+    const r = await runLimited(promtool, ['check', 'rules', ...files]);
+    const said = r.output.trim().replaceAll(tmp + path.sep, '');
+    if (r.stopped) throw new ExitError(1, `${release.name}'s promtool could not check the new rule files (${r.failure ?? 'stopped'}); no member was changed`);
+    if (r.exitCode !== 0) throw new ExitError(1, `${release.name}'s promtool refuses the new rule files; no member was changed:\n${said || r.failure || `exit code ${r.exitCode ?? 'none'}`}`);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

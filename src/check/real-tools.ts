@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { FileSpec, NodeSpec } from '../plan/node-spec.ts';
 import { yamlFile } from '../plan/yaml-file.ts';
 import { binaryVersion, releaseSource } from '../release/fetch.ts';
+import { runLimited } from '../release/promtool.ts';
 import { versionMatches, type Release } from '../release/release.ts';
 import type { Topology } from '../topology/topology.ts';
 import type { PropertyPath } from '../topology/yaml-source.ts';
@@ -120,8 +120,8 @@ export function parseToolOutput(tool: RealTool, output: string, files: readonly 
 
 /**
  * Runs `binary` (amtool or promtool) on all `configs`, written under a private temporary
- * directory that is removed afterwards. stdout and stderr go to one file, so promtool's
- * `Checking` lines (stdout) and its FAILED lines (stderr) stay in order. A file the tool
+ * directory that is removed afterwards, under runLimited (stdout and stderr in the order
+ * written, memory and time bounded). A file the tool
  * crashes on (a Go panic) is refused with the crash's words, as the real binary would
  * crash on it too, and the files after it get a run of their own.
  */
@@ -155,38 +155,14 @@ export async function runTool(binary: string, tool: RealTool, configs: ReadonlyA
   }
 }
 
+/** One run of the tool under promha's limits (memory, CPU, wall clock, output). */
 async function spawnTool(binary: string, tool: RealTool, dir: string, files: readonly string[], timeoutMs: number): Promise<{ code: number | null; output: string } | { failed: string }> {
-  const outFile = path.join(dir, `output-${files.length}.txt`);
-  const out = await open(outFile, 'w', 0o600);
-  let outcome: { code: number | null; signal: NodeJS.Signals | null; timedOut: boolean; error?: Error };
-  try {
-    outcome = await new Promise((resolve) => {
-      // Relative paths, from the directory: the tool's messages name the file as render writes it.
-      const child = spawn(binary, [...ARGS[tool], ...files], { cwd: dir, stdio: ['ignore', out.fd, out.fd] });
-      let timedOut = false;
-      const timer = setTimeout(
-        () => {
-          timedOut = true;
-          child.kill('SIGKILL');
-        },
-        Math.max(timeoutMs, 0),
-      );
-      child.on('error', (error) => {
-        clearTimeout(timer);
-        resolve({ code: null, signal: null, timedOut, error });
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, timedOut });
-      });
-    });
-  } finally {
-    await out.close();
-  }
-  const output = await readFile(outFile, 'utf8');
-  if (outcome.error) return { failed: `${tool} did not start: ${outcome.error.message}` };
-  if (outcome.timedOut) return { failed: `${tool} gave no verdict within ${Math.round(timeoutMs / 100) / 10} s` };
-  return { code: outcome.code ?? (outcome.signal ? 128 : null), output };
+  if (timeoutMs <= 0) return { failed: `${tool} gave no verdict in time` };
+  // Relative paths, from the directory: the tool's messages name the file as render writes it.
+  const run = await runLimited(binary, [...ARGS[tool], ...files], { cwd: dir, timeoutMs });
+  if (run.stopped) return { failed: run.failure ?? `${tool} was stopped` };
+  // A signal (exitCode undefined) reads as a crash, like a Go panic's exit code 2.
+  return { code: run.exitCode ?? 128, output: run.output };
 }
 
 /**

@@ -48,6 +48,8 @@ export interface LimitedRun {
   readonly output: string;
   /** Why it did not run to an answer (timed out, out of memory, killed, crashed); undefined when it did. */
   readonly failure?: string;
+  /** True when one of TOOL_LIMITS stopped it or it could not be started: its output is no verdict on its input. */
+  readonly stopped?: boolean;
 }
 
 const OUT_OF_MEMORY = /fatal error: (?:runtime: )?(?:out of memory|cannot allocate memory)|out of memory allocating/;
@@ -56,6 +58,8 @@ const OUT_OF_MEMORY = /fatal error: (?:runtime: )?(?:out of memory|cannot alloca
  * Runs a release binary under TOOL_LIMITS, through `sh` for its ulimit builtin (there
  * on every host, unlike prlimit). A limit the hard limit forbids is skipped: the lower
  * hard limit holds then. stdin is closed, so it can never wait on promha's terminal.
+ * stderr joins stdout on one descriptor, so promtool's `Checking` lines (stdout) and its
+ * FAILED lines (stderr) stay in the order it wrote them.
  */
 export async function runLimited(
   binary: string,
@@ -64,7 +68,7 @@ export async function runLimited(
 ): Promise<LimitedRun> {
   const timeoutMs = options.timeoutMs ?? TOOL_LIMITS.timeoutMs;
   const dataBytes = options.dataBytes ?? TOOL_LIMITS.dataBytes;
-  const script = `ulimit -d ${Math.ceil(dataBytes / 1024)} 2>/dev/null; ulimit -t ${TOOL_LIMITS.cpuSeconds} 2>/dev/null; exec "$0" "$@"`;
+  const script = `ulimit -d ${Math.ceil(dataBytes / 1024)} 2>/dev/null; ulimit -t ${TOOL_LIMITS.cpuSeconds} 2>/dev/null; exec "$0" "$@" 2>&1`;
   const r = await execa('sh', ['-c', script, binary, ...args], {
     reject: false,
     all: true,
@@ -76,11 +80,13 @@ export async function runLimited(
   });
   const output = typeof r.all === 'string' ? r.all : '';
   const name = binary.split('/').at(-1) ?? binary;
+  const outOfMemory = OUT_OF_MEMORY.test(output);
+  const stopped = r.timedOut || r.isMaxBuffer || outOfMemory || (r.exitCode === undefined && !r.signal);
   const failure = r.timedOut
     ? `${name} did not finish within ${timeoutMs / 1000} s and was stopped`
     : r.isMaxBuffer
       ? `${name} printed more than ${TOOL_LIMITS.outputBytes / 1024 ** 2} MiB and was stopped`
-      : OUT_OF_MEMORY.test(output)
+      : outOfMemory
         ? `${name} ran out of memory (promha allows it ${dataBytes >= 1024 ** 3 ? `${dataBytes / 1024 ** 3} GiB` : `${Math.round(dataBytes / 1024 ** 2)} MiB`})`
         : r.signal
           ? `${name} was killed by ${r.signal}`
@@ -91,5 +97,5 @@ export async function runLimited(
               : r.exitCode !== 0 && output.trim() === ''
                 ? `${name} exited with code ${r.exitCode} without a message`
                 : undefined;
-  return { ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), output, ...(failure ? { failure } : {}) };
+  return { ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), output, ...(failure ? { failure } : {}), ...(stopped ? { stopped } : {}) };
 }
