@@ -20,7 +20,7 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node18',
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',

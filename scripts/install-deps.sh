@@ -35,9 +35,18 @@ fi
 
 # The other releases' binaries, from Debian's archive into promha's cache (the host's apt
 # setup is never touched): tests render for and run every release.
+# Tests read this cache only (test/release.test.ts checks what setup left there); the
+# host's package database must come out of the fetch unchanged.
+status_before=$(sha256sum /var/lib/dpkg/status)
 for release in trixie sid; do
   node bin/promha.js setup --release "$release" >/dev/null
 done
+if [ "$(sha256sum /var/lib/dpkg/status)" != "$status_before" ]; then
+  echo "promha setup --release changed /var/lib/dpkg/status: it must never touch the host's apt state" >&2
+  exit 1
+fi
 
-# sshd for the SSH tests of `apply`, extracted, never installed as a service.
-bash scripts/fetch-sshd.sh
+# sshd for the SSH tests of `apply` and Debian 12's kubectl, extracted, never installed.
+bash scripts/fetch-test-tools.sh
+# Each Debian release's nodejs, for the test that runs the packed CLI under each.
+bash scripts/fetch-node.sh

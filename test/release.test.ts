@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { checkReleaseVersions, findBinaries } from '../src/runtime/binaries.ts';
+import type { CheckReport } from '../src/commands/check.ts';
+import { atLeast } from '../src/release/version.ts';
+import { capabilitiesOf, versionNotes } from '../src/release/capabilities.ts';
+import { checkReleaseVersions, findBinaries, releaseRunning } from '../src/runtime/binaries.ts';
+import { seedTopology } from '../src/topology/seed.ts';
+import { inProcess, tempProject } from './helpers.ts';
 import { chooseRelease } from '../src/release/choose.ts';
-import { hostCodename } from '../src/release/choose.ts';
-import { binaryVersion, fetchRelease, readFetchedRelease, type FetchedRelease } from '../src/release/fetch.ts';
+import { hostCodename } from '../src/release/host.ts';
+import { binaryVersion, fetchedVersions, readFetchedRelease, recordRelease, releaseCacheRoot } from '../src/release/fetch.ts';
 import { runSetup } from '../src/commands/setup.ts';
-import { parseVersionOutput, RELEASE_NAMES, RELEASES, releaseOfVersion, releasePackages, versionMatches } from '../src/release/release.ts';
+import { parseVersionOutput, RELEASE_NAMES, RELEASES, releaseOfVersion, releasePackages, versionMatches, versionProblem, type Component } from '../src/release/release.ts';
 
 describe('release table', () => {
   it('reads the version of every Prometheus-project binary from its --version text', () => {
@@ -88,53 +93,138 @@ describe('choosing a release and its binaries', () => {
   });
 });
 
-describe('fetching a release from Debian\'s archive (real apt-get and dpkg-deb)', () => {
-  for (const name of ['trixie', 'sid'] as const) {
-    it(`${name}: downloads, extracts and checks every binary, without touching the host's apt state`, { timeout: 300_000 }, async () => {
-      const cacheRoot = await mkdtemp(path.join(os.tmpdir(), 'promha-cache-'));
-      const hostStatus = await readFile('/var/lib/dpkg/status', 'utf8');
-      try {
-        let fetched: FetchedRelease;
-        if (name === 'sid') {
-          // Through `promha setup --release sid`, as a user runs it: the cache comes from PROMHA_CACHE.
-          const printed: string[] = [];
-          process.env['PROMHA_CACHE'] = cacheRoot;
-          try {
-            await runSetup((line) => printed.push(line), 'sid');
-          } finally {
-            delete process.env['PROMHA_CACHE'];
-          }
-          const read = await readFetchedRelease(name, path.join(cacheRoot, 'releases'));
-          assert.ok(read, 'setup leaves a manifest in the cache');
-          fetched = read;
-          assert.match(printed.join('\n'), new RegExp(`sid binaries in ${fetched.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; \`promha up --release sid\` runs them`));
-        } else fetched = await fetchRelease(RELEASES[name], { cacheRoot });
-        for (const [component, info] of Object.entries(RELEASES[name].components)) {
-          const bin = fetched.binaries[component as keyof typeof fetched.binaries];
-          assert.ok(bin.path.startsWith(cacheRoot), `${component} lives in the cache`);
-          const version = await binaryVersion(bin.path);
-          assert.equal(version, bin.version);
-          assert.ok(versionMatches(version ?? '', info.version), `${component} ${version} is of ${info.version}`);
-        }
-        assert.deepEqual(await readFetchedRelease(name, name === 'sid' ? path.join(cacheRoot, 'releases') : cacheRoot), fetched);
-        // up's choice: the fetched binaries pass the release's version check, the host's Debian 12 ones do not.
-        const needed = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway'] as const;
-        const bins = findBinaries(needed, {}, {}, fetched);
-        assert.equal(bins.prometheus, fetched.binaries.prometheus.path);
-        assert.deepEqual(await checkReleaseVersions(bins, RELEASES[name]), {
-          prometheus: fetched.binaries.prometheus.version,
-          'prometheus-alertmanager': fetched.binaries.alertmanager.version,
-          'prometheus-pushgateway': fetched.binaries.pushgateway.version,
-        });
-        await assert.rejects(checkReleaseVersions(findBinaries(needed, {}, {}), RELEASES[name]), (e: Error) => {
-          assert.match(e.message, new RegExp(`prometheus: /usr/bin/prometheus is 2\\.42\\.\\d+, ${name} needs ${RELEASES[name].components.prometheus.version.replace('.', '\\.')}\\.x`));
-          assert.match(e.message, new RegExp(`fix: run \`promha setup --release ${name}\``));
-          return true;
-        });
-        assert.equal(await readFile('/var/lib/dpkg/status', 'utf8'), hostStatus, 'the host package database is unchanged');
-      } finally {
-        await rm(cacheRoot, { recursive: true, force: true });
+describe("a release fetched from Debian's archive by install-deps (`promha setup --release`: real apt-get and dpkg-deb)", () => {
+  for (const name of ['trixie', 'sid'] as const)
+    it(`${name}: every binary extracted into the cache and recorded with the version it prints; up takes them and refuses the host's Debian 12 ones`, async () => {
+      // No download here: the fetch ran in the install step, which also checks the host's dpkg status is unchanged.
+      const fetched = await readFetchedRelease(name);
+      assert.ok(fetched, `no ${name} release in promha's cache: run \`bash scripts/install-deps.sh\``);
+      for (const component of Object.keys(RELEASES[name].components) as Component[]) {
+        const bin: { path: string; version: string } = fetched.binaries[component];
+        assert.ok(bin.path.startsWith(releaseCacheRoot()), `${component} lives in the cache`);
+        const version = await binaryVersion(bin.path);
+        assert.equal(version, bin.version);
+        assert.equal(versionProblem(RELEASES[name], component, version ?? ''), undefined, `${component} ${version} can be ${name}'s`);
       }
+      const chosen = await chooseRelease(name);
+      assert.deepEqual(chosen.versions, fetchedVersions(fetched), 'the release is judged by the versions fetched');
+      const needed = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway'] as const;
+      const bins = findBinaries(needed, {}, {}, fetched);
+      assert.equal(bins.prometheus, fetched.binaries.prometheus.path);
+      assert.deepEqual(await checkReleaseVersions(bins, chosen), {
+        prometheus: fetched.binaries.prometheus.version,
+        'prometheus-alertmanager': fetched.binaries.alertmanager.version,
+        'prometheus-pushgateway': fetched.binaries.pushgateway.version,
+      });
+      await assert.rejects(checkReleaseVersions(findBinaries(needed, {}, {}), chosen), (e: Error) => {
+        assert.match(e.message, new RegExp(`prometheus: /usr/bin/prometheus: 2\\.42\\.\\d+ is older than ${name} ships \\(${RELEASES[name].components.prometheus.version.replace('.', '\\.')}\\)`));
+        assert.match(e.message, new RegExp(`fix: run \`promha setup --release ${name}\``));
+        return true;
+      });
     });
-  }
+});
+
+describe('versions by capability: a newer upstream build needs no table edit', () => {
+  it('judges each capability by the version that introduced it', () => {
+    const table: Array<[versions: Parameters<typeof capabilitiesOf>[0], want: Partial<Record<string, boolean | string>>]> = [
+      [{ prometheus: '2.42.0', alertmanager: '0.25.0', pushgateway: '1.5.1' }, { clusterLabel: false, clusterPeerName: false, redactsSecrets: false, trackTimestampsStaleness: false, promql: '2.42' }],
+      [{ prometheus: '2.48.0', alertmanager: '0.26.0', pushgateway: '1.5.1' }, { clusterLabel: true, redactsSecrets: false, trackTimestampsStaleness: true, promql: '2.42' }],
+      [{ prometheus: '2.53.3', alertmanager: '0.28.1', pushgateway: '1.11.0' }, { clusterLabel: true, clusterPeerName: false, redactsSecrets: true, promql: '2.53' }],
+      [{ prometheus: '3.14.0', alertmanager: '0.34.0', pushgateway: '1.12.0' }, { clusterPeerName: true, dispatchStartDelay: true, promql: '3.5' }],
+    ];
+    for (const [versions, want] of table) {
+      const c = capabilitiesOf(versions);
+      for (const [k, v] of Object.entries(want)) assert.equal(k === 'promql' ? c.promql.version : c[k as keyof typeof c], v, `${JSON.stringify(versions)} ${k}`);
+    }
+  });
+
+  it("the table's releases are what their versions say", () => {
+    for (const name of RELEASE_NAMES) {
+      const { name: _n, title: _t, components: _c, versions, images: _i, ...flags } = RELEASES[name];
+      assert.deepEqual(flags, capabilitiesOf(versions), name);
+    }
+  });
+
+  it('compares versions by number, never as text', () => {
+    assert.ok(atLeast('3.14.0', '3.5'));
+    assert.ok(atLeast('0.34.0', '0.30'));
+    assert.ok(!atLeast('0.9.0', '0.30'));
+    assert.ok(!atLeast('2.9.1', '2.42'));
+    assert.equal(versionProblem(RELEASES.sid, 'prometheus', '3.14.0'), undefined);
+    assert.equal(versionProblem(RELEASES.sid, 'prometheus', '3.4.9'), '3.4.9 is older than sid ships (3.5)');
+    assert.equal(versionProblem(RELEASES.bookworm, 'alertmanager', '0.24.0'), '0.24.0 is older than bookworm ships (0.25)');
+  });
+
+  it('notes what it assumed of a version newer than it measured, and the known HA defects of a version', () => {
+    assert.deepEqual(versionNotes({ prometheus: '3.14.0', alertmanager: '0.34.0', pushgateway: '1.11.2' }), [
+      'prometheus 3.14.0 is newer than any promha has measured (3.5): its capabilities are taken from its version, and it is assumed to behave as 3.5 otherwise',
+      'alertmanager 0.34.0 is newer than any promha has measured (0.33): its capabilities are taken from its version, and it is assumed to behave as 0.33 otherwise',
+    ]);
+    const notes = versionNotes(RELEASES.sid.versions);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0] ?? '', /^prometheus 3\.5: one send queue serves every Alertmanager.*fixed in 3\.10 \(https:\/\/github\.com\/prometheus\/prometheus\/issues\/7676\)$/);
+  });
+
+  it("a fake 3.14.0 / 0.34.0 (wrappers around sid's binaries) through `setup --from`, check and the real tools, without a table edit", { timeout: 120_000 }, async () => {
+    const sid = await readFetchedRelease('sid');
+    assert.ok(sid, "no sid release in promha's cache: run `bash scripts/install-deps.sh`");
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-newer-'));
+    const cache = path.join(dir, 'cache');
+    const bin = path.join(dir, 'bin');
+    await mkdir(bin);
+    const wrap = async (name: string, real: string, says: string) =>
+      writeFile(path.join(bin, name), `#!/bin/sh\nif [ "$1" = --version ]; then echo '${says}'; exit 0; fi\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    await wrap('prometheus', sid.binaries.prometheus.path, 'prometheus, version 3.14.0 (branch: HEAD, revision: x)');
+    await wrap('promtool', sid.binaries.promtool.path, 'promtool, version 3.14.0 (branch: HEAD, revision: x)');
+    await wrap('alertmanager', sid.binaries.alertmanager.path, 'alertmanager, version 0.34.0 (branch: HEAD, revision: x)');
+    await wrap('amtool', sid.binaries.amtool.path, 'amtool, version 0.34.0 (branch: HEAD, revision: x)');
+    await wrap('pushgateway', sid.binaries.pushgateway.path, 'pushgateway, version 1.11.2 (branch: HEAD, revision: x)');
+    const project = await tempProject({ 'promha.yaml': seedTopology('promha.schema.json') });
+    const previous = process.env['PROMHA_CACHE'];
+    process.env['PROMHA_CACHE'] = cache;
+    try {
+      const printed: string[] = [];
+      await runSetup((line) => printed.push(line), 'sid', bin);
+      assert.match(printed.join('\n'), /note: prometheus 3\.14\.0 is newer than any promha has measured \(3\.5\)/);
+      assert.doesNotMatch(printed.join('\n'), /send queue/, '3.14 has the send-queue fix');
+      const chosen = await chooseRelease('sid');
+      assert.deepEqual(chosen.versions, { prometheus: '3.14.0', alertmanager: '0.34.0', pushgateway: '1.11.2' });
+      assert.equal(chosen.components.prometheus.version, '3.14');
+      assert.equal(chosen.images.prometheus, 'v3.14.0');
+      assert.equal(chosen.clusterPeerName, true);
+      // check runs the wrapped amtool and promtool on what render writes (PH1101): no finding, the assumption noted.
+      const r = await inProcess(['check', '--release', 'sid', '--json'], project.dir);
+      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+      const report = JSON.parse(r.stdout) as CheckReport;
+      assert.deepEqual(report.findings, []);
+      assert.deepEqual(report.versions, chosen.versions);
+      assert.equal(report.notes.length, 2);
+      // up's version gate takes them, and the release it plans for is theirs.
+      const bins = findBinaries(['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway'], {}, {}, (await readFetchedRelease('sid')) ?? undefined);
+      const versions = await checkReleaseVersions(bins, chosen);
+      assert.deepEqual(versions, { prometheus: '3.14.0', 'prometheus-alertmanager': '0.34.0', 'prometheus-pushgateway': '1.11.2' });
+      assert.deepEqual(releaseRunning(RELEASES.sid, versions).versions, chosen.versions);
+    } finally {
+      if (previous === undefined) delete process.env['PROMHA_CACHE'];
+      else process.env['PROMHA_CACHE'] = previous;
+      await project.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('setup --from refuses a directory whose binaries cannot be the release, naming each, and records nothing', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-older-'));
+    try {
+      await writeFile(path.join(dir, 'prometheus'), "#!/bin/sh\necho 'prometheus, version 2.42.0 (branch: x)'\n", { mode: 0o755 });
+      await assert.rejects(recordRelease(RELEASES.sid, dir, { cacheRoot: path.join(dir, 'cache') }), (e: Error) => {
+        assert.match(e.message, /cannot be sid's/);
+        assert.match(e.message, /prometheus: .*: 2\.42\.0 is older than sid ships \(3\.5\)/);
+        assert.match(e.message, /amtool: no executable amtool in /);
+        return true;
+      });
+      assert.equal(await readFetchedRelease('sid', path.join(dir, 'cache')), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

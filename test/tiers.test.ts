@@ -5,11 +5,15 @@ import { describe, it } from 'node:test';
 
 describe('test tiers', () => {
   it('every test file belongs to exactly one tier of test/tiers.json', async () => {
-    const tiers = JSON.parse(await readFile(path.join(import.meta.dirname, 'tiers.json'), 'utf8')) as Record<string, string[]>;
+    const { fastTools, ...tiers } = JSON.parse(await readFile(path.join(import.meta.dirname, 'tiers.json'), 'utf8')) as Record<string, string[]>;
+    assert.deepEqual(Object.keys(tiers), ['unit', 'tools', 'stack']);
     const listed = Object.values(tiers).flat();
     const files = (await readdir(import.meta.dirname)).filter((f) => f.endsWith('.test.ts')).map((f) => f.slice(0, -'.test.ts'.length));
     assert.deepEqual([...listed].sort(), [...files].sort());
     assert.equal(new Set(listed).size, listed.length);
+    // test:fast adds these to the unit tier: tools files only.
+    for (const f of fastTools ?? []) assert.ok(tiers['tools']?.includes(f), `fastTools: ${f} is not a tools file`);
+    assert.ok((fastTools ?? []).length > 0);
   });
 
   it('every suite of a stack file names its lane (the lanes run at once and must not share addresses)', async () => {

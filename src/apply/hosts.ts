@@ -17,7 +17,7 @@ import { ExitError } from '../errors.ts';
 import { DEBIAN_BINARY_PATHS, type Layout, type NodeSpec, type ProcessSpec } from '../plan/node-spec.ts';
 import { plan } from '../plan/plan.ts';
 import { chooseRelease } from '../release/choose.ts';
-import { COMPONENT_OF_BINARY, parseVersionOutput, versionMatches, type Release, type ReleaseName } from '../release/release.ts';
+import { COMPONENT_OF_BINARY, parseVersionOutput, versionProblem, type Release, type ReleaseName } from '../release/release.ts';
 import { shellQuote } from '../render/command-line.ts';
 import { hostBundle } from '../render/host-bundle.ts';
 import { INSTALL_SCRIPT, OWNED_MARKER, SYSTEMD_DIR } from '../render/install-script.ts';
@@ -178,7 +178,7 @@ async function packagesOffRelease(nodes: readonly NodeSpec[], release: Release, 
   for (const node of nodes) {
     const binaries = [...new Set(node.processes.map((p) => p.binary))].flatMap((b) => {
       const component = COMPONENT_OF_BINARY[b];
-      return component ? [{ path: DEBIAN_BINARY_PATHS[b], expected: release.components[component].version }] : [];
+      return component ? [{ path: DEBIAN_BINARY_PATHS[b], component }] : [];
     });
     if (binaries.length === 0) continue;
     const script = binaries.map((b) => `printf '%s\\n' "$(${q(b.path)} --version 2>&1 | head -n 1)"`).join('\n');
@@ -187,7 +187,8 @@ async function packagesOffRelease(nodes: readonly NodeSpec[], release: Release, 
     const lines = r.stdout.toString('utf8').split('\n');
     const wrong = binaries.flatMap((b, i) => {
       const version = parseVersionOutput(lines[i] ?? '');
-      return version && versionMatches(version, b.expected) ? [] : [`${b.path} ${version ?? 'missing'} (${release.name}: ${b.expected}.x)`];
+      const problem = version ? versionProblem(release, b.component, version) : 'missing';
+      return problem ? [`${b.path}: ${problem}`] : [];
     });
     if (wrong.length) off.push(`${node.name} (${hostOf(node)}): ${wrong.join(', ')}`);
   }

@@ -11,7 +11,7 @@ import { ExitError } from '../errors.ts';
 import type { NodeSpec, Role } from '../plan/node-spec.ts';
 import { chooseRelease } from '../release/choose.ts';
 import { releaseSource } from '../release/fetch.ts';
-import { RELEASES, type Release, type ReleaseName } from '../release/release.ts';
+import type { ReleaseName } from '../release/release.ts';
 import { hostBundle } from '../render/host-bundle.ts';
 import { markerFile, RENDER_MARKER } from '../render/render-marker.ts';
 import { checkReleaseVersions, findBinaries } from '../runtime/binaries.ts';
@@ -28,6 +28,7 @@ import type { Topology } from '../topology/topology.ts';
 import { backupRestartFollows, gateHolds, gateTimeout, rolledBackMessage, ruleFailuresBeforeStep, stepLabel, validateRules, vipHolder, type GateMember } from './gate.ts';
 import { clusterLabelSplit, memberChange, planRollout, releaseMove, setChanges, RELOAD_SIGNAL, secureModeSwitch, type MemberSnapshot, type RolloutStep } from './rollout.ts';
 import { authOn, tlsOn } from '../plan/security.ts';
+import { stateRelease } from '../runtime/binaries.ts';
 
 export interface ApplyOptions {
   readonly topology: Topology;
@@ -51,8 +52,8 @@ export async function applyLocal(o: ApplyOptions): Promise<ApplyResult> {
   const say = (line: string, ok = true) => o.progress?.(line, ok);
   const state = await o.stateDir.read();
   if (!state) throw new ExitError(1, `nothing is running from ${o.stateDir.root}\n    fix: \`promha up\` starts the topology; apply changes a running one`);
-  const from = RELEASES[state.release ?? 'bookworm'];
-  const release = o.release ? RELEASES[o.release] : o.topology.spec.release ? await chooseRelease(undefined, o.topology.spec.release) : from;
+  const from = stateRelease(state);
+  const release = o.release || o.topology.spec.release ? await chooseRelease(o.release, o.topology.spec.release) : from;
   const errors = check(o.topology, CHECK_RULES, release).filter((f) => f.severity === 'error');
   if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s) for ${release.name}; nothing was changed\n    fix: \`promha check --release ${release.name}\` shows them`);
   // Before anything is prepared: turning TLS on would generate a CA in the state directory.

@@ -14,10 +14,10 @@ import type { AlertEpisode } from '../drills/episodes.ts';
 import { alertValidity, peerTimeout, scraperScrapeTimeout, vipFailoverTime } from '../plan/derived.ts';
 import type { NetworkMode } from '../runtime/local-topology.ts';
 import type { TopologySpec } from '../topology/schema.ts';
-import { RELEASES } from '../release/release.ts';
 import type { StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
 import { chaosSchedule, type ChaosFault, type ChaosFaultKind, type ChaosMember, type ScheduleOptions } from './schedule.ts';
+import { stateRelease } from '../runtime/binaries.ts';
 
 export interface CampaignOptions {
   readonly topology: Topology;
@@ -288,7 +288,7 @@ async function inject(ctx: DrillContext, f: ChaosFault): Promise<() => Promise<v
   const restartBackupAfter = async (member: string) => {
     const node = ctx.state.nodes.find((n) => n.name === member);
     // Without peer names a restarted active member sorts after the backup (DESIGN §2).
-    if (node?.role === 'alertmanager' && !node.backup && !RELEASES[ctx.state.release ?? 'bookworm'].clusterPeerName) await ctx.restartBackup(60_000);
+    if (node?.role === 'alertmanager' && !node.backup && !stateRelease(ctx.state).clusterPeerName) await ctx.restartBackup(60_000);
   };
   switch (f.kind) {
     case 'kill':

@@ -3,7 +3,6 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 // runtime, the dashboard or the drills.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { checkReport, runCheck, faultsJson, formatFaults, formatReport } from '../commands/check.ts';
 import { init, SCHEMA_FILE } from '../commands/init.ts';
 import { RENDER_TARGETS, type RenderTarget } from '../commands/render-targets.ts';
@@ -31,7 +30,7 @@ function faultCount(text: string): number {
 
 /** promha's version, from its package.json: one level above src/cli/ and dist/cli/ alike. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version?: unknown };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
@@ -115,8 +114,9 @@ function program(io: CliIo): Command {
   cli
     .command('setup')
     .addOption(releaseOption())
-    .description("install the real components: this machine's release with apt; another release's binaries from Debian's archive into promha's cache")
-    .action(async (o: { release?: ReleaseName }) => (await import('../commands/setup.ts')).runSetup(out, o.release));
+    .option('--from <dir>', "use the binaries in this directory (an upstream release's files) as the release's, instead of Debian's packages")
+    .description("install the real components: this machine's release with apt; another release's binaries from Debian's archive (or --from a directory) into promha's cache")
+    .action(async (o: { release?: ReleaseName; from?: string }) => (await import('../commands/setup.ts')).runSetup(out, o.release, o.from));
 
   cli
     .command('up')

@@ -2,6 +2,7 @@ import { check, CHECK_RULES, sortFindings } from '../check/check.ts';
 import type { RealToolOptions } from '../check/real-tools.ts';
 import { plan } from '../plan/plan.ts';
 import { chooseRelease } from '../release/choose.ts';
+import { versionNotes, type ComponentVersions } from '../release/capabilities.ts';
 import type { ReleaseName } from '../release/release.ts';
 import type { Finding } from '../check/finding.ts';
 import { formatLocation } from '../location.ts';
@@ -14,9 +15,13 @@ export interface CheckReport {
   readonly file: string;
   /** The release checked for: its PromQL and flags. */
   readonly release: ReleaseName;
+  /** The versions judged: of the release's binaries at hand, else what Debian ships. */
+  readonly versions: ComponentVersions;
   readonly findings: readonly Finding[];
   readonly errors: number;
   readonly warnings: number;
+  /** What was assumed of versions newer than promha measured, and known defects of these versions (versionNotes). */
+  readonly notes: readonly string[];
 }
 
 export async function runCheck(file?: string, releaseName?: ReleaseName, options?: CheckOptions): Promise<CheckReport> {
@@ -47,9 +52,11 @@ export async function checkReport(topology: Topology, releaseName?: ReleaseName,
   return {
     file: topology.file,
     release: release.name,
+    versions: release.versions,
     findings,
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
+    notes: versionNotes(release.versions),
   };
 }
 
@@ -64,7 +71,8 @@ export function formatReport(r: CheckReport, pc: Paint = plain): string {
     r.errors + r.warnings === 0
       ? pc.green(`${r.file}: no problems found for ${r.release}`)
       : `${r.file}: ${r.errors} error(s), ${r.warnings} warning(s) for ${r.release}`;
-  return [...lines, summary].join('\n');
+  const versions = `prometheus ${r.versions.prometheus}, alertmanager ${r.versions.alertmanager}, pushgateway ${r.versions.pushgateway}`;
+  return [...lines, ...r.notes.map((n) => pc.dim(`note (${r.release}: ${versions}): ${n}`)), summary].join('\n');
 }
 
 /** The fault-tolerance analysis of `check --faults`: the minimal combinations of failed hosts that lose something, which stand for all the others. */

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ExitError } from '../errors.ts';
 import { chooseRelease, hostCodename } from '../release/choose.ts';
-import { fetchRelease } from '../release/fetch.ts';
+import { versionNotes } from '../release/capabilities.ts';
+import { fetchedVersions, fetchRelease, recordRelease } from '../release/fetch.ts';
 import { releasePackages, type ReleaseName } from '../release/release.ts';
 
 export const SETUP_PACKAGES = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway', 'keepalived', 'haproxy', 'iproute2', 'openssl'] as const;
@@ -37,7 +38,15 @@ async function installHostPackages(packages: readonly string[], print: (s: strin
  * release's Prometheus, Alertmanager and Pushgateway come from Debian's archive into
  * promha's cache (their Go binaries need only libc), never into the host's packages.
  */
-export async function runSetup(print: (s: string) => void, release?: ReleaseName): Promise<void> {
+export async function runSetup(print: (s: string) => void, release?: ReleaseName, from?: string): Promise<void> {
+  if (from !== undefined) {
+    const chosen = await chooseRelease(release);
+    print(`${chosen.name}: the binaries in ${from}`);
+    const fetched = await recordRelease(chosen, from, { print });
+    for (const note of versionNotes(fetchedVersions(fetched))) print(`note: ${note}`);
+    print(`\`promha up --release ${chosen.name}\`, check and test rules run them`);
+    return;
+  }
   const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
   const debianLike = /^(ID|ID_LIKE)=.*\b(debian|ubuntu)\b/m.test(osRelease);
   if (!debianLike)
@@ -54,5 +63,6 @@ export async function runSetup(print: (s: string) => void, release?: ReleaseName
   await installHostPackages(HOST_PACKAGES, print);
   print(`${chosen.name} (${chosen.title}) is not this machine's release (${host ?? 'unknown'}): fetching ${releasePackages(chosen).join(' ')}`);
   const fetched = await fetchRelease(chosen, { print });
+  for (const note of versionNotes(fetchedVersions(fetched))) print(`note: ${note}`);
   print(`${chosen.name} binaries in ${fetched.root}; \`promha up --release ${chosen.name}\` runs them`);
 }

@@ -1,6 +1,7 @@
 // The dashboard's HTTP server: node:http on a loopback address, its own assets only,
 // the diagram and the live state as JSON, Server-Sent Events for live updates, and
 // stop/start of members of a local stack.
+import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -76,7 +77,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const intervalMs = o.intervalMs ?? 1500;
   // This module sits one level below the package root in the sources (src/dashboard/) and
   // in the bundle (dist/cli/); the build copies the assets to dist/dashboard/assets.
-  const assetDir = path.join(import.meta.dirname, '../dashboard/assets');
+  const assetDir = fileURLToPath(new URL('../dashboard/assets', import.meta.url));
   const assets = new Map(await Promise.all(Object.entries(ASSETS).map(async ([p, a]) => [p, { ...a, body: await readFile(path.join(assetDir, a.file)) }] as const)));
   const diagram: Diagram = layoutTopology(o.topology.spec);
 

@@ -3,12 +3,13 @@ import { peerTimeout } from '../plan/derived.ts';
 import { plan } from '../plan/plan.ts';
 import { localPlan } from '../runtime/up.ts';
 import { chooseRelease } from '../release/choose.ts';
-import { RELEASES, type Release } from '../release/release.ts';
+import type { Release } from '../release/release.ts';
 import type { StateDir } from '../runtime/state.ts';
 import type { Topology } from '../topology/topology.ts';
 import { useClientSecurity } from '../probe/client-security.ts';
 import { deploymentClientSecurity } from '../security/material.ts';
 import type { DoctorMember, DoctorTarget } from './result.ts';
+import { stateRelease } from '../runtime/binaries.ts';
 
 /**
  * On the local stack doctor reaches members at their local addresses and expects the
@@ -18,7 +19,7 @@ export async function resolveTarget(topology: Topology, stateDir: StateDir, rele
   const state = await stateDir.read();
   if (state) {
     // The stack runs the release `up` chose (stacks from before releases ran Debian 12's), unless the caller expects another.
-    const running = release ?? RELEASES[state.release ?? 'bookworm'];
+    const running = release ?? stateRelease(state);
     const { local, nodes } = localPlan(topology, stateDir, { mode: state.mode, subnet: state.network?.subnet, release: running, running: state });
     const recorded = new Map(state.nodes.map((n) => [n.name, n]));
     const members: DoctorMember[] = nodes

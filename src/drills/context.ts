@@ -18,7 +18,7 @@ import type { RunState, StateDir } from '../runtime/state.ts';
 import type { PushgatewaySetSpec } from '../topology/schema.ts';
 import type { Topology } from '../topology/topology.ts';
 import { memberUrl } from '../probe/client-security.ts';
-import { RELEASES } from '../release/release.ts';
+import { stateRelease } from '../runtime/binaries.ts';
 
 /** A locally administered MAC no interface owns: frames sent to it are lost on the bridge. */
 const NOWHERE = '02:00:00:00:00:01';
@@ -57,7 +57,7 @@ export class DrillContext {
     const am = this.spec.alertmanagers;
     const members = [...am.members.map((m) => m.name), am.backup.name];
     const client = (m: string) => this.alertmanager(m);
-    if (!RELEASES[this.state.release ?? 'bookworm'].clusterPeerName) {
+    if (!stateRelease(this.state).clusterPeerName) {
       await this.signal(am.backup.name, 'alertmanager', 'SIGTERM');
       await this.start(am.backup.name);
     }

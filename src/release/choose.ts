@@ -1,19 +1,43 @@
-import { readFile } from 'node:fs/promises';
-import { isReleaseName, RELEASES, type Release, type ReleaseName } from './release.ts';
+import { access, constants } from 'node:fs/promises';
+import type { VersionedComponent } from './capabilities.ts';
+import { binaryVersion, releaseSource } from './fetch.ts';
+import { hostCodename } from './host.ts';
+import { isReleaseName, RELEASES, versionProblem, withVersions, type Release, type ReleaseName } from './release.ts';
+
+export { hostCodename } from './host.ts';
 
 /**
  * The release a command works for: `--release`, else the topology's `release`, else the
- * release of this machine (whose packages `promha setup` installs), else Debian 12.
+ * release of this machine (whose packages `promha setup` installs), else Debian 12 —
+ * judged by the versions of its binaries at hand (releaseAtHand).
  */
 export async function chooseRelease(flag?: ReleaseName, fromTopology?: ReleaseName, osRelease?: string): Promise<Release> {
-  if (flag) return RELEASES[flag];
-  if (fromTopology) return RELEASES[fromTopology];
+  if (flag) return releaseAtHand(RELEASES[flag]);
+  if (fromTopology) return releaseAtHand(RELEASES[fromTopology]);
   const host = await hostCodename(osRelease);
-  return RELEASES[host && isReleaseName(host) ? host : 'bookworm'];
+  return releaseAtHand(RELEASES[host && isReleaseName(host) ? host : 'bookworm']);
 }
 
-/** The codename of this machine's Debian release (`bookworm`), from /etc/os-release. */
-export async function hostCodename(osRelease = '/etc/os-release'): Promise<string | undefined> {
-  const text = await readFile(osRelease, 'utf8').catch(() => '');
-  return /^VERSION_CODENAME=("?)([a-z]+)\1$/m.exec(text)?.[2];
+/**
+ * `release` as its binaries here are: those `promha setup --release` recorded, or for this
+ * machine's own release its packages' binaries. Without any (rendering for a release this
+ * machine does not have), what promha knows Debian ships. A binary of an unusable version
+ * is left to whatever runs it, which refuses it with the reason (checkReleaseVersions).
+ */
+export async function releaseAtHand(release: Release): Promise<Release> {
+  const { host, fetched } = await releaseSource(release.name);
+  const found: Partial<Record<VersionedComponent, string>> = {};
+  for (const c of ['prometheus', 'alertmanager', 'pushgateway'] as const) {
+    let version = fetched?.binaries[c]?.version;
+    if (version === undefined && host) {
+      const file = release.components[c].path;
+      const runnable = await access(file, constants.X_OK).then(
+        () => true,
+        () => false,
+      );
+      version = runnable ? await binaryVersion(file) : undefined;
+    }
+    if (version !== undefined && versionProblem(release, c, version) === undefined) found[c] = version;
+  }
+  return withVersions(release, found);
 }

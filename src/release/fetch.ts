@@ -1,10 +1,13 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { ExitError } from '../errors.ts';
-import { hostCodename } from './choose.ts';
-import { parseVersionOutput, releasePackages, versionMatches, type Component, type Release, type ReleaseName } from './release.ts';
+import type { ComponentVersions } from './capabilities.ts';
+import { hostCodename } from './host.ts';
+import { parseVersion } from './version.ts';
+import { parseVersionOutput, releasePackages, versionProblem, type Component, type Release, type ReleaseName } from './release.ts';
 
 /** A release's Go binaries, extracted from its Debian packages, and the versions they print. */
 export interface FetchedRelease {
@@ -25,10 +28,18 @@ export function releaseCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(base, 'releases');
 }
 
+/** Versions already read, by path, size and modification time: a release is judged on every command. */
+const versionsRead = new Map<string, Promise<string | undefined>>();
+
 /** What `binary --version` says its version is; undefined when it does not run or says nothing we know. */
 export async function binaryVersion(binary: string): Promise<string | undefined> {
-  const r = await execa(binary, ['--version'], { reject: false, all: true, timeout: 15_000 });
-  return parseVersionOutput(r.all ?? '');
+  const st = await stat(binary).catch(() => undefined);
+  const key = st ? `${binary}\0${st.size}\0${st.mtimeMs}\0${st.ino}` : undefined;
+  const known = key === undefined ? undefined : versionsRead.get(key);
+  if (known) return known;
+  const read = execa(binary, ['--version'], { reject: false, all: true, timeout: 15_000 }).then((r) => parseVersionOutput(r.all ?? ''));
+  if (key !== undefined) versionsRead.set(key, read);
+  return read;
 }
 
 /**
@@ -37,15 +48,37 @@ export async function binaryVersion(binary: string): Promise<string | undefined>
  * it ran).
  */
 export async function releaseSource(release: ReleaseName): Promise<{ readonly host: boolean; readonly fetched?: FetchedRelease }> {
-  if (release === (await hostCodename())) return { host: true };
+  const host = release === (await hostCodename());
+  // Binaries recorded with `setup --from` take the place of the host's packages too.
   const fetched = await readFetchedRelease(release);
-  return fetched ? { host: false, fetched } : { host: false };
+  return fetched ? { host, fetched } : { host };
+}
+
+/** The versions a fetched release's binaries printed, by component. */
+export function fetchedVersions(f: FetchedRelease): ComponentVersions {
+  return { prometheus: f.binaries.prometheus.version, alertmanager: f.binaries.alertmanager.version, pushgateway: f.binaries.pushgateway.version };
 }
 
 /** The release fetched earlier into `cacheRoot`, if its manifest is there. */
 export async function readFetchedRelease(release: ReleaseName, cacheRoot = releaseCacheRoot()): Promise<FetchedRelease | undefined> {
-  const text = await readFile(path.join(cacheRoot, release, MANIFEST), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : (JSON.parse(text) as FetchedRelease);
+  const file = path.join(cacheRoot, release, MANIFEST);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    data = undefined;
+  }
+  const binaries = (data as { binaries?: Record<string, unknown> } | undefined)?.binaries;
+  const whole =
+    typeof (data as { root?: unknown } | undefined)?.root === 'string' &&
+    (['prometheus', 'promtool', 'alertmanager', 'amtool', 'pushgateway'] as const).every((c) => {
+      const b = binaries?.[c] as { path?: unknown; version?: unknown } | undefined;
+      return typeof b?.path === 'string' && typeof b.version === 'string' && parseVersion(b.version) !== undefined;
+    });
+  if (!whole) throw new ExitError(2, `${file} is not a release manifest promha wrote\n    fix: \`promha setup --release ${release}\` writes it anew`);
+  return data as FetchedRelease;
 }
 
 /**
@@ -108,8 +141,8 @@ export async function fetchRelease(release: Release, options: { cacheRoot?: stri
     for (const [component, info] of Object.entries(release.components) as [Component, Release['components'][Component]][]) {
       const staged = path.join(root, info.path);
       const version = await binaryVersion(staged);
-      if (!version || !versionMatches(version, info.version))
-        throw new ExitError(1, `${release.name}: ${info.path} from ${info.package} says version ${version ?? '(none)'}, expected ${info.version}.x`);
+      const problem = version ? versionProblem(release, component, version) : 'it prints no version';
+      if (problem || !version) throw new ExitError(1, `${release.name}: ${info.path} from ${info.package}: ${problem ?? ''}`);
       binaries[component] = { path: path.join(dir, 'root', info.path), version };
       print(`  ${component} ${version}`);
     }
@@ -123,4 +156,58 @@ export async function fetchRelease(release: Release, options: { cacheRoot?: stri
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Names a component's binary has in a directory: upstream tarballs' and Debian's. */
+const NAMES_IN_DIRECTORY: Readonly<Record<Component, readonly string[]>> = {
+  prometheus: ['prometheus'],
+  promtool: ['promtool'],
+  alertmanager: ['alertmanager', 'prometheus-alertmanager'],
+  amtool: ['amtool'],
+  pushgateway: ['pushgateway', 'prometheus-pushgateway'],
+};
+
+/**
+ * Records the binaries in `from` (an upstream release's files, a build of one's own) as
+ * `release`'s, after checking each runs and prints a version the release can use: every
+ * command then runs and judges them as it would fetched ones. Nothing is copied or
+ * changed in `from`; the binaries must stay there.
+ */
+export async function recordRelease(release: Release, from: string, options: { cacheRoot?: string; print?: (s: string) => void } = {}): Promise<FetchedRelease> {
+  const cacheRoot = options.cacheRoot ?? releaseCacheRoot();
+  const print = options.print ?? (() => {});
+  const root = path.resolve(from);
+  const binaries = {} as Record<Component, { path: string; version: string }>;
+  const problems: string[] = [];
+  for (const component of Object.keys(NAMES_IN_DIRECTORY) as Component[]) {
+    const names = NAMES_IN_DIRECTORY[component];
+    let file: string | undefined;
+    for (const n of names) {
+      const candidate = path.join(root, n);
+      if (await access(candidate, constants.X_OK).then(() => true, () => false)) {
+        file = candidate;
+        break;
+      }
+    }
+    if (!file) {
+      problems.push(`${component}: no executable ${names.join(' or ')} in ${root}`);
+      continue;
+    }
+    const version = await binaryVersion(file);
+    const problem = version ? versionProblem(release, component, version) : 'it prints no version promha can read';
+    if (problem || !version) problems.push(`${component}: ${file}: ${problem ?? ''}`);
+    else {
+      binaries[component] = { path: file, version };
+      print(`  ${component} ${version} (${file})`);
+    }
+  }
+  if (problems.length > 0) throw new ExitError(1, `the binaries in ${root} cannot be ${release.name}'s:\n    ${problems.join('\n    ')}`);
+  const dir = path.join(cacheRoot, release.name);
+  const fetched: FetchedRelease = { release: release.name, root, binaries, fetchedAt: new Date().toISOString() };
+  await mkdir(dir, { recursive: true });
+  // A fetched copy of the release's packages stays until a fetch replaces it; the manifest decides what runs.
+  const next = path.join(dir, `.${MANIFEST}.${process.pid}`);
+  await writeFile(next, `${JSON.stringify(fetched, null, 2)}\n`);
+  await rename(next, path.join(dir, MANIFEST));
+  return fetched;
 }

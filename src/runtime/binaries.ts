@@ -3,7 +3,10 @@ import path from 'node:path';
 import { ExitError } from '../errors.ts';
 import { DEBIAN_BINARY_PATHS, DEBIAN_PACKAGES, type BinaryName } from '../plan/node-spec.ts';
 import { binaryVersion, type FetchedRelease } from '../release/fetch.ts';
-import { COMPONENT_OF_BINARY, versionMatches, type Release } from '../release/release.ts';
+import type { VersionedComponent } from '../release/capabilities.ts';
+import { COMPONENT_OF_BINARY, RELEASES, VERSIONED, versionProblem, withVersions, type Release } from '../release/release.ts';
+import type { RunState } from './state.ts';
+import { parseVersion } from '../release/version.ts';
 
 /** Names the binaries have outside Debian (upstream tarballs). */
 const OTHER_NAMES: Readonly<Record<BinaryName, readonly string[]>> = {
@@ -62,9 +65,10 @@ export function findBinaries(
 }
 
 /**
- * Runs `--version` of each Prometheus-project binary and refuses any that is not of the
- * release's line: a stack of mixed versions would prove nothing about the release.
- * Returns the version each binary printed.
+ * Runs `--version` of each Prometheus-project binary and refuses any that `release`
+ * cannot be (older than it ships, or than promha renders for): a stack of another
+ * release's binaries would prove nothing about this one. Newer ones are taken, and judged
+ * by their version (releaseRunning). Returns the version each binary printed.
  */
 export async function checkReleaseVersions(bins: Readonly<Partial<Record<BinaryName, string>>>, release: Release): Promise<Partial<Record<BinaryName, string>>> {
   const versions: Partial<Record<BinaryName, string>> = {};
@@ -72,10 +76,10 @@ export async function checkReleaseVersions(bins: Readonly<Partial<Record<BinaryN
   for (const [b, file] of Object.entries(bins) as [BinaryName, string][]) {
     const component = COMPONENT_OF_BINARY[b];
     if (!component) continue;
-    const expected = release.components[component].version;
     const version = await binaryVersion(file);
-    if (version && versionMatches(version, expected)) versions[b] = version;
-    else wrong.push(`${b}: ${file} is ${version ?? 'of no version it can tell'}, ${release.name} needs ${expected}.x`);
+    const problem = version ? versionProblem(release, component, version) : 'it prints no version promha can read';
+    if (version && !problem) versions[b] = version;
+    else wrong.push(`${b}: ${file}: ${problem ?? ''}`);
   }
   if (wrong.length)
     throw new ExitError(
@@ -83,4 +87,19 @@ export async function checkReleaseVersions(bins: Readonly<Partial<Record<BinaryN
       `binaries of another release than ${release.name} (${release.title}):\n    ${wrong.join('\n    ')}\n    fix: run \`promha setup --release ${release.name}\`, choose the release of your binaries with --release, or name the right ones with --bin NAME=PATH`,
     );
   return versions;
+}
+
+/** `release` as the binaries that run it are: the versions `checkReleaseVersions` returned (state.json keeps them). */
+export function releaseRunning(release: Release, versions: Readonly<Partial<Record<BinaryName, string>>>): Release {
+  const found: Partial<Record<VersionedComponent, string>> = {};
+  for (const [b, v] of Object.entries(versions) as [BinaryName, string][]) {
+    const component = COMPONENT_OF_BINARY[b];
+    if (component && v && parseVersion(v)) found[VERSIONED[component]] = v;
+  }
+  return withVersions(release, found);
+}
+
+/** The release a running stack runs: the one `up` chose (stacks from before releases ran Debian 12's), as its binaries' versions are. */
+export function stateRelease(state: Pick<RunState, 'release' | 'versions'>): Release {
+  return releaseRunning(RELEASES[state.release ?? 'bookworm'], state.versions ?? {});
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import type { SecurityMaterial } from '../plan/security.ts';
 import { useClientSecurity } from '../probe/client-security.ts';
 import { writeClientFiles } from './client-files.ts';
 import type { Topology } from '../topology/topology.ts';
-import { checkReleaseVersions, findBinaries } from './binaries.ts';
+import { checkReleaseVersions, findBinaries, releaseRunning } from './binaries.ts';
 import { chooseRelease } from '../release/choose.ts';
 import { releaseSource } from '../release/fetch.ts';
 import type { Release } from '../release/release.ts';
@@ -53,7 +54,8 @@ export interface UpResult {
 }
 
 // One level below the package root both in the sources (src/runtime/) and in the bundle (dist/cli/).
-const BIN_ENTRY = path.resolve(import.meta.dirname, '../../bin/promha.js');
+// From import.meta.url: Debian 12's Node 18 has no import.meta.dirname.
+const BIN_ENTRY = fileURLToPath(new URL('../../bin/promha.js', import.meta.url));
 
 export function stateLayout(dir: StateDir): Layout {
   return { configDir: (m) => dir.nodeDir(m), dataDir: (m) => dir.dataDir(m), runDir: (m) => dir.runDir(m) };
@@ -156,27 +158,34 @@ export async function up(topology: Topology, o: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const say = (line: string, ok = true) => o.progress?.(line, ok);
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const release = o.release ?? (await chooseRelease(undefined, topology.spec.release));
-  const errors = check(topology, CHECK_RULES, release).filter((f) => f.severity === 'error');
-  if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s) for ${release.name}: run \`promha check --release ${release.name}\``);
+  const chosen = o.release ?? (await chooseRelease(undefined, topology.spec.release));
+  const errorsFor = (r: Release) => {
+    const errors = check(topology, CHECK_RULES, r).filter((f) => f.severity === 'error');
+    if (errors.length) throw new ExitError(1, `the topology has ${errors.length} error(s) for ${r.name}: run \`promha check --release ${r.name}\``);
+  };
+  errorsFor(chosen);
   const previous = await o.stateDir.read();
   if (previous && previous.nodes.some((n) => n.processes.some(isRunning)))
     throw new ExitError(2, `a stack is already running from ${o.stateDir.root}: \`promha down\` first`);
   if (o.mode === 'netns' && process.getuid?.() !== 0) throw new ExitError(2, 'netns mode needs root\n    fix: run as root, or use --network loopback');
 
-  // Secure mode: a CA of its own and certificates for the local addresses, which no supplied certificate names.
-  const unsecured = localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release });
-  const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
-  const { addressing, local, nodes } = security ? localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release, security }) : unsecured;
+  // The binaries decide the release's capabilities: found first, then planned for what they are.
   // The host's own release runs from its Debian packages; another one from `promha setup --release`'s cache.
-  const { fetched } = await releaseSource(release.name);
+  const { fetched } = await releaseSource(chosen.name);
   const bins = findBinaries(
-    nodes.flatMap((n) => n.processes.map((p) => p.binary)),
+    localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release: chosen }).nodes.flatMap((n) => n.processes.map((p) => p.binary)),
     o.binaries,
     process.env,
     fetched,
   );
-  const versions = await checkReleaseVersions(bins, release);
+  const versions = await checkReleaseVersions(bins, chosen);
+  const release = releaseRunning(chosen, versions);
+  if (release !== chosen) errorsFor(release);
+
+  // Secure mode: a CA of its own and certificates for the local addresses, which no supplied certificate names.
+  const unsecured = localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release });
+  const security = await prepareSecurity(unsecured.local, { generateIn: o.stateDir.caDir });
+  const { addressing, local, nodes } = security ? localPlan(topology, o.stateDir, { mode: o.mode, subnet: o.subnet, release, security }) : unsecured;
   if (o.mode === 'loopback') {
     for (const n of nodes) for (const a of boundAddresses(n)) await assertFree(a, n.name);
     for (const d of addressing.demo) await assertFree(String(d.address), d.name);
