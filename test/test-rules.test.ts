@@ -250,3 +250,27 @@ describe("apply's rule gate: the release's promtool on the new rule files, under
     });
   });
 });
+
+describe('test rules bounds nesting as check does, located, before promtool runs', () => {
+  const deep = (n: number) => `${'max_over_time(('.repeat(n)}up${'))[5m:1m])'.repeat(n)}`;
+  it('a promql_expr_test and a rule nested past 256 levels: exit 2, each at its place; 60 levels pass', async () => {
+    const p = await tempProject({
+      'promha.yaml': seedTopology('promha.schema.json'),
+      'rules/deep.yml': { groups: [{ name: 'g', rules: [{ record: 'fine', expr: deep(60) }, { record: 'deep', expr: deep(300) }] }] },
+      'rules/deep_test.yml': {
+        rule_files: ['deep.yml'],
+        tests: [{ interval: '1m', input_series: [{ series: 'up', values: '1x5' }], promql_expr_test: [{ expr: deep(300), eval_time: '1m', exp_samples: [] }] }],
+      },
+    });
+    try {
+      const r = await inProcess(['test', 'rules', 'rules/deep_test.yml', '--release', 'bookworm'], p.dir);
+      assert.equal(r.exitCode, 2, r.stdout + r.stderr);
+      assert.match(r.stderr, /rules\/deep_test\.yml:\d+:\d+: .*nests more than 256 levels deep/);
+      assert.match(r.stderr, /rules\/deep\.yml:\d+:\d+: error record deep: the expression nests more than 256 levels deep/);
+      assert.doesNotMatch(r.stderr, /record fine/);
+      assert.match(r.stderr, /split the expression into recording rules/);
+    } finally {
+      await p.cleanup();
+    }
+  });
+});
