@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { releaseSource } from '../../src/release/fetch.ts';
 import { RELEASES, type Component, type ReleaseName } from '../../src/release/release.ts';
 import type { Failure } from './oracle.ts';
+import { TOOL_LIMITS } from '../../src/release/promtool.ts';
 
 /*
  * The real tools judge what render wrote (DESIGN §2): each release's promtool (config,
@@ -51,7 +52,12 @@ export interface ToolStats {
   readonly skipped: Record<ToolName, number>;
 }
 
-const TOOL_TIMEOUT_MS = 30_000;
+/**
+ * As long as promha lets its own promtool and amtool children run: a rule of 50,000
+ * chained terms, which promtool accepts, takes it 28 s to check on an idle machine, and
+ * three fuzzers side by side triple that. Past it, "no verdict" is reported as a refusal.
+ */
+const TOOL_TIMEOUT_MS = TOOL_LIMITS.timeoutMs;
 const zero = (): Record<ToolName, number> => Object.fromEntries(TOOL_NAMES.map((t) => [t, 0])) as Record<ToolName, number>;
 
 /** The release's binary of a component: the host's package for the host's release, else `promha setup --release`'s copy. */
