@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -225,6 +226,33 @@ describe('versions by capability: a newer upstream build needs no table edit', (
       assert.equal(await readFetchedRelease('sid', path.join(dir, 'cache')), undefined);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("install.sh's version gate on a host: the rendered version or a newer minor of its major", () => {
+  it('takes 3.5 and 3.14 for a bundle rendered for 3.5, refuses 3.4, 2.42, 4.0 and a binary that prints no version', { timeout: 120_000 }, async () => {
+    const project = await tempProject({ 'promha.yaml': seedTopology('promha.schema.json') });
+    try {
+      const r = await inProcess(['render', '--target', 'hosts', '--out', 'out', '--release', 'sid'], project.dir);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const script = await readFile(path.join(project.dir, 'out', 'scraper1-1', 'install.sh'), 'utf8');
+      const fn = /^need_version\(\) \{\n[\s\S]*?\n\}$/m.exec(script)?.[0];
+      assert.ok(fn, 'install.sh defines need_version');
+      assert.match(script, new RegExp(`need_version /usr/bin/prometheus ${RELEASES.sid.components.prometheus.version.replace('.', '\\.')}$`, 'm'));
+      const gate = async (prints: string) => {
+        const fake = path.join(project.dir, 'prometheus');
+        await writeFile(fake, `#!/bin/sh\necho '${prints}'\n`, { mode: 0o755 });
+        return execa('bash', ['-c', `${fn}\nneed_version "$1" 3.5`, 'bash', fake], { reject: false, timeout: 30_000 });
+      };
+      for (const ok of ['prometheus, version 3.5.3+ds1 (branch: x)', 'prometheus, version 3.14.0 (branch: HEAD)']) assert.equal((await gate(ok)).exitCode, 0, ok);
+      for (const refused of ['prometheus, version 3.4.2 (branch: x)', 'prometheus, version 2.42.0+ds (branch: x)', 'prometheus, version 4.0.0 (branch: x)', 'no version here']) {
+        const g = await gate(refused);
+        assert.equal(g.exitCode, 1, refused);
+        assert.match(g.stderr, /this bundle is for sid .*, which runs .*prometheus 3\.5 or a newer 3\.x; this host has/);
+      }
+    } finally {
+      await project.cleanup();
     }
   });
 });

@@ -3,7 +3,8 @@ import type { DoctorResult } from '../doctor/result.ts';
 import { StateDir } from '../runtime/state.ts';
 import { loadTopology } from '../topology/load.ts';
 import { plain, type Paint } from '../cli/paint.ts';
-import { RELEASES, type ReleaseName } from '../release/release.ts';
+import { chooseRelease } from '../release/choose.ts';
+import type { ReleaseName } from '../release/release.ts';
 
 export interface DoctorReport {
   readonly results: readonly DoctorResult[];
@@ -13,7 +14,8 @@ export interface DoctorReport {
 }
 
 export async function runDoctor(file: string, stateDir: string, release?: ReleaseName): Promise<DoctorReport> {
-  const results = await doctor(await loadTopology(file), new StateDir(stateDir), release && RELEASES[release]);
+  // A release asked for is judged as `up` judged it: by the versions of its binaries here.
+  const results = await doctor(await loadTopology(file), new StateDir(stateDir), release && (await chooseRelease(release)));
   const count = (v: DoctorResult['verdict']) => results.filter((r) => r.verdict === v).length;
   return { results, pass: count('pass'), warn: count('warn'), fail: count('fail') };
 }

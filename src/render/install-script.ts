@@ -80,12 +80,14 @@ put() {
   changed=$((changed + 1))
 }
 
-# need_version BINARY MAJOR.MINOR: refuses a binary of another release than the bundle's.
+# need_version BINARY MAJOR.MINOR: refuses a binary older than the version the bundle was
+# rendered for, or of another major version: its flags and config fields are that
+# version's. A newer minor of the same major has them too (sid moves ahead of a bundle).
 need_version() {
   local version
   version=$("$1" --version 2>&1 | sed -En '1s/^[^ ]+, version ([0-9]+\\.[0-9]+)\\..*/\\1/p')
-  if [[ $version != "$2" ]]; then
-    echo "install.sh: this bundle is for ${release.name} (${release.title}), which runs $1 $2; this host has \"\${version:-none}\"" >&2
+  if [[ -z $version || \${version%%.*} != "\${2%%.*}" || \${version#*.} -lt \${2#*.} ]]; then
+    echo "install.sh: this bundle is for ${release.name} (${release.title}), which runs $1 $2 or a newer \${2%%.*}.x; this host has \"\${version:-none}\"" >&2
     echo "    fix: render with --release set to this host's release, or install ${release.name}'s packages" >&2
     exit 1
   fi
