@@ -67,7 +67,32 @@ export const CHECK_RULES: readonly CheckRule[] = [
  */
 export function check(topology: Topology, rules: readonly CheckRule[] = CHECK_RULES, release: Release = RELEASES[topology.spec.release ?? 'bookworm']): Finding[] {
   const ctx = { topology, nodes: plan(topology, { release }), release };
-  return sortFindings(rules.flatMap((r) => [...r.run(ctx)].map((f) => ({ code: r.code, rule: r.name, ...f }))));
+  return collapseRepeats(sortFindings(rules.flatMap((r) => [...r.run(ctx)].map((f) => ({ code: r.code, rule: r.name, ...f })))));
+}
+
+/** How many places of a repeated finding its message lists. */
+const LISTED_REPEATS = 5;
+
+/**
+ * One finding for each repeated one: the same code, message and fix in one file (a rule
+ * reading the merged `up` 50,000 times in one expression) is reported once, at its first
+ * place, with the count and the next places, instead of flooding the terminal.
+ */
+export function collapseRepeats(sorted: readonly Finding[]): Finding[] {
+  const groups = new Map<string, Finding[]>();
+  for (const f of sorted) {
+    const key = JSON.stringify([f.code, f.severity, f.location.file, f.message, f.hint]);
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
+  }
+  return [...groups.values()].map(([first, ...rest]) => {
+    const f = first as Finding;
+    if (rest.length === 0) return f;
+    const places = rest.slice(0, LISTED_REPEATS).map((r) => `${r.location.line}:${r.location.column}`);
+    const more = rest.length > LISTED_REPEATS ? `, and ${rest.length - LISTED_REPEATS} more` : '';
+    return { ...f, message: `${f.message} (also at ${places.join(', ')}${more}: ${rest.length + 1} places in all)` };
+  });
 }
 
 /** Errors first, then by file position. */
