@@ -8,7 +8,8 @@ import { failureUnits, impactOf } from '../src/faults/matrix.ts';
 import { parseTopology } from '../src/topology/load.ts';
 import { SCENARIOS } from '../src/drills/run.ts';
 import { SCENARIO_NAMES } from '../src/drills/scenario-names.ts';
-import type { DrillOutcome } from '../src/drills/drill.ts';
+import { flapWindow, type DrillOutcome } from '../src/drills/drill.ts';
+import { sustainedFor } from '../src/runtime/demo-rules.ts';
 import { FAST_RULES, fastTopology, promha, tempProject, selectedStacks, stackSkip, laneUpArgs } from './helpers.ts';
 import { RELEASE_NAMES, RELEASES, type ReleaseName } from '../src/release/release.ts';
 import type { NetworkMode } from '../src/runtime/local-topology.ts';
@@ -41,6 +42,38 @@ const STACKS: ReadonlyArray<{ mode: NetworkMode; release: ReleaseName }> = [
 
 /** Scenarios that need a network per member. */
 const NETNS_ONLY = ['vip-moved-gateway-alive', 'alertmanager-partitioned'];
+
+/**
+ * What each scenario's own parameters imply for its measured times on the fast topology
+ * (seconds). `detectAtLeast`: the `for:` of the alert whose notification is the detection
+ * (it cannot arrive sooner), less a scrape timeout (a scrape begun just before the fault
+ * may already see it) and half a second of the drill's own steps. `detectWithin` and
+ * `recoverWithin`: the timeout of the wait that measures it (a wait that runs out
+ * measures nothing), plus PROBE_ALLOWANCE for the last probe, begun inside the timeout.
+ * alertmanager-data-lost's recovery counts kills and restarts no parameter bounds.
+ */
+const PROBE_ALLOWANCE = 10;
+const FAST_SPEC = parseTopology('promha.yaml', stringify(fastTopology())).spec;
+const DRILL_BOUNDS: Record<string, { detectAtLeast: number; detectWithin: number; recoverWithin?: number }> = (() => {
+  const { scrape, federate, push } = FAST_SPEC.intervals;
+  // A scrape timeout (at most its interval) of the scrape or federate scrape that sees the fault.
+  const slack = Math.max(scrape.seconds, federate.seconds) + 0.5;
+  const scrapers = 60 + federate.times(10).seconds;
+  const federators = 60 + sustainedFor(FAST_SPEC).seconds + federate.times(10).seconds;
+  const vip = 60 + push.times(20).seconds;
+  return {
+    'scraper-killed': { detectAtLeast: 0, detectWithin: scrapers, recoverWithin: scrapers },
+    // PromhaScraperSetDown holds for three federate intervals (meta-rules.ts).
+    'scraper-set-down': { detectAtLeast: federate.times(3).seconds - slack, detectWithin: scrapers, recoverWithin: scrapers },
+    'alertmanager-killed': { detectAtLeast: 0, detectWithin: 60, recoverWithin: 60 },
+    // PromhaDemoExporterDown holds for three scrape intervals (demo-rules.ts).
+    'federator-killed': { detectAtLeast: scrape.times(3).seconds - slack, detectWithin: federators, recoverWithin: federators },
+    'pushgateway-host-lost': { detectAtLeast: 0, detectWithin: 60, recoverWithin: 60 },
+    'vip-moved-gateway-alive': { detectAtLeast: 0, detectWithin: vip, recoverWithin: vip },
+    'alertmanager-partitioned': { detectAtLeast: 0, detectWithin: 60, recoverWithin: 90 },
+    'alertmanager-data-lost': { detectAtLeast: 0, detectWithin: 60 },
+  };
+})();
 
 /*
  * The drills on the real binaries, one test case per scenario on a stack they share, in
@@ -78,8 +111,18 @@ describe(`promha drill on a live stack (${mode}, ${release})`, { skip: stackSkip
       assert.match(o.versions['prometheus'] ?? '', new RegExp(`^${RELEASES[release].components.prometheus.version.replace('.', '\\.')}\\.\\d+$`));
       for (const e of o.expectations) assert.ok(e.ok, `${e.name}: ${e.detail}`);
       assert.equal(r.exitCode, 0);
-      assert.ok((o.measurements.detectSeconds ?? -1) > 0, 'detect');
-      assert.ok((o.measurements.recoverSeconds ?? -1) >= 0, 'recover');
+      const { detectSeconds: detect, recoverSeconds: recover, watchedSeconds: watched } = o.measurements;
+      t.diagnostic(`measured: detect ${detect} s, recover ${recover} s, watched ${watched} s, drill ${o.seconds} s`);
+      const bounds = DRILL_BOUNDS[scenario];
+      assert.ok(bounds, `no bounds for ${scenario}`);
+      assert.ok(detect !== undefined && detect > 0, `detect: ${detect}`);
+      assert.ok(recover !== undefined && recover >= 0, `recover: ${recover}`);
+      assert.ok(detect >= bounds.detectAtLeast, `detected after ${detect} s, sooner than the alert's for: allows (${bounds.detectAtLeast} s)`);
+      assert.ok(detect <= bounds.detectWithin + PROBE_ALLOWANCE, `detected after ${detect} s, past its wait of ${bounds.detectWithin} s`);
+      if (bounds.recoverWithin !== undefined) assert.ok(recover <= bounds.recoverWithin + PROBE_ALLOWANCE, `recovered after ${recover} s, past its wait of ${bounds.recoverWithin} s`);
+      // The phases run one after the other inside the drill: detection, then recovery.
+      assert.ok(detect + recover <= o.seconds, `detect ${detect} s + recover ${recover} s, but the drill took ${o.seconds} s`);
+      if (watched !== undefined) assert.ok(watched <= o.seconds + 0.5, `watched ${watched} s of a drill of ${o.seconds} s`);
       // At least once: each side of a partition may notify. After both active members
       // lost their data and the backup restarted, a resolved notification was once seen
       // twice; the scenario's own expectations (the firing alert notified exactly once,
@@ -104,8 +147,8 @@ describe(`promha drill on a live stack (${mode}, ${release})`, { skip: stackSkip
         }
       }
       if (scenario === 'pushgateway-host-lost') assert.equal(o.measurements.pushesLost, 0);
-      // Past the 20 s lookback of the test profile.
-      if (scenario === 'scraper-killed') assert.ok((o.measurements.watchedSeconds ?? 0) > 20);
+      // Past the lookback of the test profile: the drill waits out its flap window.
+      if (scenario === 'scraper-killed') assert.ok((watched ?? 0) >= flapWindow(FAST_SPEC.lookback_delta).seconds, `watched ${watched} s`);
     });
 
   it('writes a Markdown report with the release and versions, and the latest results for the dashboard', async () => {

@@ -25,8 +25,12 @@ import { ToolChecker, type Artifact } from './fuzz/tools.ts';
 const SEED = Number(process.env['PROMHA_FUZZ_SEED'] ?? 20261203);
 /** A fixed number of inputs per release, so that a slow machine runs the same inputs, only later. */
 const INPUTS = Number(process.env['PROMHA_FUZZ_INPUTS'] ?? 32);
-/** Generous: the count above is what is asserted, never a rate. */
-const BUDGET_MS = Number(process.env['PROMHA_FUZZ_SECONDS'] ?? 600) * 1000;
+/**
+ * The test timeout of each release's campaign, a bound on a hang and no time budget: the
+ * campaign runs every input however long they take, and the count is what is asserted,
+ * never a rate. Generous: CI's 32 inputs take a few minutes on a loaded machine.
+ */
+const TIMEOUT_MS = Number(process.env['PROMHA_FUZZ_SECONDS'] ?? 1200) * 1000;
 
 describe('fuzz harness', () => {
   it('makes the same inputs from the same seed, and different ones from another', () => {
@@ -214,11 +218,12 @@ const CAMPAIGNS: ReadonlyArray<{ release: ReleaseName; inputs: number; seed: num
 
 describe('fuzzer', () => {
   for (const { release, inputs, seed } of CAMPAIGNS)
-    it(`${release}: ${inputs} inputs from seed ${seed} fail nothing, and every render is accepted by the real tools`, { timeout: BUDGET_MS + 600_000 }, async (t) => {
-      const result = await runCampaign({ seed, release, iterations: inputs, budgetMs: BUDGET_MS, shrinkMs: 15_000, shrinkLimit: 8 });
-      const report = formatResult(result, BUDGET_MS);
+    it(`${release}: ${inputs} inputs from seed ${seed} fail nothing, and every render is accepted by the real tools`, { timeout: TIMEOUT_MS }, async (t) => {
+      // No budget: every input runs. The test's signal ends the campaign (and its workers) should the timeout fire.
+      const result = await runCampaign({ seed, release, iterations: inputs, budgetMs: Infinity, signal: t.signal, shrinkMs: 15_000, shrinkLimit: 8 });
+      const report = formatResult(result, Infinity);
       for (const line of report.split('\n').slice(0, 5)) t.diagnostic(line);
-      assert.equal(result.iterations, inputs, `only ${result.iterations} of ${inputs} inputs ran within ${BUDGET_MS / 1000} s`);
+      assert.equal(result.iterations, inputs, `${result.iterations} of ${inputs} inputs ran`);
       assert.deepEqual(result.mutationErrors, [], 'the fuzzer itself failed to mutate');
       assert.ok(result.rendered > 0, 'no input was rendered: the tools judged nothing');
       assert.equal(result.failures.length, 0, report);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ExitError } from '../src/errors.ts';
 import { runRender } from '../src/commands/render.ts';
+import { RENDER_MARKER } from '../src/render/render-marker.ts';
 import { dataDirProblems, rootDirectoryProblem, systemDirectoryProblem } from '../src/render/host-paths.ts';
 import type { Layout, NodeSpec } from '../src/plan/node-spec.ts';
 import { hostPathProblem, interfaceNameProblem } from '../src/topology/host-names.ts';
@@ -181,9 +182,62 @@ describe('render refuses roots and layouts that would lose data', () => {
     }
   });
 
-  it('renders with separate, strict roots', async () => {
+  it('renders with separate, strict roots: each member\'s config under the one, its data under the other, nothing elsewhere', async () => {
     const out = path.join(project.dir, 'ok');
-    const r = await runRender(file, { out, configRoot: '/srv/promha+cfg@x/etc', dataRoot: '/srv/promha_data-1.0' });
-    assert.ok(r.nodes > 0);
+    const configRoot = '/srv/promha+cfg@x/etc';
+    const dataRoot = '/srv/promha_data-1.0';
+    const r = await runRender(file, { out, configRoot, dataRoot });
+
+    // The fast topology's members, and the files each kind of member gets.
+    const common = ['install.sh', 'packages.txt'];
+    const prometheus = (m: string) => [...common, 'prometheus.yml', 'prometheus.cmdline', `systemd/promha-${m}-prometheus.service`];
+    const files: Record<string, string[]> = {};
+    for (const m of ['scraper1-1', 'scraper1-2', 'scraper2-1', 'scraper2-2']) files[m] = prometheus(m);
+    for (const m of ['federator1-1', 'federator1-2']) files[m] = [...prometheus(m), 'rules/demo.yml', 'rules/promha-meta.rules.yml'];
+    for (const m of ['alertmanager1-1', 'alertmanager1-2', 'alertmanager1-3'])
+      files[m] = [...common, 'alertmanager.yml', 'alertmanager.cmdline', `systemd/promha-${m}-alertmanager.service`];
+    for (const m of ['pushgateway1-1', 'pushgateway1-2'])
+      files[m] = [
+        ...common,
+        'keepalived.conf',
+        'check-pushgateway.sh',
+        'wipe-pushgateway.sh',
+        'pushgateway.cmdline',
+        'keepalived.cmdline',
+        `systemd/promha-${m}-pushgateway.service`,
+        `systemd/promha-${m}-keepalived.service`,
+      ];
+    files['pushgateway1-vip'] = [...common, 'haproxy.cfg', 'haproxy.cmdline', 'systemd/promha-pushgateway1-vip-haproxy.service'];
+    const expected = ['plan.json', ...Object.entries(files).flatMap(([m, names]) => names.map((n) => `${m}/${n}`))].sort();
+    assert.equal(r.nodes, Object.keys(files).length);
+    assert.deepEqual(r.written.map((w) => path.relative(out, w)).sort(), expected, 'what render says it wrote');
+    const onDisk = (await readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(out, path.join(e.parentPath, e.name)));
+    // And the marker that lets a later render replace this directory.
+    assert.deepEqual(onDisk.sort(), [RENDER_MARKER, ...expected].sort(), 'what is in --out');
+
+    // The command lines: each member's config file under --config-root, its data under --data-root.
+    const args = async (m: string, cmdline: string) => (await readFile(path.join(out, m, cmdline), 'utf8')).trim().split(' ');
+    for (const m of ['scraper1-1', 'scraper1-2', 'scraper2-1', 'scraper2-2', 'federator1-1', 'federator1-2']) {
+      const a = await args(m, 'prometheus.cmdline');
+      assert.ok(a.includes(`--config.file=${configRoot}/${m}/prometheus.yml`), `${m}: ${a.join(' ')}`);
+      assert.ok(a.includes(`--storage.tsdb.path=${dataRoot}/${m}`), `${m}: ${a.join(' ')}`);
+    }
+    for (const m of ['alertmanager1-1', 'alertmanager1-2', 'alertmanager1-3']) {
+      const a = await args(m, 'alertmanager.cmdline');
+      assert.ok(a.includes(`--config.file=${configRoot}/${m}/alertmanager.yml`), `${m}: ${a.join(' ')}`);
+      assert.ok(a.includes(`--storage.path=${dataRoot}/${m}`), `${m}: ${a.join(' ')}`);
+    }
+    for (const m of ['pushgateway1-1', 'pushgateway1-2']) assert.ok((await args(m, 'keepalived.cmdline')).includes(`--use-file=${configRoot}/${m}/keepalived.conf`), m);
+    assert.deepEqual((await args('pushgateway1-vip', 'haproxy.cmdline')).slice(-2), ['-f', `${configRoot}/pushgateway1-vip/haproxy.cfg`]);
+
+    // No file of a member names a path under the roots but its own directories, and none
+    // falls back to the default roots.
+    for (const [m, names] of Object.entries(files))
+      for (const n of names) {
+        const text = await readFile(path.join(out, m, n), 'utf8');
+        for (const [found] of text.matchAll(/\/srv\/promha[^\s"',;:)]*/g))
+          assert.ok(found.startsWith(`${configRoot}/${m}`) || found.startsWith(`${dataRoot}/${m}`), `${m}/${n} names ${found}`);
+        assert.doesNotMatch(text, /\/etc\/promha\/|\/var\/lib\/promha\//, `${m}/${n}: a default root`);
+      }
   });
 });
