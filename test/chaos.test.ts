@@ -23,7 +23,7 @@ for (const { lane, release, seed } of LANES)
   describe(`promha drill chaos: a ${MINUTES}-minute campaign (${lane}, ${release})`, { skip: stackSkip(lane) }, () => {
     let project: Awaited<ReturnType<typeof tempProject>>;
     let stateDir: string;
-    const run = (...args: string[]) => promha([...args, '--state-dir', stateDir], project.dir);
+    const run = (...args: string[]) => promha([...args, '--state-dir', stateDir], project.dir, (MINUTES + 10) * 60_000);
 
     before(async () => {
       project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
@@ -36,7 +36,7 @@ for (const { lane, release, seed } of LANES)
       await project.cleanup();
     });
 
-    it('injects the seed’s schedule under a steady alert load: no episode missed, no push lost, no sample gap; doctor passes after', async (t) => {
+    it('injects the seed’s schedule under a steady alert load: no episode missed, no push lost, no sample gap; doctor passes after', { timeout: (MINUTES + 15) * 60_000 }, async (t) => {
       const r = await run('drill', 'chaos', '-f', 'promha.yaml', '--duration', `${MINUTES}m`, '--seed', String(seed), '--json');
       const report = JSON.parse(r.stdout) as CampaignReport;
       t.diagnostic(formatCampaign(report));

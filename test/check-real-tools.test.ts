@@ -17,14 +17,14 @@ import { parseRuleFile } from '../src/rules/rule-file.ts';
 import { parseTopology } from '../src/topology/load.ts';
 import type { Topology } from '../src/topology/topology.ts';
 import type { PropertyPath } from '../src/topology/yaml-source.ts';
-import { fastTopology, promha, releaseBinary } from './helpers.ts';
+import { fastTopology, promha, releaseBinary, requireTool } from './helpers.ts';
 
 /*
  * "check passes, a real tool then rejects": each case here is refused by `check` with a
  * location, and the same input is shown to be refused by the real tool (promtool 2.42,
  * 2.53, 3.5; amtool 0.25, 0.28, 0.33; keepalived 2.2.7, kubectl), while the valid
- * neighbour passes both. A release's tool that is missing fails its tests: scripts/install-deps.sh
- * fetches every release.
+ * neighbour passes both. A tool that is missing fails its tests, never counts as a refusal:
+ * scripts/install-deps.sh installs the host's and fetches every release.
  */
 
 type Input = Record<string, any>;
@@ -64,8 +64,29 @@ async function temp(name: string, content: string): Promise<string> {
   return file;
 }
 
-async function accepts(tool: string, args: string[]): Promise<boolean> {
-  return (await execa(tool, args, { reject: false })).exitCode === 0;
+/**
+ * Each tool these tests run and its Debian package: Debian 12's own, from PATH; kubectl
+ * as scripts/install-deps.sh extracts it into .test-cache (Debian 12's kubernetes-client),
+ * whatever kubectl this machine may have.
+ */
+const TOOLS: Record<'promtool' | 'amtool' | 'kubectl' | 'keepalived', [binary: string, debianPackage: string]> = {
+  promtool: ['promtool', 'prometheus'],
+  amtool: ['amtool', 'prometheus-alertmanager'],
+  kubectl: [path.resolve(import.meta.dirname, '../.test-cache/kubernetes-client/usr/bin/kubectl'), 'kubernetes-client'],
+  keepalived: ['keepalived', 'keepalived'],
+};
+
+/**
+ * Whether `tool` takes `args` (exit 0), `via` (e.g. `ip netns exec NS`) running it. A tool
+ * that is not installed, or that did not run to an exit code, is no refusal: the test fails.
+ */
+async function accepts(tool: keyof typeof TOOLS, args: string[], via: string[] = []): Promise<boolean> {
+  const [binary, debianPackage] = TOOLS[tool];
+  await requireTool(binary, debianPackage);
+  const [command = binary, ...rest] = [...via, binary, ...args];
+  const r = await execa(command, rest, { reject: false });
+  assert.notEqual(r.exitCode, undefined, `${tool} did not run to an exit code: ${r.shortMessage}`);
+  return r.exitCode === 0;
 }
 
 describe('addresses: only what resolves or is a real IP literal', () => {
@@ -175,7 +196,7 @@ describe('VIPs: what keepalived 2.2.7 takes (keepalived -t in a namespace of our
     assert.ok(conf);
     // Scripts it names must exist for -t: point them at /bin/true.
     const content = conf.content.replace(/(script|notify_\w+) "[^"]*"/g, '$1 "/bin/true"');
-    return accepts('ip', ['netns', 'exec', ns, 'keepalived', '-t', '-f', await temp('keepalived.conf', content)]);
+    return accepts('keepalived', ['-t', '-f', await temp('keepalived.conf', content)], ['ip', 'netns', 'exec', ns]);
   }
   const vip = (t: Topology) => t.spec.pushgateways[0]!.vip;
 

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -9,6 +9,7 @@ import { readFetchedRelease } from '../src/release/fetch.ts';
 import { seedTopology } from '../src/topology/seed.ts';
 import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { it } from 'node:test';
 
 /** A temporary project: files from an object literal, removed by `cleanup`. */
 export async function tempProject(files: Record<string, string | object>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -24,8 +25,12 @@ export async function tempProject(files: Record<string, string | object>): Promi
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 /** Runs the real CLI, as a user would. */
-export async function promha(args: string[], cwd: string) {
-  return execa('node', [path.join(ROOT, 'bin/promha.js'), ...args], { cwd, reject: false, env: { NO_COLOR: '1' } });
+/**
+ * Runs the CLI as a user does, as a child process, stopped (SIGTERM, then SIGKILL) after
+ * `timeoutMs`: a hung command fails its test with what it printed instead of holding the run.
+ */
+export async function promha(args: string[], cwd: string, timeoutMs = 20 * 60_000) {
+  return execa('node', [path.join(ROOT, 'bin/promha.js'), ...args], { cwd, reject: false, env: { NO_COLOR: '1' }, timeout: timeoutMs, forceKillAfterDelay: 10_000 });
 }
 
 /**
@@ -164,9 +169,34 @@ export function laneSkip(lane: Lane, env = process.env): string | false {
   return serving && serving !== lane ? `runs in the ${lane} lane` : false;
 }
 
-/** A suite's skip reason: netns needs root; a suite of the other lane runs there. */
+let netnsWithoutRootReported = false;
+
+/**
+ * A suite's skip reason: a suite of the other lane runs there. A netns suite this runner
+ * serves without root cannot run its premise: a failing test says so (once per file), and
+ * the suite is left out rather than failing on each `ip` call with no reason given.
+ */
 export function stackSkip(lane: Lane): string | false {
-  return lane === 'netns' && process.getuid?.() !== 0 ? 'netns mode needs root' : laneSkip(lane);
+  const otherLane = laneSkip(lane);
+  if (otherLane || lane !== 'netns' || process.getuid?.() === 0) return otherLane;
+  if (!netnsWithoutRootReported) {
+    netnsWithoutRootReported = true;
+    it('the netns lane runs as root', () => {
+      throw new Error('the netns lane needs root (network namespaces, veths, a bridge): run it as root, or PROMHA_TEST_LANE=loopback for the loopback lane alone');
+    });
+  }
+  return 'netns mode needs root (reported as a failure)';
+}
+
+/**
+ * Fails unless `tool` (a name on PATH, or a path) is an executable, naming its Debian
+ * package and the install step: a missing tool is a broken setup, never a refusal nor a
+ * reason to skip.
+ */
+export async function requireTool(tool: string, debianPackage: string): Promise<void> {
+  const candidates = tool.includes('/') ? [tool] : (process.env['PATH'] ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, tool));
+  for (const file of candidates) if (await access(file, constants.X_OK).then(() => true, () => false)) return;
+  throw new Error(`${tool} is not installed (Debian package ${debianPackage}): run \`bash scripts/install-deps.sh\``);
 }
 
 export const NETNS_LANE_DASHBOARD = '127.0.0.1:9798';

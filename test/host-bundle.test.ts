@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { execStartOf, parseSystemdCommand, systemdQuote } from '../src/render/systemd.ts';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, requireTool, tempProject } from './helpers.ts';
 
 /*
  * `promha render --target hosts` writes one bundle per host: configs, systemd units,
@@ -19,8 +19,6 @@ interface PlanNode {
   dataDir: string | null;
   processes: Array<{ name: string; binary: string; args: string[] }>;
 }
-
-const hasSystemdAnalyze = (await execa('systemd-analyze', ['--version'], { reject: false })).exitCode === 0;
 
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -72,7 +70,8 @@ describe('host bundles of the seed topology', () => {
     assert.match(conf, /notify_fault "\/etc\/promha\/pushgateway1-1\/wipe-pushgateway\.sh"/);
   });
 
-  it('systemd-analyze verify: every unit', { skip: !hasSystemdAnalyze && 'systemd-analyze is not installed' }, async () => {
+  it('systemd-analyze verify: every unit', async () => {
+    await requireTool('systemd-analyze', 'systemd');
     for (const n of nodes) {
       const dir = path.join(out, n.name, 'systemd');
       const units = (await readdir(dir)).map((u) => path.join(dir, u));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -23,7 +23,8 @@ const topologyOf = (input: object): Topology => ({ ...parseTopology('promha.yaml
 /*
  * `promha render --target kubernetes`: manifests checked against the Kubernetes
  * OpenAPI schema (kubernetes-models' validators), compared with committed golden files
- * (UPDATE_GOLDEN=1 rewrites them), and the configs inside checked by promtool and amtool.
+ * (UPDATE_GOLDEN=1 rewrites them, and fails instead of comparing), and the configs
+ * inside checked by promtool and amtool.
  */
 
 const GOLDEN = path.resolve(import.meta.dirname, 'golden/kubernetes');
@@ -93,9 +94,13 @@ describe('Kubernetes manifests of the seed topology', () => {
   it('match the golden files', async () => {
     // The render marker (.promha-render) lists digests of these files: not a golden file itself.
     const files = (await readdir(out)).filter((f) => f !== '.promha-render').sort();
+    // Updating is no comparison (the files would match what was just written): it writes
+    // them, drops the ones render no longer writes, and fails so that no run passes with it.
     if (process.env['UPDATE_GOLDEN'] === '1') {
       await mkdir(GOLDEN, { recursive: true });
+      for (const f of await readdir(GOLDEN)) if (!files.includes(f)) await rm(path.join(GOLDEN, f));
       for (const f of files) await writeFile(path.join(GOLDEN, f), await readFile(path.join(out, f), 'utf8'));
+      assert.fail(`UPDATE_GOLDEN=1 rewrote test/golden/kubernetes (${files.length} files), so nothing was compared: review \`git diff test/golden/kubernetes\`, then run again without UPDATE_GOLDEN`);
     }
     assert.deepEqual(files, (await readdir(GOLDEN)).sort());
     for (const f of files) assert.equal(await readFile(path.join(out, f), 'utf8'), await readFile(path.join(GOLDEN, f), 'utf8'), `${f} differs from test/golden/kubernetes (UPDATE_GOLDEN=1 to accept)`);

@@ -8,7 +8,7 @@ import { ExitError } from '../src/errors.ts';
 import { RENDER_MARKER } from '../src/render/render-marker.ts';
 import { displayName } from '../src/render/display-name.ts';
 import { writeTree, type TreeFile } from '../src/render/write.ts';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, requireTool, tempProject } from './helpers.ts';
 
 /*
  * `render --out DIR` replaces DIR only when it holds exactly what an earlier render
@@ -43,7 +43,12 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Everything beside `dir` in its parent: a failed write leaves no temporary tree. */
 const siblings = async (dir: string) => (await readdir(path.dirname(dir))).filter((e) => e !== path.basename(dir)).sort();
 
-const hasChattr = (await execa('chattr', ['--help'], { reject: false })).exitCode !== undefined && process.getuid?.() === 0;
+/** `chattr +i` on `dir`; a missing chattr or privilege fails the test with the reason. */
+async function lockImmutable(dir: string): Promise<void> {
+  await requireTool('chattr', 'e2fsprogs');
+  const lock = await execa('chattr', ['+i', dir], { reject: false });
+  assert.equal(lock.exitCode, 0, `chattr +i needs root (CAP_LINUX_IMMUTABLE) and a file system with the flag: ${lock.stderr}`);
+}
 
 describe('render --out: what it replaces', () => {
   let project: Awaited<ReturnType<typeof tempProject>>;
@@ -251,23 +256,23 @@ describe('render --out: write errors end in exit 2, never a hang, never a half-w
     await rejectsWithExit(writeTree('', TREE), 2, /^--out is empty\n\s+fix:/);
   });
 
-  // Node's recursive mkdir spun at 100% CPU forever under /proc, where mkdir answers ENOENT.
+  // Node's recursive mkdir spun at 100% CPU forever under /proc, where mkdir answers ENOENT:
+  // the test's timeout stands for "never a hang" (how fast the error comes is bench/'s).
   for (const [out, why] of [
     ['/proc/promha-out', /does not exist and cannot be created there \[ENOENT\]/],
     ['/proc/self/promha-out', /\[ENOENT\]/],
     ['/sys/promha-out', /operation not permitted.*\[EPERM\]/],
   ] as const)
-    it(`${out}: a clear error, at once`, async () => {
-      const started = Date.now();
+    it(`${out}: a clear error, never a hang`, { timeout: 30_000 }, async () => {
       await rejectsWithExit(writeTree(out, TREE), 2, new RegExp(`^cannot write ${out}: .*${why.source}`));
-      assert.ok(Date.now() - started < 2000);
     });
 
-  it('a read-only file system (a tmpfs mounted ro)', async (t) => {
+  it('a read-only file system (a tmpfs mounted ro)', async () => {
     const mountPoint = path.join(project.dir, 'ro');
     await mkdir(mountPoint);
+    await requireTool('mount', 'mount');
     const mounted = await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mountPoint], { reject: false });
-    if (mounted.exitCode !== 0) return t.skip(`cannot mount a tmpfs here: ${mounted.stderr}`);
+    assert.equal(mounted.exitCode, 0, `mounting a tmpfs needs root (CAP_SYS_ADMIN): ${mounted.stderr}`);
     try {
       await rejectsWithExit(writeTree(path.join(mountPoint, 'out'), TREE), 2, /^cannot write .*: read-only file system \[EROFS\]/);
     } finally {
@@ -288,13 +293,12 @@ describe('render --out: write errors end in exit 2, never a hang, never a half-w
     assert.equal(await readFile(file, 'utf8'), 'x');
   });
 
-  it('an immutable parent directory (chattr +i): exit 2, and its earlier render stays', { skip: !hasChattr && 'needs chattr and root' }, async () => {
+  it('an immutable parent directory (chattr +i): exit 2, and its earlier render stays', async () => {
     const parent = path.join(project.dir, 'immutable');
     const out = path.join(parent, 'out');
     await mkdir(parent);
     await writeTree(out, TREE);
-    const lock = await execa('chattr', ['+i', parent], { reject: false });
-    assert.equal(lock.exitCode, 0, lock.stderr);
+    await lockImmutable(parent);
     try {
       await rejectsWithExit(writeTree(out, TREE.slice(0, 1)), 2, /^cannot write .*operation not permitted.*\[EPERM\]/);
       assert.deepEqual((await readdir(parent)).sort(), ['out']);
@@ -304,12 +308,11 @@ describe('render --out: write errors end in exit 2, never a hang, never a half-w
     }
   });
 
-  it('an immutable earlier render, which cannot be moved away: exit 2, the temporary tree is removed', { skip: !hasChattr && 'needs chattr and root' }, async () => {
+  it('an immutable earlier render, which cannot be moved away: exit 2, the temporary tree is removed', async () => {
     // The new tree is written beside it; the swap then fails.
     const out = path.join(project.dir, 'locked-out');
     await writeTree(out, TREE);
-    const lock = await execa('chattr', ['+i', out], { reject: false });
-    assert.equal(lock.exitCode, 0, lock.stderr);
+    await lockImmutable(out);
     try {
       await rejectsWithExit(writeTree(out, TREE.slice(0, 1)), 2, /^cannot write /);
       assert.deepEqual((await siblings(out)).filter((e) => e.includes('promha-tmp')), [], 'the temporary tree is removed');
@@ -321,19 +324,18 @@ describe('render --out: write errors end in exit 2, never a hang, never a half-w
 });
 
 describe('promha render at the process boundary', () => {
-  it('exits 2 with one clear line for --out under /proc and for an empty --out, at once and without a stack trace', async () => {
+  // The timeout stands for "never a hang"; how fast is bench/'s.
+  it('exits 2 with one clear line for --out under /proc and for an empty --out, never a hang and without a stack trace', { timeout: 120_000 }, async () => {
     const project = await tempProject({ 'promha.yaml': fastTopology(), 'rules/demo.yml': FAST_RULES });
     try {
       for (const [out, message] of [
         ['/proc/promha-out', /^cannot write \/proc\/promha-out: /],
         ['', /^--out is empty$/m],
       ] as const) {
-        const started = Date.now();
         const r = await promha(['render', '--out', out], project.dir);
         assert.equal(r.exitCode, 2, r.stderr);
         assert.match(r.stderr, message);
         assert.doesNotMatch(r.stderr, /unexpected error|^\s+at /m);
-        assert.ok(Date.now() - started < 15_000);
       }
       assert.deepEqual((await readdir(project.dir)).sort(), ['promha.yaml', 'rules']);
     } finally {

@@ -4,7 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { FAST_RULES, fastTopology, promha, tempProject } from './helpers.ts';
+import { FAST_RULES, fastTopology, promha, tempProject, until } from './helpers.ts';
 
 /*
  * Secure mode as rendered: every file passes the real validators, secrets sit in files
@@ -120,30 +120,38 @@ describe('the keepalived scripts in secure mode, against a real Pushgateway', ()
       const ca = await readFile(path.join(dir, 'tls', 'ca.crt'), 'utf8');
       const auth = `Basic ${Buffer.from(`promha:${PASSWORD}`).toString('base64')}`;
       const call = (method: string, p: string, body?: string) =>
-        new Promise<number>((resolve, reject) => {
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
           const req = https.request(`https://127.0.0.231:9091${p}`, { method, ca, headers: { authorization: auth } }, (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
           });
           req.on('error', reject);
           req.end(body);
         });
-      const deadline = Date.now() + 10_000;
-      while ((await call('GET', '/-/ready').catch(() => 0)) !== 200 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
-      assert.equal((await execa('bash', [path.join(dir, 'check-pushgateway.sh')], { reject: false })).exitCode, 0);
-      assert.equal(await call('PUT', '/metrics/job/j', 'x 1\n'), 200);
+      // Ready before anything is judged: the wait's outcome is asserted (a gateway that
+      // never came up used to fall through to a check that fails for want of it).
+      await Promise.race([
+        until('the secure pushgateway to answer /-/ready with 200', async () => ((await call('GET', '/-/ready')).status === 200 ? true : undefined), 30_000),
+        gateway.then((r) => assert.fail(`prometheus-pushgateway exited before it was ready: ${r.shortMessage ?? ''}\n${r.stderr}`)),
+      ]);
+      const check = () => execa('bash', [path.join(dir, 'check-pushgateway.sh')], { reject: false });
+      assert.equal((await check()).exitCode, 0);
+      assert.equal((await call('PUT', '/metrics/job/j', 'x 1\n')).status, 200);
+      // The group is listed as the wipe's absence test looks for it: that test can fail.
+      const groups = async () => {
+        const r = await call('GET', '/api/v1/metrics');
+        assert.equal(r.status, 200, r.text);
+        return r.text;
+      };
+      assert.match(await groups(), /"job":"j"/);
       assert.equal((await execa('bash', [path.join(dir, 'wipe-pushgateway.sh')], { reject: false })).exitCode, 0);
-      // The wipe removed the group: nothing left to delete, the job's metrics are gone.
-      const metrics = await new Promise<string>((resolve, reject) => {
-        https.get('https://127.0.0.231:9091/api/v1/metrics', { ca, headers: { authorization: auth } }, (res) => {
-          let t = '';
-          res.on('data', (d: Buffer) => (t += d.toString()));
-          res.on('end', () => resolve(t));
-        }).on('error', reject);
-      });
-      assert.doesNotMatch(metrics, /"job":"j"/);
+      // The wipe removed the group: the job's metrics are gone.
+      assert.doesNotMatch(await groups(), /"job":"j"/);
       const wrong = (await readFile(path.join(dir, 'check-pushgateway.sh'), 'utf8')).replace(/Basic [A-Za-z0-9+/=]+/, `Basic ${Buffer.from('promha:wrong').toString('base64')}`);
       assert.equal((await execa('bash', ['-c', wrong], { reject: false })).exitCode, 1);
+      // The refusal is the password's: the gateway still answers the right one.
+      assert.equal((await check()).exitCode, 0);
     } finally {
       gateway.kill('SIGTERM');
       await gateway;
