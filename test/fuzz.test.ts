@@ -190,10 +190,11 @@ describe('the real tools judge rendered files', () => {
     }
   });
 
-  it('keepalived -t and haproxy -c refuse a broken rendered file (the host tools)', async (t) => {
+  it('keepalived -t and haproxy -c refuse a broken rendered file (the host tools)', async () => {
     const tools = await ToolChecker.create('bookworm');
     try {
-      if (!tools.host.keepalived || !tools.host.haproxy) return t.skip('keepalived -t needs root and ip netns; haproxy must be installed');
+      // A missing tool fails: the fuzzer would otherwise judge no keepalived.conf or haproxy.cfg at all.
+      assert.ok(tools.host.keepalived && tools.host.haproxy, 'keepalived -t needs root and ip netns, and keepalived and haproxy installed: run `bash scripts/install-deps.sh` as root');
       const conf = (state: string) => `vrrp_instance x {\n    state ${state}\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        192.0.2.1/32 dev eth0\n    }\n}\n`;
       const at = (name: string) => `${tools.configRoot}/${name}`;
       const keepalived = (name: string, state: string): Artifact => ({ tool: 'keepalived', label: `${name}/keepalived.conf`, files: [{ path: at(`${name}/keepalived.conf`), content: conf(state) }] });
