@@ -256,3 +256,28 @@ describe("install.sh's version gate on a host: the rendered version or a newer m
     }
   });
 });
+
+describe('a broken release manifest', () => {
+  it('is exit 2 naming the file and the fix, and `setup --from` writes it anew', async () => {
+    const sid = await readFetchedRelease('sid');
+    assert.ok(sid, "no sid release in promha's cache: run `bash scripts/install-deps.sh`");
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'promha-manifest-'));
+    const previous = process.env['PROMHA_CACHE'];
+    process.env['PROMHA_CACHE'] = dir;
+    try {
+      await mkdir(path.join(dir, 'releases', 'sid'), { recursive: true });
+      await writeFile(path.join(dir, 'releases', 'sid', 'release.json'), '{"binaries": 5}');
+      await assert.rejects(chooseRelease('sid'), (e: Error & { code?: number }) => {
+        assert.equal(e.code, 2);
+        assert.match(e.message, /releases\/sid\/release\.json is not a release manifest promha wrote\n {4}fix: `promha setup --release sid` writes it anew/);
+        return true;
+      });
+      await runSetup(() => undefined, 'sid', path.dirname(sid.binaries.prometheus.path));
+      assert.deepEqual((await chooseRelease('sid')).versions, fetchedVersions(sid));
+    } finally {
+      if (previous === undefined) delete process.env['PROMHA_CACHE'];
+      else process.env['PROMHA_CACHE'] = previous;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { ExitError } from '../errors.ts';
-import { chooseRelease, hostCodename } from '../release/choose.ts';
+import { chooseReleaseName, hostCodename } from '../release/choose.ts';
 import { versionNotes } from '../release/capabilities.ts';
 import { fetchedVersions, fetchRelease, recordRelease } from '../release/fetch.ts';
-import { releasePackages, type ReleaseName } from '../release/release.ts';
+import { releasePackages, RELEASES, type ReleaseName } from '../release/release.ts';
 
 export const SETUP_PACKAGES = ['prometheus', 'prometheus-alertmanager', 'prometheus-pushgateway', 'keepalived', 'haproxy', 'iproute2', 'openssl'] as const;
 /** What every release takes from the host itself: keepalived and HAProxy are not release-bound in promha. */
@@ -40,7 +40,8 @@ async function installHostPackages(packages: readonly string[], print: (s: strin
  */
 export async function runSetup(print: (s: string) => void, release?: ReleaseName, from?: string): Promise<void> {
   if (from !== undefined) {
-    const chosen = await chooseRelease(release);
+    // By name: a broken manifest of an earlier fetch must not stop the fetch that replaces it.
+    const chosen = RELEASES[await chooseReleaseName(release)];
     print(`${chosen.name}: the binaries in ${from}`);
     const fetched = await recordRelease(chosen, from, { print });
     for (const note of versionNotes(fetchedVersions(fetched))) print(`note: ${note}`);
@@ -55,7 +56,8 @@ export async function runSetup(print: (s: string) => void, release?: ReleaseName
       `promha setup installs Debian packages; this is not Debian or Ubuntu.\n    install the equivalents of: ${SETUP_PACKAGES.join(', ')}, or point promha at the binaries with --bin NAME=PATH or PROMHA_<NAME>`,
     );
   const host = await hostCodename();
-  const chosen = await chooseRelease(release);
+  // By name: a broken manifest of an earlier fetch must not stop the fetch that replaces it.
+  const chosen = RELEASES[await chooseReleaseName(release)];
   if (chosen.name === host) {
     await installHostPackages(SETUP_PACKAGES, print);
     return;

@@ -12,10 +12,15 @@ export { hostCodename } from './host.ts';
  * judged by the versions of its binaries at hand (releaseAtHand).
  */
 export async function chooseRelease(flag?: ReleaseName, fromTopology?: ReleaseName, osRelease?: string): Promise<Release> {
-  if (flag) return releaseAtHand(RELEASES[flag]);
-  if (fromTopology) return releaseAtHand(RELEASES[fromTopology]);
+  return releaseAtHand(RELEASES[await chooseReleaseName(flag, fromTopology, osRelease)]);
+}
+
+/** The name alone, as chooseRelease picks it: `setup` fetches by name, before any binaries are at hand. */
+export async function chooseReleaseName(flag?: ReleaseName, fromTopology?: ReleaseName, osRelease?: string): Promise<ReleaseName> {
+  if (flag) return flag;
+  if (fromTopology) return fromTopology;
   const host = await hostCodename(osRelease);
-  return releaseAtHand(RELEASES[host && isReleaseName(host) ? host : 'bookworm']);
+  return host && isReleaseName(host) ? host : 'bookworm';
 }
 
 /**
