@@ -59,7 +59,7 @@ export const OLDEST: ComponentVersions = { prometheus: '2.42', alertmanager: '0.
 /** The newest version of each component whose behaviour promha has measured; newer ones are assumed to behave like it. */
 export const NEWEST_KNOWN: ComponentVersions = { prometheus: '3.5', alertmanager: '0.33', pushgateway: '1.11' };
 
-/** HA defects of released versions that promha cannot render around: a warning where they apply. */
+/** HA defects of released versions that promha cannot render around: a note where they apply (versionNotes). */
 export const KNOWN_DEFECTS: ReadonlyArray<{ readonly component: VersionedComponent; readonly fixedIn: string; readonly reference: string; readonly what: string }> = [
   {
     component: 'prometheus',
@@ -77,7 +77,7 @@ export function capabilitiesOf(versions: ComponentVersions): Capabilities {
 
 /**
  * What promha assumed and which known defects apply to these versions, one line each:
- * said once by `setup`, and by `doctor` for a running stack.
+ * printed by `setup` and `check`.
  */
 export function versionNotes(versions: ComponentVersions): string[] {
   const notes: string[] = [];

@@ -1,4 +1,3 @@
-import { access, constants } from 'node:fs/promises';
 import type { VersionedComponent } from './capabilities.ts';
 import { binaryVersion, releaseSource } from './fetch.ts';
 import { hostCodename } from './host.ts';
@@ -34,14 +33,8 @@ export async function releaseAtHand(release: Release): Promise<Release> {
   const found: Partial<Record<VersionedComponent, string>> = {};
   for (const c of ['prometheus', 'alertmanager', 'pushgateway'] as const) {
     let version = fetched?.binaries[c]?.version;
-    if (version === undefined && host) {
-      const file = release.components[c].path;
-      const runnable = await access(file, constants.X_OK).then(
-        () => true,
-        () => false,
-      );
-      version = runnable ? await binaryVersion(file) : undefined;
-    }
+    // binaryVersion says undefined for a binary that is not there.
+    if (version === undefined && host) version = await binaryVersion(release.components[c].path);
     if (version !== undefined && versionProblem(release, c, version) === undefined) found[c] = version;
   }
   return withVersions(release, found);
